@@ -1,0 +1,156 @@
+#include "holomush/common/certs.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+namespace holomush::common {
+namespace {
+
+template <typename T, void (*F)(T*)>
+struct Deleter {
+  void operator()(T* p) const { F(p); }
+};
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using CertPtr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+
+void Check(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("certificate generation failed: ") + what);
+}
+
+KeyPtr NewKey() {
+  KeyPtr key(EVP_EC_gen("P-256"));
+  Check(key != nullptr, "EC key");
+  return key;
+}
+
+void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  Check(ext != nullptr, "extension");
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+CertPtr NewCertificate(const std::string& common_name, EVP_PKEY* key, int days) {
+  CertPtr cert(X509_new());
+  Check(cert != nullptr, "X509_new");
+  X509_set_version(cert.get(), 2);
+  unsigned char serial_bytes[16];
+  Check(RAND_bytes(serial_bytes, sizeof serial_bytes) == 1, "serial");
+  serial_bytes[0] &= 0x7f;
+  BIGNUM* bn = BN_bin2bn(serial_bytes, sizeof serial_bytes, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400);
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("HoloMUSH"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  return cert;
+}
+
+std::string CertPem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  Check(PEM_write_bio_X509(bio.get(), cert) == 1, "PEM certificate");
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(bio.get(), &mem);
+  return std::string(mem->data, mem->length);
+}
+
+std::string KeyPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  Check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+        "PEM key");
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(bio.get(), &mem);
+  return std::string(mem->data, mem->length);
+}
+
+bool LooksLikeIp(const std::string& s) {
+  return s.find_first_not_of("0123456789.") == std::string::npos ||
+         s.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+CertificateSet GenerateCertificateSet(const CertificateOptions& options) {
+  CertificateSet set;
+  KeyPtr ca_key = NewKey();
+  CertPtr ca = NewCertificate("HoloMUSH CA", ca_key.get(), options.ca_validity_days);
+  X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
+  AddExtension(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE");
+  AddExtension(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  AddExtension(ca.get(), ca.get(), NID_subject_key_identifier, "hash");
+  Check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()) > 0, "sign CA");
+  set.ca = {CertPem(ca.get()), KeyPem(ca_key.get())};
+
+  std::string sans = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  for (const auto& san : options.extra_sans) {
+    sans += (LooksLikeIp(san) ? ",IP:" : ",DNS:") + san;
+  }
+  struct Leaf {
+    const char* name;
+    const char* usage;
+    bool server;
+  };
+  for (const Leaf& leaf :
+       {Leaf{"core", "serverAuth,clientAuth", true}, Leaf{"gateway", "serverAuth,clientAuth", true},
+        Leaf{"cli", "clientAuth", false}}) {
+    KeyPtr key = NewKey();
+    CertPtr cert =
+        NewCertificate(std::string("holomush-") + leaf.name, key.get(), options.validity_days);
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get()));
+    AddExtension(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
+    AddExtension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
+    AddExtension(cert.get(), ca.get(), NID_ext_key_usage, leaf.usage);
+    AddExtension(cert.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
+    // Clients get the same names: harmless, and lets any leaf serve in tests.
+    AddExtension(cert.get(), ca.get(), NID_subject_alt_name,
+                 leaf.server ? sans : "DNS:holomush-cli");
+    Check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0, "sign leaf");
+    set.leaves[leaf.name] = {CertPem(cert.get()), KeyPem(key.get())};
+  }
+  return set;
+}
+
+void WriteCertificateSet(const CertificateSet& set, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  ::chmod(dir.c_str(), 0700);
+  auto write = [&](const std::string& file, const std::string& content, bool secret) {
+    const std::string path = dir + "/" + file;
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw std::runtime_error("cannot write " + tmp);
+      ::chmod(tmp.c_str(), secret ? 0600 : 0644);
+      out << content;
+      if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, path);
+  };
+  write("ca.crt", set.ca.certificate_pem, false);
+  write("ca.key", set.ca.private_key_pem, true);
+  for (const auto& [name, pair] : set.leaves) {
+    write(name + ".crt", pair.certificate_pem, false);
+    write(name + ".key", pair.private_key_pem, true);
+  }
+}
+
+}  // namespace holomush::common

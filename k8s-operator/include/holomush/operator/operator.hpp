@@ -1,0 +1,9 @@
+// Entry point of `holomush-operator`.
+#pragma once
+
+namespace holomush::op {
+
+// Runs the operator; returns the process exit code.
+int RunOperator(int argc, char** argv);
+
+}  // namespace holomush::op

@@ -1,0 +1,112 @@
+#include "holomush/common/certs.hpp"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "holomush/common/tls.hpp"
+#include "holomush/core/v1/core.grpc.pb.h"
+#include "support/net.hpp"
+
+namespace holomush::common {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CertsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("holomush-certs-" + std::to_string(getpid())));
+    other_ = new fs::path(*dir_ / "other");
+    WriteCertificateSet(GenerateCertificateSet({.extra_sans = {"core.example", "10.1.2.3"}}),
+                        dir_->string());
+    WriteCertificateSet(GenerateCertificateSet({}), other_->string());
+  }
+  static void TearDownTestSuite() { fs::remove_all(*dir_); }
+
+  static int Run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+
+  // Starts a health-serving gRPC server with `server_dir`'s core certificate and calls it with
+  // `client_dir`'s `client_name` certificate; returns the call's status code.
+  static grpc::StatusCode Call(const fs::path& server_dir, const fs::path& client_dir,
+                               const std::string& client_name) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    // A server needs at least one service of its own besides health to start.
+    holomush::core::v1::Control::CallbackService control;
+    builder.RegisterService(&control);
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", MutualTlsServerCredentials(server_dir.string(), "core"),
+                             &port);
+    auto server = builder.BuildAndStart();
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                            MutualTlsClientCredentials(client_dir.string(), client_name));
+    auto stub = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckResponse res;
+    auto status = stub->Check(&ctx, {}, &res);
+    server->Shutdown();
+    return status.error_code();
+  }
+
+  static fs::path* dir_;
+  static fs::path* other_;
+};
+
+fs::path* CertsTest::dir_ = nullptr;
+fs::path* CertsTest::other_ = nullptr;
+
+TEST_F(CertsTest, OpenSslVerifiesEveryLeafAgainstTheCa) {
+  for (const char* leaf : {"core", "gateway", "cli"}) {
+    EXPECT_EQ(Run("openssl verify -CAfile " + (*dir_ / "ca.crt").string() + " " +
+                  (*dir_ / (std::string(leaf) + ".crt")).string()),
+              0)
+        << leaf;
+  }
+  EXPECT_NE(Run("openssl verify -CAfile " + (*other_ / "ca.crt").string() + " " +
+                (*dir_ / "core.crt").string()),
+            0);
+}
+
+TEST_F(CertsTest, KeysArePrivateAndEcdsaP256) {
+  for (const char* key : {"ca.key", "core.key", "gateway.key", "cli.key"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((*dir_ / key).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
+  }
+  EXPECT_EQ(Run("openssl ec -in " + (*dir_ / "core.key").string() +
+                " -noout -text | grep -q 'NIST CURVE: P-256'"),
+            0);
+}
+
+TEST_F(CertsTest, ExtraSansAppearOnServerCertificates) {
+  EXPECT_EQ(Run("openssl x509 -in " + (*dir_ / "core.crt").string() +
+                " -noout -ext subjectAltName | grep -q 'DNS:core.example, IP Address:10.1.2.3'"),
+            0);
+}
+
+TEST_F(CertsTest, NotAfterIsReadable) {
+  auto not_after = CertificateNotAfter(ReadFileOrThrow((*dir_ / "core.crt").string()));
+  ASSERT_TRUE(not_after);
+  EXPECT_GT(*not_after, std::time(nullptr) + 364 * 86400);
+}
+
+TEST_F(CertsTest, MutualTlsAcceptsOurCliAndGatewayCertificates) {
+  EXPECT_EQ(Call(*dir_, *dir_, "cli"), grpc::StatusCode::OK);
+  EXPECT_EQ(Call(*dir_, *dir_, "gateway"), grpc::StatusCode::OK);
+}
+
+TEST_F(CertsTest, MutualTlsRejectsACertificateFromAnotherCa) {
+  EXPECT_EQ(Call(*dir_, *other_, "cli"), grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace holomush::common
