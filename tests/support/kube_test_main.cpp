@@ -1,0 +1,11 @@
+// main() for test binaries that need the k8s control plane: registers the shared
+// environment, then runs every test in the binary against it.
+#include <gtest/gtest.h>
+
+#include "kube_env.hpp"
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  holomush::test_support::RegisterKubeEnvironment();
+  return RUN_ALL_TESTS();
+}
