@@ -1,0 +1,110 @@
+// Pure builders: a HoloMUSH in, the Kubernetes objects it owns out. No I/O; unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "holomush/common/certs.hpp"
+#include "holomush/operator/api.hpp"
+
+namespace holomush::op::resources {
+
+inline constexpr const char* kAppliedHashAnnotation = "holomush.io/applied-hash";
+inline constexpr const char* kConfigHashAnnotation = "holomush.io/config-hash";
+inline constexpr const char* kTlsHashAnnotation = "holomush.io/tls-hash";
+inline constexpr const char* kJobLabel = "holomush.io/job";
+inline constexpr const char* kNameLabel = "app.kubernetes.io/name";
+inline constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
+inline constexpr const char* kComponentLabel = "app.kubernetes.io/component";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kManagedBy = "holomush-operator";
+// What every watch of children selects on: only objects this operator made.
+inline constexpr const char* kChildSelector = "app.kubernetes.io/managed-by=holomush-operator";
+inline constexpr const char* kDefaultRunbookBase =
+    "https://github.com/holomush/holomush/blob/main/alerts/runbooks/";
+// The rule group that watches the operator itself: the chart ships it, not each game.
+inline constexpr const char* kOperatorRuleGroup = "holomush.operator";
+
+inline constexpr int kCoreGrpcPort = 9000;
+inline constexpr int kCoreOpsPort = 9100;
+inline constexpr int kGatewayTelnetPort = 4201;
+inline constexpr int kGatewayWebPort = 8080;
+inline constexpr int kGatewayControlPort = 9002;
+inline constexpr int kGatewayOpsPort = 9101;
+inline constexpr int kPostgresPort = 5432;
+inline constexpr const char* kTlsMountPath = "/etc/holomush/tls";
+inline constexpr const char* kConfigMountPath = "/etc/holomush/config";
+inline constexpr const char* kBackupMountPath = "/backups";
+
+// Everything a render needs beyond the HoloMUSH itself; the controller gathers it.
+struct RenderInput {
+  const HoloMush* hm = nullptr;
+  // The operator-generated certificate files ("ca.crt", "core.key", ...); empty when the
+  // user brings spec.tls.secretName.
+  std::map<std::string, std::string> tls_files;
+  // A hash of the certificates in use: stamped on the pod templates so a rotation rolls
+  // the Pods and nothing else does.
+  std::string tls_hash;
+  std::string postgres_password;      // managed database only
+  bool monitoring_available = false;  // the monitoring.coreos.com CRDs exist
+  const Json* alert_rules = nullptr;  // alerts/holomush.rules.yaml as JSON ({"groups": [...]})
+};
+
+// Every child, in apply order, each carrying kAppliedHashAnnotation (the hash of the object
+// without it). Paused resources render nothing.
+std::vector<Json> RenderChildren(const RenderInput& input);
+
+std::string ChildName(const HoloMush& hm, const std::string& suffix);
+std::string TlsSecretName(const HoloMush& hm);
+std::string DatabaseSecretName(const HoloMush& hm);
+// "<name>-core.<ns>.svc:9000": what the gateway dials.
+std::string CoreAddress(const HoloMush& hm);
+
+Json Labels(const HoloMush& hm, const std::string& component);
+Json SelectorLabels(const HoloMush& hm, const std::string& component);
+Json OwnerReference(const HoloMush& hm);
+// name, namespace, our labels and the controller ownerReference.
+Json ChildMetadata(const HoloMush& hm, const std::string& name, const std::string& component);
+
+Json ConfigMap(const HoloMush& hm);
+Json CoreDeployment(const RenderInput& input, const std::string& config_hash);
+Json GatewayDeployment(const RenderInput& input, const std::string& config_hash);
+Json CoreService(const HoloMush& hm);
+Json GatewayService(const HoloMush& hm);
+Json PodDisruptionBudget(const HoloMush& hm, const std::string& component);
+Json ServiceMonitor(const HoloMush& hm, const std::string& component);
+Json PrometheusRule(const HoloMush& hm, const Json& alert_rules);
+Json BackupClaim(const HoloMush& hm);
+Json BackupCronJob(const HoloMush& hm);
+Json PostgresSecret(const HoloMush& hm, const std::string& password);
+Json PostgresService(const HoloMush& hm);
+Json PostgresStatefulSet(const HoloMush& hm);
+Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
+
+// DNS names the core and gateway certificates must carry (short, namespaced and FQDN
+// forms of both Services).
+std::vector<std::string> CertificateSans(const HoloMush& hm);
+// ca.crt, core.crt, core.key, gateway.crt, gateway.key, cli.crt, cli.key.
+std::map<std::string, std::string> CertificateFiles(const common::CertificateSet& set);
+// The file names a usable TLS Secret holds.
+const std::vector<std::string>& TlsFileNames();
+
+// alerts/holomush.rules.yaml to JSON; throws std::runtime_error on malformed YAML.
+Json ParseAlertRules(const std::string& yaml_text);
+
+// SHA-256 (hex) of the canonical JSON of `object`.
+std::string Hash(const Json& object);
+// True when every field `want` sets has the same value in `live` (fields the API server
+// adds or defaults are ignored; an empty map or list in `want` matches an absent one).
+bool Covers(const Json& live, const Json& want);
+
+std::string Base64Encode(const std::string& bytes);
+std::string Base64Decode(const std::string& text);
+
+// Roughly how often a cron schedule fires, in seconds (for backup staleness): a fixed hour
+// is daily, a fixed day of week weekly, a fixed day of month monthly, else hourly or less.
+int64_t ScheduleIntervalSeconds(const std::string& schedule);
+
+}  // namespace holomush::op::resources

@@ -1,0 +1,310 @@
+// Monitoring (ServiceMonitors, PrometheusRule), backups (CronJob, PVC), the managed
+// PostgreSQL and the TLS Secret.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "holomush/operator/resources.hpp"
+
+namespace holomush::op::resources {
+namespace {
+
+constexpr int kPostgresUser = 999;  // the postgres user in the official image
+
+Json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      Json out = Json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      Json out = Json::array();
+      for (const auto& item : node) out.push_back(YamlToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      // Every leaf of a Prometheus rules file is a string (durations, expressions, labels).
+      return node.as<std::string>();
+    default:
+      return nullptr;
+  }
+}
+
+Json WithMonitoringLabels(const HoloMush& hm, Json meta) {
+  if (hm.spec.monitoring.labels.is_object()) {
+    for (auto it = hm.spec.monitoring.labels.begin(); it != hm.spec.monitoring.labels.end(); ++it) {
+      if (!meta["labels"].contains(it.key())) meta["labels"][it.key()] = *it;
+    }
+  }
+  return meta;
+}
+
+}  // namespace
+
+Json ParseAlertRules(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(std::string("alert rules: ") + e.what());
+  }
+  Json rules = YamlToJson(root);
+  if (!rules.is_object() || !rules.contains("groups") || !rules["groups"].is_array()) {
+    throw std::runtime_error("alert rules: no `groups` list");
+  }
+  return rules;
+}
+
+Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
+  Json meta = WithMonitoringLabels(hm, ChildMetadata(hm, ChildName(hm, component), component));
+  return Json{{"apiVersion", "monitoring.coreos.com/v1"},
+              {"kind", "ServiceMonitor"},
+              {"metadata", meta},
+              {"spec",
+               {// The Service's holomush.io/job label names the scrape job, so the guide's
+                // job names (holomush-core, holomush-gateway) hold in Kubernetes too.
+                {"jobLabel", kJobLabel},
+                {"selector", {{"matchLabels", SelectorLabels(hm, component)}}},
+                {"endpoints", Json::array({{{"port", "ops"},
+                                            {"path", "/metrics"},
+                                            {"interval", hm.spec.monitoring.interval}}})}}}};
+}
+
+Json PrometheusRule(const HoloMush& hm, const Json& alert_rules) {
+  const MonitoringSpec& m = hm.spec.monitoring;
+  Json groups = Json::array();
+  for (const Json& group : alert_rules.at("groups")) {
+    if (group.value("name", "") == kOperatorRuleGroup) continue;
+    Json out = group;
+    Json rules = Json::array();
+    for (Json rule : group.value("rules", Json::array())) {
+      const std::string alert = rule.value("alert", "");
+      if (!alert.empty() && std::find(m.disabled_alerts.begin(), m.disabled_alerts.end(), alert) !=
+                                m.disabled_alerts.end()) {
+        continue;
+      }
+      if (!m.runbook_base_url.empty() && rule.contains("annotations") &&
+          rule["annotations"].contains("runbook_url")) {
+        std::string url = rule["annotations"]["runbook_url"].get<std::string>();
+        if (url.rfind(kDefaultRunbookBase, 0) == 0) {
+          url = m.runbook_base_url + url.substr(std::string(kDefaultRunbookBase).size());
+        }
+        rule["annotations"]["runbook_url"] = url;
+      }
+      rules.push_back(std::move(rule));
+    }
+    if (rules.empty()) continue;
+    out["rules"] = std::move(rules);
+    groups.push_back(std::move(out));
+  }
+  Json meta = WithMonitoringLabels(hm, ChildMetadata(hm, hm.name, "monitoring"));
+  return Json{{"apiVersion", "monitoring.coreos.com/v1"},
+              {"kind", "PrometheusRule"},
+              {"metadata", meta},
+              {"spec", {{"groups", groups}}}};
+}
+
+Json BackupClaim(const HoloMush& hm) {
+  const BackupSpec& b = hm.spec.backup;
+  Json spec = {{"accessModes", Json::array({"ReadWriteOnce"})},
+               {"resources",
+                {{"requests", {{"storage", b.storage_size.empty() ? "5Gi" : b.storage_size}}}}}};
+  if (!b.storage_class.empty()) spec["storageClassName"] = b.storage_class;
+  return Json{{"apiVersion", "v1"},
+              {"kind", "PersistentVolumeClaim"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "backup"), "backup")},
+              {"spec", spec}};
+}
+
+Json BackupCronJob(const HoloMush& hm) {
+  const BackupSpec& b = hm.spec.backup;
+  const std::string claim = b.existing_claim.empty() ? ChildName(hm, "backup") : b.existing_claim;
+  Json container = {
+      {"name", "backup"},
+      {"image", hm.spec.image},
+      {"imagePullPolicy", hm.spec.image_pull_policy},
+      {"args", {"backup", "run", std::string("--dir=") + kBackupMountPath}},
+      {"env",
+       Json::array(
+           {{{"name", "DATABASE_URL"},
+             {"valueFrom",
+              {{"secretKeyRef",
+                {{"name", DatabaseSecretName(hm)},
+                 {"key", hm.spec.database.existing_secret ? hm.spec.database.existing_secret_key
+                                                          : std::string("DATABASE_URL")}}}}}},
+            // Retention, read by `holomush backup run` as its --keep-last and
+            // --max-age settings.
+            {{"name", "HOLOMUSH_KEEP_LAST"}, {"value", std::to_string(b.keep_last)}},
+            {{"name", "HOLOMUSH_MAX_AGE"}, {"value", std::to_string(b.max_age_days * 24) + "h"}}})},
+      {"securityContext",
+       {{"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", true},
+        {"runAsNonRoot", true},
+        {"capabilities", {{"drop", Json::array({"ALL"})}}}}},
+      {"volumeMounts", Json::array({{{"name", "backups"}, {"mountPath", kBackupMountPath}},
+                                    {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+  if (b.resources.is_object() && !b.resources.empty()) container["resources"] = b.resources;
+  Json pod_spec = {
+      {"restartPolicy", "Never"},
+      {"enableServiceLinks", false},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"runAsUser", 10001},
+        {"runAsGroup", 10001},
+        {"fsGroup", 10001},
+        {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+      {"containers", Json::array({container})},
+      {"volumes",
+       Json::array({{{"name", "backups"}, {"persistentVolumeClaim", {{"claimName", claim}}}},
+                    {{"name", "tmp"}, {"emptyDir", Json::object()}}})}};
+  if (!hm.spec.image_pull_secrets.empty()) {
+    pod_spec["imagePullSecrets"] = hm.spec.image_pull_secrets;
+  }
+  Json spec = {
+      {"schedule", b.schedule},
+      {"suspend", b.suspend},
+      {"concurrencyPolicy", "Forbid"},
+      {"startingDeadlineSeconds", 600},
+      {"successfulJobsHistoryLimit", 3},
+      {"failedJobsHistoryLimit", 3},
+      {"jobTemplate",
+       {{"metadata", {{"labels", Labels(hm, "backup")}}},
+        {"spec",
+         {{"backoffLimit", 2},
+          {"activeDeadlineSeconds", 3600},
+          // Long enough for the operator to read the outcome even if it was down a while.
+          {"ttlSecondsAfterFinished", 7 * 24 * 3600},
+          {"template", {{"metadata", {{"labels", Labels(hm, "backup")}}}, {"spec", pod_spec}}}}}}}};
+  if (!b.time_zone.empty()) spec["timeZone"] = b.time_zone;
+  return Json{{"apiVersion", "batch/v1"},
+              {"kind", "CronJob"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "backup"), "backup")},
+              {"spec", spec}};
+}
+
+Json PostgresSecret(const HoloMush& hm, const std::string& password) {
+  const std::string url = "postgres://holomush:" + password + "@" + ChildName(hm, "postgres") +
+                          "." + hm.ns + ".svc:" + std::to_string(kPostgresPort) +
+                          "/holomush?sslmode=disable";
+  return Json{
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata", ChildMetadata(hm, ChildName(hm, "postgres"), "database")},
+      {"type", "Opaque"},
+      {"data", {{"password", Base64Encode(password)}, {"DATABASE_URL", Base64Encode(url)}}}};
+}
+
+Json PostgresService(const HoloMush& hm) {
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "postgres"), "database")},
+              {"spec",
+               {{"type", "ClusterIP"},
+                {"selector", SelectorLabels(hm, "database")},
+                {"ports", Json::array({{{"name", "postgres"},
+                                        {"port", kPostgresPort},
+                                        {"targetPort", "postgres"},
+                                        {"protocol", "TCP"}}})}}}};
+}
+
+Json PostgresStatefulSet(const HoloMush& hm) {
+  const DatabaseSpec& db = hm.spec.database;
+  const Json ready = {{"exec", {{"command", {"pg_isready", "-U", "holomush", "-d", "holomush"}}}},
+                      {"periodSeconds", 5},
+                      {"timeoutSeconds", 3},
+                      {"failureThreshold", 3}};
+  Json live = ready;
+  live["periodSeconds"] = 10;
+  live["failureThreshold"] = 6;
+  Json container = {
+      {"name", "postgres"},
+      {"image", db.managed_image},
+      {"imagePullPolicy", hm.spec.image_pull_policy},
+      {"env",
+       Json::array(
+           {{{"name", "POSTGRES_USER"}, {"value", "holomush"}},
+            {{"name", "POSTGRES_DB"}, {"value", "holomush"}},
+            {{"name", "PGDATA"}, {"value", "/var/lib/postgresql/data/pgdata"}},
+            {{"name", "POSTGRES_PASSWORD"},
+             {"valueFrom",
+              {{"secretKeyRef", {{"name", ChildName(hm, "postgres")}, {"key", "password"}}}}}}})},
+      {"ports",
+       Json::array(
+           {{{"name", "postgres"}, {"containerPort", kPostgresPort}, {"protocol", "TCP"}}})},
+      {"readinessProbe", ready},
+      {"livenessProbe", live},
+      {"securityContext",
+       {{"allowPrivilegeEscalation", false}, {"capabilities", {{"drop", Json::array({"ALL"})}}}}},
+      {"volumeMounts",
+       Json::array({{{"name", "data"}, {"mountPath", "/var/lib/postgresql/data"}}})}};
+  if (db.managed_resources.is_object() && !db.managed_resources.empty()) {
+    container["resources"] = db.managed_resources;
+  }
+  Json claim_spec = {{"accessModes", Json::array({"ReadWriteOnce"})},
+                     {"resources", {{"requests", {{"storage", db.managed_storage_size}}}}}};
+  if (!db.managed_storage_class.empty()) claim_spec["storageClassName"] = db.managed_storage_class;
+  return Json{{"apiVersion", "apps/v1"},
+              {"kind", "StatefulSet"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "postgres"), "database")},
+              {"spec",
+               {{"replicas", 1},
+                {"serviceName", ChildName(hm, "postgres")},
+                {"selector", {{"matchLabels", SelectorLabels(hm, "database")}}},
+                {"template",
+                 {{"metadata", {{"labels", Labels(hm, "database")}}},
+                  {"spec",
+                   {{"enableServiceLinks", false},
+                    {"securityContext",
+                     {{"runAsUser", kPostgresUser},
+                      {"runAsGroup", kPostgresUser},
+                      {"fsGroup", kPostgresUser},
+                      {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+                    {"containers", Json::array({container})}}}}},
+                {"volumeClaimTemplates",
+                 Json::array({{{"metadata", {{"name", "data"}}}, {"spec", claim_spec}}})}}}};
+}
+
+const std::vector<std::string>& TlsFileNames() {
+  static const std::vector<std::string> kNames = {
+      "ca.crt", "core.crt", "core.key", "gateway.crt", "gateway.key", "cli.crt", "cli.key"};
+  return kNames;
+}
+
+std::vector<std::string> CertificateSans(const HoloMush& hm) {
+  std::vector<std::string> sans;
+  for (const char* component : {"core", "gateway"}) {
+    const std::string svc = ChildName(hm, component);
+    sans.push_back(svc);
+    sans.push_back(svc + "." + hm.ns);
+    sans.push_back(svc + "." + hm.ns + ".svc");
+    sans.push_back(svc + "." + hm.ns + ".svc.cluster.local");
+  }
+  return sans;
+}
+
+std::map<std::string, std::string> CertificateFiles(const common::CertificateSet& set) {
+  std::map<std::string, std::string> files;
+  files["ca.crt"] = set.ca.certificate_pem;
+  for (const auto& [name, pair] : set.leaves) {
+    files[name + ".crt"] = pair.certificate_pem;
+    files[name + ".key"] = pair.private_key_pem;
+  }
+  return files;
+}
+
+Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& files) {
+  Json data = Json::object();
+  for (const std::string& name : TlsFileNames()) {
+    auto it = files.find(name);
+    if (it != files.end()) data[name] = Base64Encode(it->second);
+  }
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "tls"), "tls")},
+              {"type", "Opaque"},
+              {"data", data}};
+}
+
+}  // namespace holomush::op::resources

@@ -1,0 +1,332 @@
+#include "holomush/operator/resources.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "holomush/operator/embedded_rules.hpp"
+
+namespace holomush::op::resources {
+namespace {
+
+HoloMush Game() {
+  auto hm = ParseHoloMush(Json::parse(R"({
+    "metadata": {"name": "game", "namespace": "play", "uid": "uid-1", "generation": 1},
+    "spec": {"image": "holomush:1", "database": {"existingSecret": {"name": "db", "key": "url"}}}
+  })"));
+  return hm.value();
+}
+
+const Json& Rules() {
+  static const Json rules = ParseAlertRules(EmbeddedAlertRules());
+  return rules;
+}
+
+RenderInput Input(const HoloMush& hm) {
+  RenderInput in;
+  in.hm = &hm;
+  in.tls_files = {{"ca.crt", "CA"},     {"core.crt", "C"},     {"core.key", "CK"},
+                  {"gateway.crt", "G"}, {"gateway.key", "GK"}, {"cli.crt", "L"},
+                  {"cli.key", "LK"}};
+  in.tls_hash = "tlshash1";
+  in.monitoring_available = true;
+  in.alert_rules = &Rules();
+  return in;
+}
+
+const Json* Find(const std::vector<Json>& objects, const std::string& kind,
+                 const std::string& name) {
+  for (const Json& o : objects) {
+    if (o["kind"] == kind && o["metadata"]["name"] == name) return &o;
+  }
+  return nullptr;
+}
+
+std::set<std::string> KindNames(const std::vector<Json>& objects) {
+  std::set<std::string> out;
+  for (const Json& o : objects) {
+    out.insert(o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
+  }
+  return out;
+}
+
+const Json& Container(const Json& workload) {
+  return workload["spec"]["template"]["spec"]["containers"][0];
+}
+
+TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
+  const HoloMush hm = Game();
+  const auto objects = RenderChildren(Input(hm));
+  EXPECT_EQ(KindNames(objects),
+            (std::set<std::string>{
+                "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
+                "Service/game-gateway", "Deployment/game-core", "Deployment/game-gateway",
+                "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
+                "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
+                "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+}
+
+TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
+  const HoloMush hm = Game();
+  for (const Json& o : RenderChildren(Input(hm))) {
+    SCOPED_TRACE(o["kind"].get<std::string>());
+    const Json& meta = o["metadata"];
+    EXPECT_EQ(meta["namespace"], "play");
+    ASSERT_EQ(meta["ownerReferences"].size(), 1u);
+    EXPECT_EQ(meta["ownerReferences"][0]["uid"], "uid-1");
+    EXPECT_EQ(meta["ownerReferences"][0]["kind"], "HoloMUSH");
+    EXPECT_EQ(meta["ownerReferences"][0]["controller"], true);
+    EXPECT_EQ(meta["labels"][kManagedByLabel], kManagedBy);
+    EXPECT_EQ(meta["labels"][kInstanceLabel], "game");
+    Json without = o;
+    without["metadata"]["annotations"].erase(kAppliedHashAnnotation);
+    if (without["metadata"]["annotations"].empty()) without["metadata"].erase("annotations");
+    EXPECT_EQ(meta["annotations"][kAppliedHashAnnotation], Hash(without));
+  }
+}
+
+TEST(RenderChildrenTest, IsDeterministicSoSteadyStateWritesNothing) {
+  const HoloMush hm = Game();
+  const auto a = RenderChildren(Input(hm));
+  const auto b = RenderChildren(Input(hm));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]);
+}
+
+TEST(RenderChildrenTest, PausedRendersNothing) {
+  HoloMush hm = Game();
+  hm.spec.paused = true;
+  EXPECT_TRUE(RenderChildren(Input(hm)).empty());
+}
+
+TEST(RenderChildrenTest, WithoutMonitoringCrdsRendersNoMonitors) {
+  const HoloMush hm = Game();
+  RenderInput in = Input(hm);
+  in.monitoring_available = false;
+  const auto objects = RenderChildren(in);
+  EXPECT_EQ(Find(objects, "ServiceMonitor", "game-core"), nullptr);
+  EXPECT_EQ(Find(objects, "PrometheusRule", "game"), nullptr);
+  EXPECT_NE(Find(objects, "Deployment", "game-core"), nullptr);
+}
+
+TEST(RenderChildrenTest, TogglesRemoveOptionalChildren) {
+  HoloMush hm = Game();
+  hm.spec.pod_disruption_budget = false;
+  hm.spec.backup.enabled = false;
+  hm.spec.monitoring.service_monitors = false;
+  const auto names = KindNames(RenderChildren(Input(hm)));
+  EXPECT_EQ(names.count("PodDisruptionBudget/game-core"), 0u);
+  EXPECT_EQ(names.count("CronJob/game-backup"), 0u);
+  EXPECT_EQ(names.count("ServiceMonitor/game-core"), 0u);
+  EXPECT_EQ(names.count("PrometheusRule/game"), 1u);
+}
+
+TEST(CoreDeploymentTest, ProbesTheOpsPortAndMountsTlsAndDatabase) {
+  const HoloMush hm = Game();
+  const Json d = CoreDeployment(Input(hm), "cfg");
+  const Json& c = Container(d);
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/healthz/liveness");
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/healthz/readiness");
+  EXPECT_EQ(c["startupProbe"]["httpGet"]["path"], "/healthz/liveness");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"], "ops");
+  EXPECT_EQ(c["ports"][1], (Json{{"name", "ops"}, {"containerPort", 9100}, {"protocol", "TCP"}}));
+  EXPECT_EQ(c["ports"][0]["containerPort"], 9000);
+  EXPECT_EQ(c["args"][0], "core");
+  EXPECT_NE(std::find(c["args"].begin(), c["args"].end(), "--tls-dir=/etc/holomush/tls"),
+            c["args"].end());
+  EXPECT_EQ(c["env"][0]["valueFrom"]["secretKeyRef"], (Json{{"name", "db"}, {"key", "url"}}));
+  const Json& pod = d["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["volumes"][0]["secret"]["secretName"], "game-tls");
+  EXPECT_EQ(pod["initContainers"][0]["args"][0], "migrate");
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["annotations"][kTlsHashAnnotation], "tlshash1");
+  EXPECT_EQ(d["spec"]["selector"]["matchLabels"], SelectorLabels(hm, "core"));
+}
+
+TEST(GatewayDeploymentTest, DialsTheCoreServiceAndNeverDropsBelowReplicas) {
+  HoloMush hm = Game();
+  hm.spec.gateway.replicas = 3;
+  const Json d = GatewayDeployment(Input(hm), "cfg");
+  EXPECT_EQ(d["spec"]["replicas"], 3);
+  EXPECT_EQ(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+  const Json& args = Container(d)["args"];
+  EXPECT_NE(std::find(args.begin(), args.end(), "--core-addr=game-core.play.svc:9000"), args.end());
+  std::set<int> ports;
+  for (const Json& p : Container(d)["ports"]) ports.insert(p["containerPort"].get<int>());
+  EXPECT_EQ(ports, (std::set<int>{4201, 8080, 9002, 9101}));
+}
+
+TEST(GatewayDeploymentTest, UserPodLabelsNeverReplaceOurs) {
+  HoloMush hm = Game();
+  hm.spec.gateway.pod_labels = {{"team", "a"}, {kInstanceLabel, "evil"}};
+  const Json d = GatewayDeployment(Input(hm), "cfg");
+  const Json& labels = d["spec"]["template"]["metadata"]["labels"];
+  EXPECT_EQ(labels["team"], "a");
+  EXPECT_EQ(labels[kInstanceLabel], "game");
+}
+
+TEST(RenderChildrenTest, CertificateRotationRollsPodsAndNothingElseDoes) {
+  const HoloMush hm = Game();
+  RenderInput in = Input(hm);
+  const auto before = RenderChildren(in);
+  in.tls_hash = "tlshash2";
+  const auto after = RenderChildren(in);
+  EXPECT_NE(*Find(before, "Deployment", "game-core"), *Find(after, "Deployment", "game-core"));
+  EXPECT_EQ(*Find(before, "Service", "game-core"), *Find(after, "Service", "game-core"));
+}
+
+TEST(ServiceTest, CarryTheScrapeJobLabel) {
+  const HoloMush hm = Game();
+  EXPECT_EQ(CoreService(hm)["metadata"]["labels"][kJobLabel], "holomush-core");
+  const Json gw = GatewayService(hm);
+  EXPECT_EQ(gw["metadata"]["labels"][kJobLabel], "holomush-gateway");
+  EXPECT_EQ(gw["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(gw["spec"]["ports"][0]["port"], 4201);
+}
+
+TEST(ServiceTest, NodePortsOnlyForExposedTypes) {
+  HoloMush hm = Game();
+  hm.spec.gateway_service.type = "NodePort";
+  hm.spec.gateway_service.telnet_node_port = 30023;
+  EXPECT_EQ(GatewayService(hm)["spec"]["ports"][0]["nodePort"], 30023);
+}
+
+TEST(ServiceMonitorTest, UsesTheJobLabelAndOpsPort) {
+  HoloMush hm = Game();
+  hm.spec.monitoring.labels = {{"release", "kps"}};
+  const Json sm = ServiceMonitor(hm, "gateway");
+  EXPECT_EQ(sm["spec"]["jobLabel"], "holomush.io/job");
+  EXPECT_EQ(sm["spec"]["endpoints"][0]["port"], "ops");
+  EXPECT_EQ(sm["spec"]["selector"]["matchLabels"][kComponentLabel], "gateway");
+  EXPECT_EQ(sm["metadata"]["labels"]["release"], "kps");
+}
+
+std::vector<std::string> AlertNames(const Json& rule) {
+  std::vector<std::string> names;
+  for (const Json& g : rule["spec"]["groups"]) {
+    for (const Json& r : g["rules"]) names.push_back(r.value("alert", ""));
+  }
+  return names;
+}
+
+TEST(PrometheusRuleTest, ShipsTheGameAlertsWithAliasRollbackFailureAsTheGuideWritesIt) {
+  const HoloMush hm = Game();
+  const Json rule = PrometheusRule(hm, Rules());
+  bool found = false;
+  for (const Json& g : rule["spec"]["groups"]) {
+    EXPECT_NE(g["name"], kOperatorRuleGroup);
+    for (const Json& r : g["rules"]) {
+      if (r.value("alert", "") != "AliasRollbackFailure") continue;
+      found = true;
+      EXPECT_NE(r["expr"].get<std::string>().find(
+                    "increase(holomush_alias_rollback_failures_total[5m]) > 0"),
+                std::string::npos);
+      EXPECT_EQ(r["labels"]["severity"], "critical");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(PrometheusRuleTest, DropsDisabledAlertsAndRewritesRunbookUrls) {
+  HoloMush hm = Game();
+  hm.spec.monitoring.disabled_alerts = {"CoreDown"};
+  hm.spec.monitoring.runbook_base_url = "https://runbooks.example/";
+  const Json rule = PrometheusRule(hm, Rules());
+  const auto names = AlertNames(rule);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "CoreDown"), 0);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "GatewayDown"), 1);
+  for (const Json& g : rule["spec"]["groups"]) {
+    for (const Json& r : g["rules"]) {
+      if (r.value("alert", "") == "GatewayDown") {
+        EXPECT_EQ(r["annotations"]["runbook_url"], "https://runbooks.example/GatewayDown.md");
+      }
+    }
+  }
+}
+
+TEST(BackupTest, CronJobRunsHolomushBackupOnTheClaim) {
+  const HoloMush hm = Game();
+  const Json cj = BackupCronJob(hm);
+  EXPECT_EQ(cj["spec"]["concurrencyPolicy"], "Forbid");
+  EXPECT_EQ(cj["spec"]["schedule"], "0 3 * * *");
+  const Json& pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["containers"][0]["args"], (Json{"backup", "run", "--dir=/backups"}));
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "game-backup");
+  EXPECT_EQ(cj["spec"]["jobTemplate"]["metadata"]["labels"][kManagedByLabel], kManagedBy);
+}
+
+TEST(BackupTest, ExistingClaimReplacesTheOperatorsClaim) {
+  HoloMush hm = Game();
+  hm.spec.backup.existing_claim = "mine";
+  const auto objects = RenderChildren(Input(hm));
+  EXPECT_EQ(Find(objects, "PersistentVolumeClaim", "game-backup"), nullptr);
+  const Json* cj = Find(objects, "CronJob", "game-backup");
+  ASSERT_NE(cj, nullptr);
+  EXPECT_EQ((*cj)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"][0]
+                 ["persistentVolumeClaim"]["claimName"],
+            "mine");
+}
+
+TEST(ManagedDatabaseTest, RendersPostgresAndPointsCoreAtIt) {
+  auto parsed = ParseHoloMush(Json::parse(R"({
+    "metadata": {"name": "trial", "namespace": "t", "uid": "u"},
+    "spec": {"image": "holomush:1", "database": {"managed": {}}}})"));
+  ASSERT_TRUE(parsed.ok());
+  RenderInput in = Input(parsed.value());
+  in.postgres_password = "s3cret";
+  const auto objects = RenderChildren(in);
+  const Json* secret = Find(objects, "Secret", "trial-postgres");
+  ASSERT_NE(secret, nullptr);
+  EXPECT_EQ(Base64Decode((*secret)["data"]["DATABASE_URL"]),
+            "postgres://holomush:s3cret@trial-postgres.t.svc:5432/holomush?sslmode=disable");
+  EXPECT_NE(Find(objects, "StatefulSet", "trial-postgres"), nullptr);
+  const Json* core = Find(objects, "Deployment", "trial-core");
+  EXPECT_EQ(Container(*core)["env"][0]["valueFrom"]["secretKeyRef"],
+            (Json{{"name", "trial-postgres"}, {"key", "DATABASE_URL"}}));
+}
+
+TEST(TlsTest, SansNameBothServices) {
+  const auto sans = CertificateSans(Game());
+  for (const char* want : {"game-core", "game-core.play.svc", "game-gateway.play.svc",
+                           "game-gateway.play.svc.cluster.local"}) {
+    EXPECT_NE(std::find(sans.begin(), sans.end(), want), sans.end()) << want;
+  }
+}
+
+TEST(TlsTest, SecretHoldsEveryFileBase64) {
+  const HoloMush hm = Game();
+  const Json s = TlsSecret(hm, Input(hm).tls_files);
+  EXPECT_EQ(s["data"].size(), 7u);
+  EXPECT_EQ(Base64Decode(s["data"]["core.key"]), "CK");
+}
+
+TEST(CoversTest, IgnoresServerAddedFieldsButNotChangedOnes) {
+  const Json want = {
+      {"spec", {{"replicas", 2}, {"ports", {{{"port", 1}}}}, {"sel", Json::object()}}}};
+  Json live = {{"spec", {{"replicas", 2}, {"ports", {{{"port", 1}, {"protocol", "TCP"}}}}}},
+               {"status", {}}};
+  EXPECT_TRUE(Covers(live, want));
+  live["spec"]["replicas"] = 3;
+  EXPECT_FALSE(Covers(live, want));
+  live["spec"]["replicas"] = 2;
+  live["spec"]["ports"].push_back({{"port", 2}});
+  EXPECT_FALSE(Covers(live, want));
+  EXPECT_TRUE(Covers(Json{{"cpu", "1"}}, Json{{"cpu", 1}}));
+}
+
+TEST(ScheduleTest, EstimatesTheInterval) {
+  EXPECT_EQ(ScheduleIntervalSeconds("0 3 * * *"), 86400);
+  EXPECT_EQ(ScheduleIntervalSeconds("15 */6 * * *"), 6 * 3600);
+  EXPECT_EQ(ScheduleIntervalSeconds("0 * * * *"), 3600);
+  EXPECT_EQ(ScheduleIntervalSeconds("0 0 * * 0"), 7 * 86400);
+  EXPECT_EQ(ScheduleIntervalSeconds("@hourly"), 3600);
+}
+
+TEST(Base64Test, RoundTrips) {
+  for (std::string s : {"", "a", "ab", "abc", "abcd", "\x01\xff"}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
+  }
+}
+
+}  // namespace
+}  // namespace holomush::op::resources
