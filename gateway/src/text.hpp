@@ -1,0 +1,21 @@
+// Text hygiene shared by telnet and WebSocket: UTF-8 repair, control characters, line ends.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace holomush::gateway {
+
+// Returns `text` with every invalid UTF-8 sequence (bad lead or continuation bytes, overlong
+// forms, surrogates, code points above U+10FFFF, truncated sequences) replaced by U+FFFD.
+std::string SanitizeUtf8(std::string_view text);
+
+// A line as a player typed it, made safe for core: valid UTF-8, tabs as spaces, other C0
+// controls and DEL removed, trailing spaces trimmed.
+std::string CleanLine(std::string_view raw);
+
+// Core's text (lines separated by \n) for a telnet terminal: CR LF line ends, IAC doubled,
+// invalid UTF-8 repaired, and a final CR LF.
+std::string ToTelnetText(std::string_view text);
+
+}  // namespace holomush::gateway
