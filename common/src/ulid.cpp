@@ -60,6 +60,8 @@ std::string UlidGenerator::NextAt(uint64_t unix_millis) {
   return Encode(last_millis_, last_random_);
 }
 
+std::string UlidFloor(uint64_t unix_millis) { return Encode(unix_millis, {}); }
+
 bool IsUlid(const std::string& id) {
   if (id.size() != 26 || DecodeChar(id[0]) > 7) return false;
   for (char c : id) {

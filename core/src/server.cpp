@@ -1,14 +1,100 @@
 #include "holomush/core/server.hpp"
 
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
 #include <prometheus/registry.h>
 
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <thread>
+
+#include "core_metrics.hpp"
+#include "events/event_writer.hpp"
+#include "events/listen_hub.hpp"
+#include "game/game.hpp"
+#include "holomush/common/grpc_health.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
+#include "holomush/common/tls.hpp"
+#include "service/grpc_service.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+#include "store/pg_store.hpp"
 
 namespace holomush::core {
+namespace {
+
+using common::SettingKind;
+
+// Applies or checks migrations at start. A database that is not up yet is waited for (a pod
+// may start before its database); one newer than this binary is refused at once.
+void PrepareSchema(const std::string& url, bool auto_migrate, const common::Logger& log,
+                   common::ShutdownSignal& shutdown) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    try {
+      pqxx::connection conn(url);
+      if (auto_migrate) {
+        for (const auto& m : MigrateUp(conn)) log.Info("migration applied", {{"migration", m}});
+      } else {
+        auto status = GetMigrationStatus(conn);
+        if (status.current > status.latest) MigrateUp(conn);  // throws the "newer" message
+      }
+      return;
+    } catch (const pqxx::broken_connection& e) {
+      if (std::chrono::steady_clock::now() > deadline || shutdown.Requested()) {
+        throw std::runtime_error(std::string("cannot connect to the database: ") + e.what());
+      }
+      log.Warn("database not reachable yet; retrying", {{"error", e.what()}});
+      shutdown.WaitFor(std::chrono::seconds(1));
+    }
+  }
+}
+
+// Everything core runs; built in start(), torn down in stop().
+struct CoreRuntime {
+  std::unique_ptr<Database> db;
+  std::unique_ptr<PgStore> store;
+  std::unique_ptr<CoreMetrics> metrics;
+  std::unique_ptr<ListenHub> hub;
+  std::unique_ptr<EventWriter> writer;
+  std::unique_ptr<boost::asio::thread_pool> pool;
+  std::unique_ptr<SessionRegistry> registry;
+  std::unique_ptr<Game> game;
+  std::unique_ptr<GameService> game_service;
+  std::unique_ptr<ControlService> control_service;
+  std::unique_ptr<grpc::Server> server;
+  std::thread monitor;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+};
+
+// Readiness checks and housekeeping, once a second on its own thread.
+void Monitor(CoreRuntime& rt, common::Health& health) {
+  int tick = 0;
+  std::unique_lock lock(rt.mu);
+  while (!rt.stopping) {
+    lock.unlock();
+    auto ping =
+        rt.db->Transact<int>([](pqxx::work& txn) { return CurrentSchemaVersion(txn); }, false);
+    if (!ping) {
+      health.Set("database", false, ping.error().message);
+    } else {
+      health.Set("database", true);
+      health.Set("migrations", *ping == LatestSchemaVersion(),
+                 "schema version " + std::to_string(*ping) + ", this binary expects " +
+                     std::to_string(LatestSchemaVersion()));
+      if (++tick % 5 == 0) rt.game->ExpireSessions();
+    }
+    lock.lock();
+    rt.cv.wait_for(lock, std::chrono::seconds(1), [&] { return rt.stopping; });
+  }
+}
+
+}  // namespace
 
 std::vector<common::SettingSpec> CoreSettings() {
-  using common::SettingKind;
   auto specs = common::CommonSettings();
   specs.push_back({.name = "grpc-addr",
                    .kind = SettingKind::kAddress,
@@ -18,6 +104,38 @@ std::vector<common::SettingSpec> CoreSettings() {
                    .kind = SettingKind::kAddress,
                    .default_value = "0.0.0.0:9100",
                    .help = "ops HTTP listen address (health, metrics)"});
+  specs.push_back({.name = "database-url",
+                   .kind = SettingKind::kString,
+                   .help = "PostgreSQL URL or keyword string",
+                   .env = "DATABASE_URL",
+                   .required = true,
+                   .secret = true});
+  specs.push_back({.name = "db-pool-size",
+                   .kind = SettingKind::kInt,
+                   .default_value = "16",
+                   .help = "database connections in the pool",
+                   .min = 1,
+                   .max = 500});
+  specs.push_back({.name = "db-auto-migrate",
+                   .kind = SettingKind::kBool,
+                   .default_value = "true",
+                   .help = "apply pending migrations at start"});
+  specs.push_back({.name = "exit-match-threshold",
+                   .kind = SettingKind::kFloat,
+                   .default_value = "0.3",
+                   .help = "pg_trgm similarity an exit name must exceed to match a typo",
+                   .min = 0,
+                   .max = 1});
+  specs.push_back({.name = "session-linger",
+                   .kind = SettingKind::kDuration,
+                   .default_value = "10m",
+                   .help = "how long a dropped session waits to be resumed"});
+  specs.push_back({.name = "worker-threads",
+                   .kind = SettingKind::kInt,
+                   .default_value = "8",
+                   .help = "threads running commands and database calls",
+                   .min = 1,
+                   .max = 256});
   return specs;
 }
 
@@ -28,8 +146,75 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
                              .registry = std::make_shared<prometheus::Registry>(),
                              .shutdown = &shutdown};
   common::ProcessMetrics process_metrics(*ctx.registry, "core", ctx.health);
+  CoreRuntime rt;
+  rt.metrics = std::make_unique<CoreMetrics>(*ctx.registry);
+  ctx.health.Set("database", false, "not checked yet");
+
+  auto start = [&] {
+    const std::string url = config.String("database-url");
+    const std::string tls_dir = config.String("tls-dir");
+    auto credentials = common::MutualTlsServerCredentials(tls_dir, "core");
+    process_metrics.RecordCertificates(tls_dir, "core");
+    PrepareSchema(url, config.Bool("db-auto-migrate"), ctx.log, shutdown);
+
+    rt.db = std::make_unique<Database>(url, static_cast<int>(config.Int("db-pool-size")),
+                                       std::chrono::seconds(5));
+    rt.store = std::make_unique<PgStore>(*rt.db);
+    rt.hub = std::make_unique<ListenHub>(url, *rt.store, ctx.health);
+    rt.writer = std::make_unique<EventWriter>(*rt.store, *rt.metrics);
+    rt.writer->Observe([hub = rt.hub.get()](const auto& events) { hub->Remember(events); },
+                       [hub = rt.hub.get()](const auto& events) { hub->Forget(events); });
+    rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
+    rt.registry = std::make_unique<SessionRegistry>();
+    GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),
+                        .session_linger = std::chrono::duration_cast<std::chrono::seconds>(
+                            config.Duration("session-linger"))};
+    Stores stores{*rt.store, *rt.store, *rt.store, *rt.store, *rt.store};
+    rt.game = std::make_unique<Game>(stores, *rt.writer, *rt.hub, *rt.registry, *rt.metrics,
+                                     rt.pool->get_executor(), options,
+                                     [&shutdown] { shutdown.Request(); });
+    if (auto loaded = rt.game->LoadAliases(); !loaded) {
+      throw std::runtime_error("cannot load aliases: " + loaded.error().message);
+    }
+    rt.hub->OnAliasChange([game = rt.game.get()](const std::string& p) { game->OnAliasNotify(p); });
+    rt.hub->Start();
+    rt.writer->Start();
+
+    rt.game_service = std::make_unique<GameService>(*rt.game, *rt.metrics, rt.pool->get_executor());
+    rt.control_service = std::make_unique<ControlService>("core", *rt.registry);
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    const auto addr = config.Address("grpc-addr");
+    builder.AddListeningPort(addr.ToString(), credentials, &port);
+    builder.RegisterService(rt.game_service.get());
+    builder.RegisterService(rt.control_service.get());
+    rt.server = builder.BuildAndStart();
+    if (!rt.server || port == 0) {
+      throw std::runtime_error("cannot listen for gRPC on " + addr.ToString());
+    }
+    common::BindGrpcHealth(ctx.health, *rt.server);
+    rt.monitor = std::thread([&] { Monitor(rt, ctx.health); });
+    ctx.log.Info("grpc listening", {{"grpc_addr", addr.host + ":" + std::to_string(port)}});
+  };
+
+  auto stop = [&](std::chrono::milliseconds grace) {
+    // Streams end with UNAVAILABLE, so gateways resume their sessions on another replica
+    // (or on this one after a restart); sessions stay in the database.
+    if (rt.server) rt.server->Shutdown(std::chrono::system_clock::now() + grace / 2);
+    if (rt.writer) rt.writer->Stop();
+    {
+      std::lock_guard lock(rt.mu);
+      rt.stopping = true;
+    }
+    rt.cv.notify_all();
+    if (rt.monitor.joinable()) rt.monitor.join();
+    if (rt.hub) rt.hub->Stop();
+    if (rt.pool) rt.pool->join();
+  };
+
   return common::RunService(ctx, config, config.Address("ops-addr"),
-                            {.start = [] {}, .stop = [](std::chrono::milliseconds) {}});
+                            {.start = start, .stop = stop});
 }
 
 }  // namespace holomush::core

@@ -30,7 +30,7 @@ class NotYetBuilt : public Subcommand {
 
 std::vector<std::unique_ptr<Subcommand>> Subcommands() {
   std::vector<std::unique_ptr<Subcommand>> subs;
-  subs.push_back(std::make_unique<NotYetBuilt>("migrate", "schema migrations: up, down N, status"));
+  subs.push_back(MakeMigrate());
   subs.push_back(std::make_unique<NotYetBuilt>("status", "health of core and gateway"));
   subs.push_back(
       std::make_unique<NotYetBuilt>("backup", "logical backups: run, list, verify, restore"));

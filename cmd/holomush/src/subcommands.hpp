@@ -18,4 +18,6 @@ class Subcommand {
 
 std::vector<std::unique_ptr<Subcommand>> Subcommands();
 
+std::unique_ptr<Subcommand> MakeMigrate();
+
 }  // namespace holomush::cli

@@ -22,6 +22,8 @@ class UlidGenerator {
   std::array<uint8_t, 10> last_random_{};
 };
 
+// The smallest ULID of a millisecond: every id made at or after `unix_millis` sorts above it.
+std::string UlidFloor(uint64_t unix_millis);
 // Milliseconds since the epoch encoded in a ULID, or 0 if `id` is not one.
 uint64_t UlidMillis(const std::string& id);
 bool IsUlid(const std::string& id);

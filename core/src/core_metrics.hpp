@@ -1,0 +1,39 @@
+// The core process's metrics (names fixed by the operations guide; docs/design/metrics.md).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <string>
+
+namespace holomush::core {
+
+// Registered once per process on its registry; the handles are thread-safe.
+class CoreMetrics {
+ public:
+  explicit CoreMetrics(prometheus::Registry& registry);
+
+  void EventAppended(const std::string& type);
+  void Command(const std::string& command);
+  void Grpc(const std::string& method, const std::string& code,
+            std::chrono::steady_clock::duration latency);
+  void GrpcLatency(const std::string& method, std::chrono::steady_clock::duration latency);
+  void AliasRollbackFailed();
+  void BatchCommitted(size_t events);
+  prometheus::Gauge& sessions_active() { return sessions_active_; }
+  double alias_rollback_failures() const { return alias_rollback_failures_.Value(); }
+
+ private:
+  prometheus::Family<prometheus::Counter>& events_;
+  prometheus::Gauge& sessions_active_;
+  prometheus::Family<prometheus::Counter>& grpc_requests_;
+  prometheus::Family<prometheus::Histogram>& grpc_latency_;
+  prometheus::Counter& alias_rollback_failures_;
+  prometheus::Family<prometheus::Counter>& commands_;
+  prometheus::Histogram& batch_size_;
+};
+
+}  // namespace holomush::core

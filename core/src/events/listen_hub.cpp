@@ -1,0 +1,173 @@
+#include "events/listen_hub.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <pqxx/pqxx>
+
+#include "events/event_writer.hpp"
+
+namespace holomush::core {
+
+class ListenHub::Receiver : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, const std::string& channel,
+           std::function<void(const std::string&)> handler)
+      : pqxx::notification_receiver(conn, channel), handler_(std::move(handler)) {}
+  void operator()(const std::string& payload, int) override { handler_(payload); }
+
+ private:
+  std::function<void(const std::string&)> handler_;
+};
+
+ListenHub::ListenHub(std::string database_url, EventStore& events, common::Health& health)
+    : url_(std::move(database_url)), events_(events), health_(health) {
+  health_.Set("listener", false, "not connected yet");
+}
+
+ListenHub::~ListenHub() { Stop(); }
+
+void ListenHub::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ListenHub::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void ListenHub::OnAliasChange(std::function<void(const std::string&)> handler) {
+  alias_handler_ = std::move(handler);
+}
+
+void ListenHub::Subscribe(const std::string& stream,
+                          const std::shared_ptr<EventSubscriber>& subscriber) {
+  std::lock_guard lock(mu_);
+  subscribers_[stream][subscriber.get()] = subscriber;
+}
+
+void ListenHub::Unsubscribe(const std::string& stream, const EventSubscriber* subscriber) {
+  std::lock_guard lock(mu_);
+  auto it = subscribers_.find(stream);
+  if (it == subscribers_.end()) return;
+  it->second.erase(subscriber);
+  if (it->second.empty()) subscribers_.erase(it);
+}
+
+void ListenHub::Remember(const std::vector<EventRecord>& events) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : events) local_.emplace(e.id, e);
+}
+
+void ListenHub::Forget(const std::vector<EventRecord>& events) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : events) local_.erase(e.id);
+}
+
+std::vector<std::shared_ptr<EventSubscriber>> ListenHub::AllSubscribers() {
+  std::lock_guard lock(mu_);
+  std::map<const EventSubscriber*, std::shared_ptr<EventSubscriber>> unique;
+  for (auto& [stream, subs] : subscribers_) {
+    for (auto& [ptr, weak] : subs) {
+      if (auto s = weak.lock()) unique[ptr] = s;
+    }
+  }
+  std::vector<std::shared_ptr<EventSubscriber>> out;
+  for (auto& [ptr, s] : unique) out.push_back(s);
+  return out;
+}
+
+void ListenHub::HandleEvents(const std::string& payload) {
+  std::vector<std::string> ids;
+  for (size_t start = 0; start < payload.size();) {
+    auto comma = payload.find(',', start);
+    if (comma == std::string::npos) comma = payload.size();
+    ids.push_back(payload.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<EventRecord> events;
+  std::vector<std::string> missing;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& id : ids) {
+      if (auto it = local_.find(id); it != local_.end()) {
+        events.push_back(std::move(it->second));
+        local_.erase(it);
+      } else {
+        missing.push_back(id);
+      }
+    }
+  }
+  if (!missing.empty()) {
+    // Another core process wrote these: read them once for all local sessions.
+    auto fetched = events_.ReadIds(missing);
+    if (fetched) {
+      events.insert(events.end(), fetched->begin(), fetched->end());
+    } else {
+      log_.Warn("could not read notified events; sessions will resync",
+                {{"error", fetched.error().message}});
+      for (auto& s : AllSubscribers()) s->Resync();
+    }
+  }
+  std::sort(events.begin(), events.end(),
+            [](const EventRecord& a, const EventRecord& b) { return a.id < b.id; });
+  for (const auto& e : events) {
+    std::vector<std::shared_ptr<EventSubscriber>> targets;
+    {
+      std::lock_guard lock(mu_);
+      auto it = subscribers_.find(e.stream);
+      if (it == subscribers_.end()) continue;
+      for (auto& [ptr, weak] : it->second) {
+        if (auto s = weak.lock()) targets.push_back(std::move(s));
+      }
+    }
+    for (auto& s : targets) s->Deliver(e);
+  }
+}
+
+void ListenHub::Run() {
+  auto backoff = std::chrono::milliseconds(100);
+  bool ever_connected = false;
+  while (!stopping_) {
+    try {
+      pqxx::connection conn(url_);
+      Receiver events(conn, kEventsChannel, [this](const std::string& p) { HandleEvents(p); });
+      Receiver aliases(conn, "holomush_aliases", [this](const std::string& p) {
+        if (alias_handler_) alias_handler_(p);
+      });
+      // LISTEN is issued lazily by libpqxx; force it before declaring ourselves connected.
+      conn.get_notifs();
+      connected_ = true;
+      health_.Set("listener", true);
+      backoff = std::chrono::milliseconds(100);
+      if (ever_connected) {
+        // Events committed while we were away were never delivered: catch everyone up.
+        log_.Info("listener reconnected; resyncing sessions");
+        if (alias_handler_) alias_handler_("");
+        for (auto& s : AllSubscribers()) s->Resync();
+        std::lock_guard lock(mu_);
+        local_.clear();
+      }
+      ever_connected = true;
+      auto last_ping = std::chrono::steady_clock::now();
+      while (!stopping_) {
+        conn.await_notification(0, 200'000);
+        // A server that vanished without closing the socket is only noticed by a query.
+        if (std::chrono::steady_clock::now() - last_ping > std::chrono::seconds(2)) {
+          pqxx::nontransaction ping(conn);
+          ping.exec("SELECT 1");
+          last_ping = std::chrono::steady_clock::now();
+        }
+      }
+    } catch (const std::exception& e) {
+      if (connected_) log_.Warn("listener connection lost", {{"error", e.what()}});
+      connected_ = false;
+      health_.Set("listener", false, "database connection for LISTEN lost; reconnecting");
+      for (int i = 0; i < backoff.count() / 50 && !stopping_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+}
+
+}  // namespace holomush::core

@@ -1,0 +1,28 @@
+// Splitting a typed line into a command word and its arguments.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace holomush::core {
+
+struct ParsedCommand {
+  std::string verb;  // lower case; empty for a blank line
+  std::string args;  // trimmed
+};
+
+// `"text` is say, `:text` is pose and `;text` is semipose; otherwise the first word is the
+// verb. Leading and trailing whitespace is ignored.
+ParsedCommand ParseCommand(std::string_view line);
+
+std::string Trim(std::string_view s);
+std::string Lower(std::string_view s);
+// "name=value" split at the first '='; nullopt without one or with an empty name.
+std::optional<std::pair<std::string, std::string>> SplitAssignment(std::string_view s);
+// Splits "north;n;nor" into names (trimmed, empties dropped).
+std::vector<std::string> SplitNames(std::string_view s);
+
+}  // namespace holomush::core

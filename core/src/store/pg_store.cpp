@@ -1,0 +1,580 @@
+#include "store/pg_store.hpp"
+
+namespace holomush::core {
+namespace {
+
+using common::ErrorKind;
+using common::Ok;
+
+// A text[] literal for a bound parameter (libpqxx 6 has no vector conversion).
+std::string ToPgArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+Character CharacterFrom(const pqxx::row& r) {
+  return {r["id"].as<std::string>(), r["player_id"].as<std::string>(), r["name"].as<std::string>(),
+          r["location_id"].as<std::string>()};
+}
+
+EventRecord EventFrom(const pqxx::row& r) {
+  EventRecord e;
+  e.id = r["id"].as<std::string>();
+  e.stream = r["stream"].as<std::string>();
+  e.type = r["type"].as<std::string>();
+  e.actor_id = r["actor_id"].is_null() ? "" : r["actor_id"].as<std::string>();
+  e.actor_name = r["actor_name"].as<std::string>();
+  e.payload = nlohmann::json::parse(r["payload"].as<std::string>());
+  e.unix_millis = r["unix_millis"].as<int64_t>();
+  return e;
+}
+
+constexpr const char* kEventColumns =
+    "id, stream, type, actor_id, actor_name, payload::text AS payload,"
+    " (extract(epoch FROM created_at) * 1000)::bigint AS unix_millis";
+
+Error NotFound(const std::string& what) { return {ErrorKind::kNotFound, what}; }
+
+// Runs work that returns nothing.
+template <typename F>
+Status Exec(Database& db, F&& fn, bool retry_safe = true) {
+  auto r = db.Transact<Ok>(
+      [&](pqxx::work& txn) {
+        fn(txn);
+        return Ok{};
+      },
+      retry_safe);
+  if (!r) return r.error();
+  return Ok{};
+}
+
+// Creates an exit and its aliases; names[0] is the name.
+void InsertExit(pqxx::work& txn, const std::string& from, const std::string& to,
+                const std::vector<std::string>& names) {
+  auto id = txn.exec_params1(
+                   "INSERT INTO exits (from_location_id, to_location_id, name)"
+                   " VALUES ($1::uuid, $2::uuid, $3) RETURNING id",
+                   from, to, names.at(0))[0]
+                .as<std::string>();
+  for (size_t i = 1; i < names.size(); ++i) {
+    txn.exec_params(
+        "INSERT INTO exit_aliases (exit_id, alias) VALUES ($1::uuid, $2)"
+        " ON CONFLICT DO NOTHING",
+        id, names[i]);
+  }
+}
+
+}  // namespace
+
+// ---- accounts ----
+
+Result<NewAccount> PgStore::CreateAccount(const std::string& username,
+                                          const std::string& password_hash,
+                                          const std::string& character_name) {
+  return db_.Transact<NewAccount>([&](pqxx::work& txn) {
+    // Serialise account creation so exactly one first account becomes admin.
+    txn.exec("LOCK TABLE players IN SHARE ROW EXCLUSIVE MODE");
+    auto p = txn.exec_params1(
+        "INSERT INTO players (username, password_hash, role) VALUES ($1, $2,"
+        " CASE WHEN EXISTS (SELECT 1 FROM players) THEN 'player' ELSE 'admin' END)"
+        " RETURNING id, role",
+        username, password_hash);
+    NewAccount out;
+    out.player = {p["id"].as<std::string>(), username, p["role"].as<std::string>()};
+    auto c = txn.exec_params1(
+        "INSERT INTO characters (player_id, name, location_id) VALUES ($1::uuid, $2,"
+        " '00000000-0000-0000-0000-000000000001') RETURNING id, player_id, name, location_id",
+        out.player.id, character_name);
+    out.character = CharacterFrom(c);
+    return out;
+  });
+}
+
+Result<PlayerAuth> PgStore::FindPlayer(const std::string& username) {
+  auto r = db_.Transact<std::optional<PlayerAuth>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT id, username, role, password_hash,"
+        " coalesce(locked_until > now(), false) AS locked"
+        " FROM players WHERE lower(username) = lower($1)",
+        username);
+    if (rows.empty()) return std::optional<PlayerAuth>();
+    const auto& row = rows[0];
+    return std::optional<PlayerAuth>(
+        PlayerAuth{{row["id"].as<std::string>(), row["username"].as<std::string>(),
+                    row["role"].as<std::string>()},
+                   row["password_hash"].as<std::string>(),
+                   row["locked"].as<bool>()});
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such player");
+  return **r;
+}
+
+Result<bool> PgStore::RecordLoginFailure(const std::string& player_id, int max_failures,
+                                         std::chrono::seconds lock_for) {
+  return db_.Transact<bool>([&](pqxx::work& txn) {
+    auto row = txn.exec_params1(
+        "UPDATE players SET failed_logins = failed_logins + 1,"
+        " locked_until = CASE WHEN failed_logins + 1 >= $2"
+        "   THEN now() + make_interval(secs => $3) ELSE locked_until END"
+        " WHERE id = $1::uuid RETURNING failed_logins >= $2 AS locked",
+        player_id, max_failures, static_cast<double>(lock_for.count()));
+    bool locked = row[0].as<bool>();
+    // The count starts again once the lock is set.
+    if (locked)
+      txn.exec_params("UPDATE players SET failed_logins = 0 WHERE id = $1::uuid", player_id);
+    return locked;
+  });
+}
+
+Status PgStore::RecordLoginSuccess(const std::string& player_id) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params("UPDATE players SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid",
+                    player_id);
+  });
+}
+
+Status PgStore::SaveLoginToken(const std::string& player_id, const std::string& token_hash,
+                               std::chrono::seconds ttl) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec("DELETE FROM login_tokens WHERE expires_at < now()");
+    txn.exec_params(
+        "INSERT INTO login_tokens (token_hash, player_id, expires_at)"
+        " VALUES ($1, $2::uuid, now() + make_interval(secs => $3))",
+        token_hash, player_id, static_cast<double>(ttl.count()));
+  });
+}
+
+Result<Player> PgStore::PlayerForLoginToken(const std::string& token_hash) {
+  auto r = db_.Transact<std::optional<Player>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT p.id, p.username, p.role FROM login_tokens t JOIN players p ON p.id = t.player_id"
+        " WHERE t.token_hash = $1 AND t.expires_at > now()",
+        token_hash);
+    if (rows.empty()) return std::optional<Player>();
+    return std::optional<Player>(Player{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                                        rows[0][2].as<std::string>()});
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("login expired");
+  return **r;
+}
+
+Result<std::vector<Character>> PgStore::CharactersOf(const std::string& player_id) {
+  return db_.Transact<std::vector<Character>>([&](pqxx::work& txn) {
+    std::vector<Character> out;
+    for (const auto& row : txn.exec_params("SELECT id, player_id, name, location_id FROM characters"
+                                           " WHERE player_id = $1::uuid ORDER BY created_at",
+                                           player_id)) {
+      out.push_back(CharacterFrom(row));
+    }
+    return out;
+  });
+}
+
+Result<Player> PgStore::GetPlayer(const std::string& player_id) {
+  auto r = db_.Transact<std::optional<Player>>([&](pqxx::work& txn) {
+    auto rows =
+        txn.exec_params("SELECT id, username, role FROM players WHERE id = $1::uuid", player_id);
+    if (rows.empty()) return std::optional<Player>();
+    return std::optional<Player>(Player{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                                        rows[0][2].as<std::string>()});
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such player");
+  return **r;
+}
+
+// ---- world ----
+
+Result<Location> PgStore::GetLocation(const std::string& id) {
+  auto r = db_.Transact<std::optional<Location>>([&](pqxx::work& txn) {
+    auto rows =
+        txn.exec_params("SELECT id, name, description FROM locations WHERE id = $1::uuid", id);
+    if (rows.empty()) return std::optional<Location>();
+    return std::optional<Location>(Location{
+        rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()});
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such location");
+  return **r;
+}
+
+Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
+  return db_.Transact<std::vector<Exit>>([&](pqxx::work& txn) {
+    std::vector<Exit> out;
+    for (const auto& row : txn.exec_params(
+             "SELECT e.id, e.name, e.to_location_id,"
+             " coalesce(array_agg(a.alias ORDER BY a.alias) FILTER (WHERE a.alias IS NOT NULL),"
+             " '{}') AS aliases"
+             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
+             " WHERE e.from_location_id = $1::uuid GROUP BY e.id ORDER BY e.name",
+             location_id)) {
+      Exit e{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}};
+      auto arr = row[3].as_array();
+      for (auto item = arr.get_next(); item.first != pqxx::array_parser::done;
+           item = arr.get_next()) {
+        if (item.first == pqxx::array_parser::string_value) e.aliases.push_back(item.second);
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_id) {
+  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+    std::vector<std::string> out;
+    for (const auto& row : txn.exec_params(
+             "SELECT c.name FROM characters c WHERE c.location_id = $1::uuid AND EXISTS"
+             " (SELECT 1 FROM sessions s WHERE s.character_id = c.id AND s.ended_at IS NULL)"
+             " ORDER BY c.name",
+             location_id)) {
+      out.push_back(row[0].as<std::string>());
+    }
+    return out;
+  });
+}
+
+Result<Character> PgStore::GetCharacter(const std::string& id) {
+  auto r = db_.Transact<std::optional<Character>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT id, player_id, name, location_id FROM characters WHERE id = $1::uuid", id);
+    if (rows.empty()) return std::optional<Character>();
+    return std::optional<Character>(CharacterFrom(rows[0]));
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such character");
+  return **r;
+}
+
+Result<Character> PgStore::FindCharacter(const std::string& name) {
+  auto r = db_.Transact<std::optional<Character>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT id, player_id, name, location_id FROM characters WHERE lower(name) = lower($1)",
+        name);
+    if (rows.empty()) return std::optional<Character>();
+    return std::optional<Character>(CharacterFrom(rows[0]));
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such character");
+  return **r;
+}
+
+Status PgStore::MoveCharacter(const std::string& character_id, const std::string& location_id) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params("UPDATE characters SET location_id = $2::uuid WHERE id = $1::uuid",
+                    character_id, location_id);
+  });
+}
+
+Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(const std::string& location_id,
+                                                           const std::string& text) {
+  return db_.Transact<std::vector<ExitCandidate>>([&](pqxx::work& txn) {
+    std::vector<ExitCandidate> out;
+    for (const auto& row : txn.exec_params(
+             "SELECT e.id, e.name, e.to_location_id,"
+             " lower(e.name) = lower($2) OR coalesce(bool_or(lower(a.alias) = lower($2)), false),"
+             " greatest(similarity(e.name, $2), coalesce(max(similarity(a.alias, $2)), 0))"
+             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
+             " WHERE e.from_location_id = $1::uuid GROUP BY e.id",
+             location_id, text)) {
+      out.push_back(
+          {Exit{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}},
+           row[3].as<bool>(), row[4].as<double>()});
+    }
+    return out;
+  });
+}
+
+Result<Location> PgStore::Dig(const std::string& from_id, const std::vector<std::string>& names,
+                              const std::string& location_name,
+                              const std::vector<std::string>& return_names) {
+  return db_.Transact<Location>([&](pqxx::work& txn) {
+    auto row = txn.exec_params1(
+        "INSERT INTO locations (name) VALUES ($1) RETURNING id, name, description", location_name);
+    Location loc{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()};
+    InsertExit(txn, from_id, loc.id, names);
+    if (!return_names.empty()) InsertExit(txn, loc.id, from_id, return_names);
+    return loc;
+  });
+}
+
+Result<Location> PgStore::Link(const std::string& from_id, const std::vector<std::string>& names,
+                               const std::string& location) {
+  auto r = db_.Transact<std::optional<Location>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT id, name, description FROM locations"
+        " WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY created_at LIMIT 1",
+        location);
+    if (rows.empty()) return std::optional<Location>();
+    Location loc{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                 rows[0][2].as<std::string>()};
+    InsertExit(txn, from_id, loc.id, names);
+    return std::optional<Location>(loc);
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such location");
+  return **r;
+}
+
+Status PgStore::Describe(const std::string& location_id, const std::string& text) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params("UPDATE locations SET description = $2 WHERE id = $1::uuid", location_id, text);
+  });
+}
+
+// ---- aliases ----
+
+Result<std::optional<std::string>> PgStore::PutPlayerAlias(const std::string& player_id,
+                                                           const std::string& alias,
+                                                           const std::string& command) {
+  return db_.Transact<std::optional<std::string>>([&](pqxx::work& txn) {
+    auto prev = txn.exec_params(
+        "SELECT command FROM player_aliases WHERE player_id = $1::uuid AND alias = $2 FOR UPDATE",
+        player_id, alias);
+    txn.exec_params(
+        "INSERT INTO player_aliases (player_id, alias, command) VALUES ($1::uuid, $2, $3)"
+        " ON CONFLICT (player_id, alias) DO UPDATE SET command = excluded.command,"
+        " updated_at = now()",
+        player_id, alias, command);
+    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)",
+                    "player:" + player_id + ":" + alias);
+    if (prev.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(prev[0][0].as<std::string>());
+  });
+}
+
+Result<bool> PgStore::DeletePlayerAlias(const std::string& player_id, const std::string& alias) {
+  return db_.Transact<bool>([&](pqxx::work& txn) {
+    auto r = txn.exec_params("DELETE FROM player_aliases WHERE player_id = $1::uuid AND alias = $2",
+                             player_id, alias);
+    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)",
+                    "player:" + player_id + ":" + alias);
+    return r.affected_rows() > 0;
+  });
+}
+
+Result<std::optional<std::string>> PgStore::PutSystemAlias(const std::string& alias,
+                                                           const std::string& command,
+                                                           const std::string& created_by) {
+  return db_.Transact<std::optional<std::string>>([&](pqxx::work& txn) {
+    auto prev =
+        txn.exec_params("SELECT command FROM system_aliases WHERE alias = $1 FOR UPDATE", alias);
+    txn.exec_params(
+        "INSERT INTO system_aliases (alias, command, created_by) VALUES ($1, $2, $3::uuid)"
+        " ON CONFLICT (alias) DO UPDATE SET command = excluded.command, updated_at = now()",
+        alias, command, created_by);
+    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)", "system::" + alias);
+    if (prev.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(prev[0][0].as<std::string>());
+  });
+}
+
+Result<bool> PgStore::DeleteSystemAlias(const std::string& alias) {
+  return db_.Transact<bool>([&](pqxx::work& txn) {
+    auto r = txn.exec_params("DELETE FROM system_aliases WHERE alias = $1", alias);
+    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)", "system::" + alias);
+    return r.affected_rows() > 0;
+  });
+}
+
+Result<std::vector<AliasStore::Row>> PgStore::AllAliases() {
+  return db_.Transact<std::vector<Row>>([&](pqxx::work& txn) {
+    std::vector<Row> out;
+    for (const auto& r : txn.exec("SELECT player_id::text, alias, command FROM player_aliases"
+                                  " UNION ALL SELECT '', alias, command FROM system_aliases")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<AliasStore::Row>> PgStore::GetAlias(const std::string& player_id,
+                                                         const std::string& alias) {
+  return db_.Transact<std::optional<Row>>([&](pqxx::work& txn) {
+    auto rows = player_id.empty()
+                    ? txn.exec_params("SELECT command FROM system_aliases WHERE alias = $1", alias)
+                    : txn.exec_params(
+                          "SELECT command FROM player_aliases WHERE player_id = $1::uuid"
+                          " AND alias = $2",
+                          player_id, alias);
+    if (rows.empty()) return std::optional<Row>();
+    return std::optional<Row>(Row{player_id, alias, rows[0][0].as<std::string>()});
+  });
+}
+
+// ---- sessions ----
+
+Result<std::string> PgStore::CreateSession(const std::string& player_id,
+                                           const std::string& character_id,
+                                           const std::string& resume_token_hash) {
+  return db_.Transact<std::string>([&](pqxx::work& txn) {
+    return txn
+        .exec_params1(
+            "INSERT INTO sessions (player_id, character_id, resume_token_hash)"
+            " VALUES ($1::uuid, $2::uuid, $3) RETURNING id",
+            player_id, character_id, resume_token_hash)[0]
+        .as<std::string>();
+  });
+}
+
+Result<SessionRecord> PgStore::GetSession(const std::string& id) {
+  auto r = db_.Transact<std::optional<SessionRecord>>([&](pqxx::work& txn) {
+    auto rows = txn.exec_params(
+        "SELECT id, player_id, character_id, resume_token_hash, ended_at IS NOT NULL,"
+        " (extract(epoch FROM created_at) * 1000)::bigint FROM sessions WHERE id::text = $1",
+        id);
+    if (rows.empty()) return std::optional<SessionRecord>();
+    const auto& row = rows[0];
+    return std::optional<SessionRecord>(
+        SessionRecord{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                      row[3].as<std::string>(), row[4].as<bool>(), row[5].as<int64_t>()});
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such session");
+  return **r;
+}
+
+Status PgStore::SetConnected(const std::string& id, bool connected) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params(
+        "UPDATE sessions SET connected = $2, last_active_at = now(),"
+        " detached_at = CASE WHEN $2 THEN NULL ELSE now() END WHERE id = $1::uuid",
+        id, connected);
+  });
+}
+
+Status PgStore::Touch(const std::string& id) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params("UPDATE sessions SET last_active_at = now() WHERE id = $1::uuid", id);
+  });
+}
+
+Status PgStore::EndSession(const std::string& id) {
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params(
+        "UPDATE sessions SET ended_at = now(), connected = false WHERE id = $1::uuid"
+        " AND ended_at IS NULL",
+        id);
+  });
+}
+
+Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds linger) {
+  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+    std::vector<std::string> out;
+    for (const auto& r : txn.exec_params(
+             "UPDATE sessions SET ended_at = now() WHERE ended_at IS NULL AND NOT connected"
+             " AND detached_at < now() - make_interval(secs => $1) RETURNING id",
+             static_cast<double>(linger.count()))) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  });
+}
+
+Result<std::vector<WhoRow>> PgStore::Who() {
+  return db_.Transact<std::vector<WhoRow>>([&](pqxx::work& txn) {
+    std::vector<WhoRow> out;
+    for (const auto& r :
+         txn.exec("SELECT c.name, extract(epoch FROM now() - max(s.last_active_at))::bigint"
+                  " FROM sessions s JOIN characters c ON c.id = s.character_id"
+                  " WHERE s.ended_at IS NULL AND s.connected GROUP BY c.name ORDER BY c.name")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
+    }
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> PgStore::SessionsOf(const std::string& character_id) {
+  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+    std::vector<std::string> out;
+    for (const auto& r : txn.exec_params(
+             "SELECT id FROM sessions WHERE character_id = $1::uuid AND ended_at IS NULL",
+             character_id)) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  });
+}
+
+// ---- events ----
+
+std::vector<std::string> NotifyPayloads(const std::vector<EventRecord>& events, size_t max_bytes) {
+  std::vector<std::string> out;
+  std::string current;
+  for (const auto& e : events) {
+    if (!current.empty() && current.size() + 1 + e.id.size() > max_bytes) {
+      out.push_back(std::move(current));
+      current.clear();
+    }
+    if (!current.empty()) current += ',';
+    current += e.id;
+  }
+  if (!current.empty()) out.push_back(std::move(current));
+  return out;
+}
+
+Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::string& channel) {
+  if (events.empty()) return Ok{};
+  // Not retried: a lost connection at commit leaves the outcome unknown, and the ids are
+  // the primary key, so the caller decides (it reports the failure to the player).
+  return Exec(
+      db_,
+      [&](pqxx::work& txn) {
+        std::string sql =
+            "INSERT INTO events (id, stream, type, actor_id, actor_name, payload, created_at)"
+            " VALUES ";
+        for (size_t i = 0; i < events.size(); ++i) {
+          const auto& e = events[i];
+          if (i) sql += ',';
+          sql += '(' + txn.quote(e.id) + ',' + txn.quote(e.stream) + ',' + txn.quote(e.type) + ',' +
+                 (e.actor_id.empty() ? std::string("NULL") : txn.quote(e.actor_id) + "::uuid") +
+                 ',' + txn.quote(e.actor_name) + ',' + txn.quote(e.payload.dump()) +
+                 "::jsonb, to_timestamp(" + std::to_string(e.unix_millis) + " / 1000.0))";
+        }
+        txn.exec(sql);
+        for (const auto& payload : NotifyPayloads(events)) {
+          txn.exec("NOTIFY " + txn.quote_name(channel) + ", " + txn.quote(payload));
+        }
+      },
+      false);
+}
+
+Result<std::vector<EventRecord>> PgStore::ReadAfter(const std::vector<std::string>& streams,
+                                                    const std::string& after_id, int limit) {
+  return db_.Transact<std::vector<EventRecord>>([&](pqxx::work& txn) {
+    std::vector<EventRecord> out;
+    for (const auto& row : txn.exec_params(std::string("SELECT ") + kEventColumns +
+                                               " FROM events WHERE stream = ANY($1::text[])"
+                                               " AND id > $2 ORDER BY id LIMIT $3",
+                                           ToPgArray(streams), after_id, limit)) {
+      out.push_back(EventFrom(row));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<EventRecord>> PgStore::ReadIds(const std::vector<std::string>& ids) {
+  return db_.Transact<std::vector<EventRecord>>([&](pqxx::work& txn) {
+    std::vector<EventRecord> out;
+    for (const auto& row : txn.exec_params(std::string("SELECT ") + kEventColumns +
+                                               " FROM events WHERE id = ANY($1::text[])"
+                                               " ORDER BY id",
+                                           ToPgArray(ids))) {
+      out.push_back(EventFrom(row));
+    }
+    return out;
+  });
+}
+
+}  // namespace holomush::core

@@ -1,0 +1,183 @@
+// Records and the store interfaces the game logic sees (PostgreSQL behind them: pg_store.cpp).
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "holomush/common/result.hpp"
+
+namespace holomush::core {
+
+using common::Result;
+using common::Status;
+
+struct Player {
+  std::string id;
+  std::string username;
+  std::string role;  // player, builder, admin
+};
+
+struct Character {
+  std::string id;
+  std::string player_id;
+  std::string name;
+  std::string location_id;
+};
+
+struct Location {
+  std::string id;
+  std::string name;
+  std::string description;
+};
+
+struct Exit {
+  std::string id;
+  std::string name;
+  std::string to_location_id;
+  std::vector<std::string> aliases;
+};
+
+// An exit scored against what the player typed.
+struct ExitCandidate {
+  Exit exit;
+  bool exact = false;       // the name or an alias equals the text, ignoring case
+  double similarity = 0.0;  // best pg_trgm similarity over the name and aliases
+};
+
+struct EventRecord {
+  std::string id;  // ULID, assigned by the writer
+  std::string stream;
+  std::string type;
+  std::string actor_id;
+  std::string actor_name;
+  nlohmann::json payload = nlohmann::json::object();
+  int64_t unix_millis = 0;
+};
+
+struct PlayerAuth {
+  Player player;
+  std::string password_hash;
+  bool locked = false;  // locked_until is in the future
+};
+
+struct NewAccount {
+  Player player;
+  Character character;
+};
+
+struct SessionRecord {
+  std::string id;
+  std::string player_id;
+  std::string character_id;
+  std::string resume_token_hash;
+  bool ended = false;
+  int64_t created_unix_millis = 0;
+};
+
+struct WhoRow {
+  std::string name;
+  int64_t idle_seconds = 0;
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  // The first account on a fresh database becomes admin. kConflict when the username or
+  // character name is taken.
+  virtual Result<NewAccount> CreateAccount(const std::string& username,
+                                           const std::string& password_hash,
+                                           const std::string& character_name) = 0;
+  virtual Result<PlayerAuth> FindPlayer(const std::string& username) = 0;
+  // Returns true when this failure locked the account.
+  virtual Result<bool> RecordLoginFailure(const std::string& player_id, int max_failures,
+                                          std::chrono::seconds lock_for) = 0;
+  virtual Status RecordLoginSuccess(const std::string& player_id) = 0;
+  virtual Status SaveLoginToken(const std::string& player_id, const std::string& token_hash,
+                                std::chrono::seconds ttl) = 0;
+  // The player the (unexpired) token belongs to.
+  virtual Result<Player> PlayerForLoginToken(const std::string& token_hash) = 0;
+  virtual Result<std::vector<Character>> CharactersOf(const std::string& player_id) = 0;
+  virtual Result<Player> GetPlayer(const std::string& player_id) = 0;
+};
+
+class WorldStore {
+ public:
+  virtual ~WorldStore() = default;
+  virtual Result<Location> GetLocation(const std::string& id) = 0;
+  virtual Result<std::vector<Exit>> ExitsFrom(const std::string& location_id) = 0;
+  // Names of characters here with a session that has not ended.
+  virtual Result<std::vector<std::string>> PresentAt(const std::string& location_id) = 0;
+  virtual Result<Character> GetCharacter(const std::string& id) = 0;
+  // Case-insensitive; kNotFound when nobody has that name.
+  virtual Result<Character> FindCharacter(const std::string& name) = 0;
+  virtual Status MoveCharacter(const std::string& character_id, const std::string& location_id) = 0;
+  // Every exit from the location, scored against `text` (ranked by game/exit_match.hpp).
+  virtual Result<std::vector<ExitCandidate>> ExitCandidates(const std::string& location_id,
+                                                            const std::string& text) = 0;
+  // Creates a location and an exit to it (and a return exit when `return_names` is set).
+  virtual Result<Location> Dig(const std::string& from_id, const std::vector<std::string>& names,
+                               const std::string& location_name,
+                               const std::vector<std::string>& return_names) = 0;
+  virtual Result<Location> Link(const std::string& from_id, const std::vector<std::string>& names,
+                                const std::string& location) = 0;
+  virtual Status Describe(const std::string& location_id, const std::string& text) = 0;
+};
+
+class AliasStore {
+ public:
+  virtual ~AliasStore() = default;
+  // Inserts or replaces; returns the previous command when there was one.
+  virtual Result<std::optional<std::string>> PutPlayerAlias(const std::string& player_id,
+                                                            const std::string& alias,
+                                                            const std::string& command) = 0;
+  virtual Result<bool> DeletePlayerAlias(const std::string& player_id,
+                                         const std::string& alias) = 0;
+  virtual Result<std::optional<std::string>> PutSystemAlias(const std::string& alias,
+                                                            const std::string& command,
+                                                            const std::string& created_by) = 0;
+  virtual Result<bool> DeleteSystemAlias(const std::string& alias) = 0;
+  // (player_id or "" for system, alias, command) for every alias, or for one alias.
+  struct Row {
+    std::string player_id;
+    std::string alias;
+    std::string command;
+  };
+  virtual Result<std::vector<Row>> AllAliases() = 0;
+  virtual Result<std::optional<Row>> GetAlias(const std::string& player_id,
+                                              const std::string& alias) = 0;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  virtual Result<std::string> CreateSession(const std::string& player_id,
+                                            const std::string& character_id,
+                                            const std::string& resume_token_hash) = 0;
+  virtual Result<SessionRecord> GetSession(const std::string& id) = 0;
+  virtual Status SetConnected(const std::string& id, bool connected) = 0;
+  virtual Status Touch(const std::string& id) = 0;
+  virtual Status EndSession(const std::string& id) = 0;
+  // Ends sessions detached for longer than `linger`; returns their ids.
+  virtual Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) = 0;
+  virtual Result<std::vector<WhoRow>> Who() = 0;
+  // Live (not ended) sessions of a character.
+  virtual Result<std::vector<std::string>> SessionsOf(const std::string& character_id) = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+  // Inserts the events (ids already assigned) and NOTIFYs their ids on `channel`, all in one
+  // transaction.
+  virtual Status AppendBatch(const std::vector<EventRecord>& events,
+                             const std::string& channel) = 0;
+  // Events on `streams` with id > after_id, oldest first.
+  virtual Result<std::vector<EventRecord>> ReadAfter(const std::vector<std::string>& streams,
+                                                     const std::string& after_id, int limit) = 0;
+  virtual Result<std::vector<EventRecord>> ReadIds(const std::vector<std::string>& ids) = 0;
+};
+
+}  // namespace holomush::core
