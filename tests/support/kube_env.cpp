@@ -111,9 +111,16 @@ void KubeEnvironment::SetUp() {
 
 void KubeEnvironment::TearDown() {
   if (testenv_dir_.empty()) return;
+  // After a failure the control plane's logs are the first thing to read.
+  const bool keep_logs = !::testing::UnitTest::GetInstance()->Passed();
   const CommandResult down =
-      RunCommand({tools_.source_dir + "/scripts/testenv", "down", testenv_dir_});
+      RunCommand({"env", std::string("HOLOMUSH_TESTENV_KEEP=") + (keep_logs ? "1" : "0"),
+                  tools_.source_dir + "/scripts/testenv", "down", testenv_dir_});
   EXPECT_TRUE(down.Ok()) << "scripts/testenv down failed:\n" << down.err << down.out;
+  if (keep_logs) {
+    std::cout << "[kube env] tests failed; control plane logs kept in " << testenv_dir_
+              << "/logs\n";
+  }
   testenv_dir_.clear();
 }
 
