@@ -1,0 +1,79 @@
+// WorkQueue: keys to reconcile, deduplicated, one worker per key at a time, with per-key
+// exponential backoff and a global rate limit for retries.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace holomush::op {
+
+using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+// How long a key waits before its next retry: per-key exponential (base * 2^failures,
+// capped) and a global token bucket, whichever is later. Not thread-safe on its own; the
+// WorkQueue calls it under its lock.
+class RetryLimiter {
+ public:
+  struct Options {
+    std::chrono::milliseconds base{100};
+    std::chrono::milliseconds max{std::chrono::minutes(5)};
+    double qps = 10;
+    int burst = 100;
+  };
+  RetryLimiter(Options options, Clock clock);
+
+  std::chrono::milliseconds When(const std::string& key);
+  void Forget(const std::string& key) { failures_.erase(key); }
+  int Failures(const std::string& key) const;
+
+ private:
+  Options options_;
+  Clock clock_;
+  std::map<std::string, int> failures_;
+  double tokens_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// Shared by the informer threads (Add) and the worker threads (Get/Done). A key added
+// while it is being processed is processed again after Done, never concurrently.
+class WorkQueue {
+ public:
+  explicit WorkQueue(RetryLimiter::Options options = {}, Clock clock = nullptr);
+
+  void Add(const std::string& key);
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  // Requeues after the key's backoff; returns that delay.
+  std::chrono::milliseconds AddRateLimited(const std::string& key);
+  void Forget(const std::string& key);
+  // Blocks until a key is ready or ShutDown; nullopt on shutdown.
+  std::optional<std::string> Get();
+  void Done(const std::string& key);
+  void ShutDown();
+  size_t Len() const;
+  // Called (under no lock) with the queue length whenever it changes.
+  void OnDepth(std::function<void(size_t)> listener) { on_depth_ = std::move(listener); }
+
+ private:
+  void AddLocked(const std::string& key);
+  void MoveDueLocked();
+
+  Clock clock_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  std::set<std::string> dirty_;       // queued (or to be requeued after Done)
+  std::set<std::string> processing_;  // handed to a worker
+  std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
+  RetryLimiter limiter_;
+  bool shutting_down_ = false;
+  std::function<void(size_t)> on_depth_;
+};
+
+}  // namespace holomush::op

@@ -1,0 +1,188 @@
+#include "holomush/operator/informer.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace holomush::op {
+
+using nlohmann::json;
+
+namespace {
+std::string Key(const json& object) {
+  const json& meta = object["metadata"];
+  return meta.value("namespace", "") + "/" + meta.value("name", "");
+}
+}  // namespace
+
+Informer::Informer(KubeClient& client, ResourceType type, std::string ns,
+                   std::string label_selector, common::Logger log)
+    : client_(client),
+      type_(std::move(type)),
+      ns_(std::move(ns)),
+      selector_(std::move(label_selector)),
+      log_(std::move(log)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::OnChange(Handler handler) { handlers_.push_back(std::move(handler)); }
+
+void Informer::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::WaitStop(std::chrono::milliseconds delay) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, delay, [this] { return stop_.load(); });
+}
+
+std::optional<json> Informer::Get(const std::string& ns, const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = store_.find(ns + "/" + name);
+  if (it == store_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<json> Informer::ListByLabel(const std::string& ns, const std::string& key,
+                                        const std::string& value) const {
+  std::vector<json> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = store_.lower_bound(ns + "/"); it != store_.end(); ++it) {
+    if (it->first.compare(0, ns.size() + 1, ns + "/") != 0) break;
+    const json& labels = it->second["metadata"].value("labels", json::object());
+    if (labels.value(key, "") == value) out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<json> Informer::All() const {
+  std::vector<json> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, object] : store_) out.push_back(object);
+  return out;
+}
+
+void Informer::Upsert(const json& object) {
+  json copy = object;
+  if (copy.contains("metadata")) copy["metadata"].erase("managedFields");
+  const std::string key = Key(copy);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = store_.find(key);
+  if (it != store_.end()) {
+    // resourceVersions are opaque, but etcd's are increasing integers: never replace a
+    // newer object the watch already delivered with an older write result.
+    try {
+      const auto stored = std::stoull(it->second["metadata"].value("resourceVersion", "0"));
+      const auto incoming = std::stoull(copy["metadata"].value("resourceVersion", "0"));
+      if (incoming <= stored) return;
+    } catch (const std::exception&) {
+      return;
+    }
+  }
+  store_[key] = std::move(copy);
+}
+
+size_t Informer::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return store_.size();
+}
+
+void Informer::Put(const json& object, bool deleted) {
+  json copy = object;
+  // managedFields are large and we never read them: keep the cache small.
+  if (copy.contains("metadata")) copy["metadata"].erase("managedFields");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (deleted) {
+      store_.erase(Key(copy));
+    } else {
+      store_[Key(copy)] = copy;
+    }
+  }
+  for (const auto& handler : handlers_) handler(copy);
+}
+
+bool Informer::Relist(std::string& resource_version) {
+  auto list = client_.List(type_, ns_, selector_);
+  if (!list.ok()) {
+    log_.Warn("list failed", {{"resource", type_.resource}, {"error", list.error().message}});
+    return false;
+  }
+  std::map<std::string, json> fresh;
+  for (json& item : list->items) {
+    item["metadata"].erase("managedFields");
+    std::string key = Key(item);  // before the move: json::operator= takes its argument by value
+    fresh[key] = std::move(item);
+  }
+  std::vector<json> changed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, object] : store_) {
+      if (!fresh.count(key)) changed.push_back(object);  // deleted while we were away
+    }
+    for (const auto& [key, object] : fresh) {
+      auto it = store_.find(key);
+      if (it == store_.end() || it->second != object) changed.push_back(object);
+    }
+    store_ = std::move(fresh);
+  }
+  for (const json& object : changed) {
+    for (const auto& handler : handlers_) handler(object);
+  }
+  resource_version = list->resource_version;
+  synced_ = true;
+  return true;
+}
+
+void Informer::Run() {
+  std::mt19937 rng(std::random_device{}());
+  std::chrono::milliseconds backoff(200);
+  constexpr std::chrono::milliseconds kMaxBackoff(30000);
+  auto Jittered = [&](std::chrono::milliseconds base) {
+    std::uniform_int_distribution<long> dist(base.count() / 2, base.count());
+    return std::chrono::milliseconds(dist(rng));
+  };
+  std::string rv;
+  bool need_list = true;
+  while (!stop_) {
+    if (need_list) {
+      if (!Relist(rv)) {
+        if (WaitStop(Jittered(backoff))) return;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+        continue;
+      }
+      need_list = false;
+    }
+    auto end = client_.Watch(
+        type_, ns_, selector_, rv,
+        [this](const WatchEvent& ev) { Put(ev.object, ev.type == "DELETED"); },
+        [this] { return stop_.load(); });
+    if (stop_) return;
+    if (!end.ok()) {
+      log_.Warn("watch failed", {{"resource", type_.resource}, {"error", end.error().message}});
+      if (WaitStop(Jittered(backoff))) return;
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      // A 404 means the kind itself is gone (a CRD removed); list again when it returns.
+      need_list = end.error().kind == common::ErrorKind::kNotFound;
+      continue;
+    }
+    backoff = std::chrono::milliseconds(200);
+    if (end->gone) {
+      log_.Info("watch expired, listing again", {{"resource", type_.resource}});
+      need_list = true;
+    } else {
+      rv = end->resource_version;
+    }
+  }
+}
+
+}  // namespace holomush::op
