@@ -12,7 +12,7 @@
 
 #include "kube_env.hpp"
 
-namespace holomush::test_support {
+namespace holomush::testing {
 namespace {
 
 using std::chrono::seconds;
@@ -270,4 +270,4 @@ TEST_F(HelmTest, ServerDryRunRejectsInvalidChartValues) {
 }
 
 }  // namespace
-}  // namespace holomush::test_support
+}  // namespace holomush::testing

@@ -15,7 +15,7 @@
 #error "HOLOMUSH_SOURCE_DIR must name the repository root"
 #endif
 
-namespace holomush::test_support {
+namespace holomush::testing {
 namespace {
 
 KubeEnvironment* g_environment = nullptr;
@@ -171,4 +171,4 @@ ScopedNamespace::~ScopedNamespace() {
   Kubectl({"delete", "namespace", name_, "--wait=false", "--ignore-not-found"});
 }
 
-}  // namespace holomush::test_support
+}  // namespace holomush::testing

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace holomush::test_support {
+namespace holomush::testing {
 
 // What a finished child process left behind.
 struct CommandResult {
@@ -25,7 +25,9 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, std::string_view input = {});
 
 // Polls `condition` until it returns true or `timeout` passes; true if it held. Tests
-// synchronise with the controllers through this, never through a fixed sleep.
+// synchronise with the controllers through this, never through a fixed sleep. Unlike
+// WaitUntil in wait.hpp it polls every `interval`, not every 5 ms: each check here
+// usually starts a kubectl, which costs tens of milliseconds of CPU.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
              std::chrono::milliseconds interval = std::chrono::milliseconds(200));
 
@@ -79,4 +81,4 @@ class ScopedNamespace {
   std::string name_;
 };
 
-}  // namespace holomush::test_support
+}  // namespace holomush::testing

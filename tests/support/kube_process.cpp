@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace holomush::test_support {
+namespace holomush::testing {
 namespace {
 
 // Closes a descriptor once; -1 means already closed.
@@ -153,4 +153,4 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   }
 }
 
-}  // namespace holomush::test_support
+}  // namespace holomush::testing

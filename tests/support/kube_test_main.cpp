@@ -6,6 +6,6 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  holomush::test_support::RegisterKubeEnvironment();
+  holomush::testing::RegisterKubeEnvironment();
   return RUN_ALL_TESTS();
 }
