@@ -45,6 +45,17 @@ CommandResult Apply(const std::string& ns, const std::string& manifest) {
   return Kubectl({"apply", "-n", ns, "-f", "-"}, manifest);
 }
 
+// A ConfigMap that ConfigMap `owner` (by uid) owns, labelled smoke=dependent.
+std::string DependentConfigMap(const std::string& name, const std::string& owner_uid) {
+  std::string manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ";
+  manifest += name;
+  manifest += "\n  labels: {smoke: dependent}\n  ownerReferences:\n";
+  manifest += "    - {apiVersion: v1, kind: ConfigMap, name: owner, uid: ";
+  manifest += owner_uid;
+  manifest += "}\n";
+  return manifest;
+}
+
 TEST(ControlPlaneTest, ServerReportsKubernetes136) {
   const CommandResult version = Kubectl({"get", "--raw", "/version"});
   ASSERT_TRUE(version.Ok()) << version.err;
@@ -190,17 +201,7 @@ TEST(GarbageCollectorTest, DeletingOwnerDeletesOnlyItsDependents) {
   ASSERT_FALSE(uid.empty());
 
   for (const std::string child : {"child-a", "child-b"}) {
-    const CommandResult created = Apply(ns.Name(), R"(
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: )" + child + R"(
-  labels: {smoke: dependent}
-  ownerReferences:
-    - apiVersion: v1
-      kind: ConfigMap
-      name: owner
-      uid: )" + uid + "\n");
+    const CommandResult created = Apply(ns.Name(), DependentConfigMap(child, uid));
     ASSERT_TRUE(created.Ok()) << created.err;
   }
   ASSERT_EQ(Lines(JsonPath(ns.Name(), {"configmaps", "-l", "smoke=dependent"},
