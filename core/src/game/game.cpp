@@ -441,10 +441,12 @@ void Game::Execute(const std::shared_ptr<CoreSession>& session, const std::strin
     return;
   }
   // A bare exit name moves.
-  auto candidates = stores_.world.ExitCandidates(s.character().location_id, Trim(*expanded));
+  const std::string typed = Trim(*expanded);
+  auto candidates =
+      stores_.world.ExitCandidates(s.character().location_id, typed, TypoVariants(typed));
   if (candidates && RankExits(*candidates, options_.exit_match_threshold)) {
     metrics_.Command("go");
-    Go(s, Trim(*expanded));
+    Go(s, typed);
     return;
   }
   metrics_.Command("unknown");
@@ -573,7 +575,7 @@ void Game::Page(CoreSession& s, const std::string& args) {
 void Game::Go(CoreSession& s, const std::string& args) {
   if (args.empty()) return s.Output("Go where?");
   const auto me = s.character();
-  auto candidates = stores_.world.ExitCandidates(me.location_id, args);
+  auto candidates = stores_.world.ExitCandidates(me.location_id, args, TypoVariants(args));
   if (!candidates) return s.Output(kUnavailable);
   auto exit = RankExits(*candidates, options_.exit_match_threshold);
   if (!exit) return s.Output("You can't go '" + args + "' from here.");

@@ -277,17 +277,20 @@ Status PgStore::MoveCharacter(const std::string& character_id, const std::string
   });
 }
 
-Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(const std::string& location_id,
-                                                           const std::string& text) {
+Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(
+    const std::string& location_id, const std::string& text,
+    const std::vector<std::string>& variants) {
   return db_.Transact<std::vector<ExitCandidate>>([&](pqxx::work& txn) {
     std::vector<ExitCandidate> out;
     for (const auto& row : txn.exec_params(
              "SELECT e.id, e.name, e.to_location_id,"
-             " lower(e.name) = lower($2) OR coalesce(bool_or(lower(a.alias) = lower($2)), false),"
-             " greatest(similarity(e.name, $2), coalesce(max(similarity(a.alias, $2)), 0))"
-             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
-             " WHERE e.from_location_id = $1::uuid GROUP BY e.id",
-             location_id, text)) {
+             " lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
+             "   WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)),"
+             " (SELECT max(greatest(similarity(e.name, v), coalesce((SELECT max(similarity("
+             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = e.id), 0)))"
+             "   FROM unnest($3::text[]) v)"
+             " FROM exits e WHERE e.from_location_id = $1::uuid",
+             location_id, text, ToPgArray(variants))) {
       out.push_back(
           {Exit{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}},
            row[3].as<bool>(), row[4].as<double>()});

@@ -114,9 +114,11 @@ class WorldStore {
   // Case-insensitive; kNotFound when nobody has that name.
   virtual Result<Character> FindCharacter(const std::string& name) = 0;
   virtual Status MoveCharacter(const std::string& character_id, const std::string& location_id) = 0;
-  // Every exit from the location, scored against `text` (ranked by game/exit_match.hpp).
-  virtual Result<std::vector<ExitCandidate>> ExitCandidates(const std::string& location_id,
-                                                            const std::string& text) = 0;
+  // Every exit from the location: exact when its name or an alias equals `text` (ignoring
+  // case), and its best pg_trgm similarity to any of `variants` (ranked by exit_match.hpp).
+  virtual Result<std::vector<ExitCandidate>> ExitCandidates(
+      const std::string& location_id, const std::string& text,
+      const std::vector<std::string>& variants) = 0;
   // Creates a location and an exit to it (and a return exit when `return_names` is set).
   virtual Result<Location> Dig(const std::string& from_id, const std::vector<std::string>& names,
                                const std::string& location_name,

@@ -1,0 +1,68 @@
+// A failed alias rollback, for real: core runs as a role whose DELETE right on
+// player_aliases is revoked mid-test, so the undo of a refused alias cannot happen.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "db_helpers.hpp"
+#include "support/core_harness.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+TEST(AliasRollbackTest, FailedRollbackLogsCriticalCountsAndLeavesTheRow) {
+  auto& pg = SharedPostgres();
+  const std::string admin_url = pg.Url("postgres");
+  const std::string db = "rollback_" + std::to_string(::getpid());
+  ExecSql(admin_url,
+          "DO $$ BEGIN CREATE ROLE game_core LOGIN; EXCEPTION WHEN duplicate_object "
+          "THEN NULL; END $$");
+  ExecSql(admin_url, "CREATE DATABASE " + db + " OWNER game_core");
+  const std::string core_url =
+      "postgresql://game_core@127.0.0.1:" + std::to_string(pg.port()) + "/" + db;
+
+  CoreProcess core(core_url);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  EXPECT_EQ(core.Metric("holomush_alias_rollback_failures_total"), 0);
+
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ana.Send("alias a=b");
+  ASSERT_TRUE(ana.WaitFor("Alias 'a' set"));
+
+  ExecSql(pg.Url(db), "REVOKE DELETE ON player_aliases FROM game_core");
+  ana.Send("alias b=a");
+  auto refusal = ana.WaitFor("Alias not set.");
+  ASSERT_TRUE(refusal);
+  EXPECT_NE(refusal->find("Alias 'b' would loop"), std::string::npos) << *refusal;
+
+  auto line = core.process().WaitForLine("alias rollback failed - database-cache inconsistency");
+  ASSERT_TRUE(line) << core.process().Output();
+  auto log = nlohmann::json::parse(*line);
+  EXPECT_EQ(log["level"], "error");
+  EXPECT_EQ(log["severity"], "critical");
+  EXPECT_EQ(log["component"], "core");
+  EXPECT_EQ(log["alias"], "b");
+  const std::string player_id =
+      QueryOne(pg.Url(db), "SELECT id FROM players WHERE username = 'ana'");
+  EXPECT_EQ(log["player_id"], player_id);
+  EXPECT_FALSE(log["cache_error"].get<std::string>().empty());
+  EXPECT_NE(log["rollback_error"].get<std::string>().find("permission denied"), std::string::npos);
+  EXPECT_EQ(core.Metric("holomush_alias_rollback_failures_total"), 1);
+
+  // The guide's description holds: in the database, not in the cache.
+  EXPECT_EQ(QueryOne(pg.Url(db), "SELECT command FROM player_aliases WHERE alias = 'b'"), "a");
+  ana.Send("b");
+  EXPECT_TRUE(ana.WaitFor("Unknown command. Try 'help'."));
+
+  // The guide's recovery, as an operator would run it, then a clean state.
+  ExecSql(pg.Url(db),
+          "DELETE FROM player_aliases WHERE player_id = '" + player_id + "' AND alias = 'b';");
+  EXPECT_EQ(QueryOne(pg.Url(db), "SELECT count(*) FROM player_aliases WHERE alias = 'b'"), "0");
+}
+
+}  // namespace
+}  // namespace holomush::testing

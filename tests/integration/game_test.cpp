@@ -1,0 +1,193 @@
+// Every command's effect and text, through a real core process and its gRPC API.
+#include <gtest/gtest.h>
+
+#include "db_helpers.hpp"
+#include "support/core_harness.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+class GameTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = FreshDatabase("game");
+    core_ = std::make_unique<CoreProcess>(url_);
+    ASSERT_TRUE(core_->Start()) << core_->process().Output();
+    ASSERT_TRUE(core_->WaitReady()) << core_->process().Output();
+    ana_ = std::make_unique<PlayerClient>(core_->address());
+    bob_ = std::make_unique<PlayerClient>(core_->address());
+    ASSERT_TRUE(ana_->Enter("ana", "secret-ana", true));  // first account: admin
+    ASSERT_TRUE(bob_->Enter("bob", "secret-bob", true));
+    ASSERT_TRUE(ana_->WaitFor("Bob has connected."));
+  }
+
+  std::string url_;
+  std::unique_ptr<CoreProcess> core_;
+  std::unique_ptr<PlayerClient> ana_;
+  std::unique_ptr<PlayerClient> bob_;
+};
+
+TEST_F(GameTest, FirstAccountIsAdminAndOthersArePlayers) {
+  EXPECT_EQ(QueryOne(url_, "SELECT role FROM players WHERE username = 'ana'"), "admin");
+  EXPECT_EQ(QueryOne(url_, "SELECT role FROM players WHERE username = 'bob'"), "player");
+  EXPECT_EQ(QueryOne(url_, "SELECT name FROM characters WHERE lower(name) = 'ana'"), "Ana");
+  EXPECT_EQ(QueryOne(url_, "SELECT left(password_hash, 10) FROM players WHERE username = 'ana'"),
+            "$argon2id$");
+}
+
+TEST_F(GameTest, SayPoseSemiposeAndEmitReadAsSpecified) {
+  ana_->Send("say Hello there");
+  EXPECT_TRUE(ana_->WaitFor("You say, \"Hello there\""));
+  EXPECT_TRUE(bob_->WaitFor("Ana says, \"Hello there\""));
+  bob_->Send("\"Hi!");
+  EXPECT_TRUE(ana_->WaitFor("Bob says, \"Hi!\""));
+  ana_->Send(":waves.");
+  EXPECT_TRUE(bob_->WaitFor("Ana waves."));
+  ana_->Send(";'s hat glows.");
+  EXPECT_TRUE(bob_->WaitFor("Ana's hat glows."));
+  ana_->Send("pose smiles");
+  EXPECT_TRUE(ana_->WaitFor("Ana smiles"));
+  ana_->Send("emit The lights flicker.");
+  EXPECT_TRUE(bob_->WaitFor("The lights flicker."));
+  bob_->Send("emit Nope");
+  EXPECT_TRUE(bob_->WaitFor("Only builders and admins can use emit."));
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM events WHERE type = 'say'"), "2");
+  EXPECT_EQ(core_->Metric("holomush_events_total{type=\"say\"}"), 2);
+  EXPECT_EQ(core_->Metric("holomush_sessions_active"), 2);
+}
+
+TEST_F(GameTest, LookShowsLocationExitsAndPresent) {
+  ana_->Send("look");
+  auto look = ana_->WaitFor("The Nexus");
+  ASSERT_TRUE(look);
+  EXPECT_NE(look->find("Exits: none"), std::string::npos) << *look;
+  EXPECT_NE(look->find("Present: Ana, Bob"), std::string::npos) << *look;
+  ana_->Send("l bob");
+  EXPECT_TRUE(ana_->WaitFor("You see Bob, here with you."));
+  ana_->Send("look unicorn");
+  EXPECT_TRUE(ana_->WaitFor("You don't see 'unicorn' here."));
+}
+
+TEST_F(GameTest, DigThenMoveThroughAMisspeltExit) {
+  ana_->Send("dig north;n to \"The Garden\" return south;s");
+  EXPECT_TRUE(ana_->WaitFor("Dug \"The Garden\" through north. Return exit: south."));
+  bob_->Send("nroth");
+  auto arrived = bob_->WaitFor("The Garden");
+  ASSERT_TRUE(arrived);
+  EXPECT_NE(arrived->find("Exits: south (s)"), std::string::npos) << *arrived;
+  EXPECT_TRUE(ana_->WaitFor("Bob leaves north."));
+  ana_->Send("go N");
+  EXPECT_TRUE(ana_->WaitFor("The Garden"));
+  EXPECT_TRUE(bob_->WaitFor("Ana has arrived."));
+  bob_->Send("move s");
+  EXPECT_TRUE(bob_->WaitFor("The Nexus"));
+  bob_->Send("go nowhere-at-all");
+  EXPECT_TRUE(bob_->WaitFor("You can't go 'nowhere-at-all' from here."));
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM exits"), "2");
+}
+
+TEST_F(GameTest, BuildingCommandsNeedABuilder) {
+  bob_->Send("dig up to \"Attic\"");
+  EXPECT_TRUE(bob_->WaitFor("Only builders and admins can use dig."));
+  ana_->Send("describe here=Soft light everywhere.");
+  EXPECT_TRUE(ana_->WaitFor("Description set."));
+  bob_->Send("look");
+  EXPECT_TRUE(bob_->WaitFor("Soft light everywhere."));
+  ana_->Send("dig east to \"Hall\"");
+  ASSERT_TRUE(ana_->WaitFor("Dug \"Hall\""));
+  ana_->Send("east");
+  ASSERT_TRUE(ana_->WaitFor("Hall"));
+  ana_->Send("link west to The Nexus");
+  EXPECT_TRUE(ana_->WaitFor("Linked west to The Nexus."));
+  ana_->Send("link up to Nowhere");
+  EXPECT_TRUE(ana_->WaitFor("There is no location called 'Nowhere'."));
+}
+
+TEST_F(GameTest, PageReachesOnlyItsTarget) {
+  ana_->Send("page bob=psst");
+  EXPECT_TRUE(ana_->WaitFor("You page Bob: psst"));
+  EXPECT_TRUE(bob_->WaitFor("Ana pages: psst"));
+  ana_->Send("page nobody=hi");
+  EXPECT_TRUE(ana_->WaitFor("There is no character called 'nobody'."));
+  ana_->Send("page bob");
+  EXPECT_TRUE(ana_->WaitFor("Usage: page <name>=<message>"));
+}
+
+TEST_F(GameTest, AliasesExpandKeepArgumentsAndRejectCycles) {
+  ana_->Send("alias gr=say Greetings");
+  EXPECT_TRUE(ana_->WaitFor("Alias 'gr' set: say Greetings"));
+  ana_->Send("gr friends");
+  EXPECT_TRUE(bob_->WaitFor("Ana says, \"Greetings friends\""));
+  ana_->Send("alias a=b");
+  ASSERT_TRUE(ana_->WaitFor("Alias 'a' set"));
+  ana_->Send("alias b=a");
+  EXPECT_TRUE(ana_->WaitFor("Alias not set."));
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM player_aliases WHERE alias = 'b'"), "0");
+  ana_->Send("alias look=say x");
+  EXPECT_TRUE(ana_->WaitFor("'look' is a command; an alias cannot replace it."));
+  ana_->Send("aliases");
+  auto list = ana_->WaitFor("Your aliases:");
+  ASSERT_TRUE(list);
+  EXPECT_NE(list->find("gr = say Greetings"), std::string::npos);
+  ana_->Send("sysalias wave=pose waves");
+  EXPECT_TRUE(ana_->WaitFor("System alias 'wave' set: pose waves"));
+  bob_->Send("wave hello");
+  EXPECT_TRUE(ana_->WaitFor("Bob waves hello"));
+  bob_->Send("sysalias x=look");
+  EXPECT_TRUE(bob_->WaitFor("Only admins can use sysalias."));
+  ana_->Send("unalias gr");
+  EXPECT_TRUE(ana_->WaitFor("Alias 'gr' removed."));
+  ana_->Send("gr");
+  EXPECT_TRUE(ana_->WaitFor("Unknown command. Try 'help'."));
+}
+
+TEST_F(GameTest, WhoHelpUnknownAndQuit) {
+  bob_->Send("who");
+  auto who = bob_->WaitFor("Connected characters:");
+  ASSERT_TRUE(who);
+  EXPECT_NE(who->find("Ana"), std::string::npos);
+  EXPECT_NE(who->find("2 characters connected."), std::string::npos) << *who;
+  bob_->Send("help");
+  EXPECT_TRUE(bob_->WaitFor("Commands:"));
+  bob_->Send("help page");
+  EXPECT_TRUE(bob_->WaitFor("page <name>=<message>"));
+  bob_->Send("xyzzy");
+  EXPECT_TRUE(bob_->WaitFor("Unknown command. Try 'help'."));
+  bob_->Send("quit");
+  ASSERT_TRUE(WaitUntil([&] { return bob_->closed_reason().has_value(); }));
+  EXPECT_EQ(*bob_->closed_reason(), "Goodbye.");
+  EXPECT_TRUE(ana_->WaitFor("Bob has disconnected."));
+}
+
+TEST_F(GameTest, AdminWallAndBoot) {
+  ana_->Send("wall Server maintenance soon");
+  EXPECT_TRUE(bob_->WaitFor("Announcement from Ana: Server maintenance soon"));
+  bob_->Send("boot ana");
+  EXPECT_TRUE(bob_->WaitFor("Only admins can use boot."));
+  ana_->Send("boot bob");
+  EXPECT_TRUE(ana_->WaitFor("You booted Bob."));
+  ASSERT_TRUE(WaitUntil([&] { return bob_->closed_reason().has_value(); }));
+  EXPECT_EQ(*bob_->closed_reason(), "You have been booted.");
+}
+
+TEST_F(GameTest, AccountRulesAndLockout) {
+  PlayerClient carol(core_->address());
+  EXPECT_EQ(carol.Create("ana", "whatever1").message(), "That name is already taken.");
+  EXPECT_EQ(carol.Create("x", "whatever1").message(),
+            "Usernames are 3 to 30 letters, digits or underscores, starting with a letter.");
+  EXPECT_EQ(carol.Create("carol", "abc").message(), "Passwords must be 6 to 128 characters long.");
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(carol.Login("bob", "wrong-password").message(), "Invalid username or password.");
+  }
+  EXPECT_EQ(carol.Login("bob", "wrong-password").message(),
+            "This account is locked for 15 minutes after too many failed logins.");
+  EXPECT_EQ(carol.Login("bob", "secret-bob").message(),
+            "This account is locked for 15 minutes after too many failed logins.");
+  EXPECT_TRUE(carol.Login("ANA", "secret-ana").message().empty());
+  EXPECT_EQ(carol.Login("nobody", "secret").message(), "Invalid username or password.");
+}
+
+}  // namespace
+}  // namespace holomush::testing

@@ -1,0 +1,87 @@
+// The operations guide's SQL, run exactly as written against our schema.
+#include <gtest/gtest.h>
+
+#include "db_helpers.hpp"
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+
+namespace holomush::testing {
+namespace {
+
+class GuideSqlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = FreshDatabase("guide");
+    ChildProcess migrate({HOLOMUSH_BINARY, "migrate", "up"}, {{"DATABASE_URL", url_}});
+    ASSERT_EQ(migrate.Wait(std::chrono::seconds(60)), 0) << migrate.Output();
+  }
+  std::string url_;
+};
+
+TEST_F(GuideSqlTest, EventsByStreamUsesAnIndex) {
+  // Enough events over enough streams that the planner's choice means something.
+  ExecSql(url_,
+          "INSERT INTO events (id, stream, type, payload)"
+          " SELECT lpad(to_hex(g), 26, '0'), 'room:' || (g % 500), 'say', '{}'"
+          " FROM generate_series(1, 50000) g");
+  ExecSql(url_, "ANALYZE events");
+  pqxx::connection conn(url_);
+  pqxx::nontransaction txn(conn);
+  auto plan = txn.exec(
+      "EXPLAIN ANALYZE SELECT * FROM events WHERE stream = 'room:123' ORDER BY id DESC LIMIT 100;");
+  std::string text;
+  for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
+  EXPECT_NE(text.find("Index Scan"), std::string::npos) << text;
+  EXPECT_NE(text.find("events_stream_id_idx"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << text;
+}
+
+TEST_F(GuideSqlTest, AliasRecoveryStatementsRun) {
+  ExecSql(url_,
+          "INSERT INTO players (id, username, password_hash) VALUES"
+          " ('11111111-1111-1111-1111-111111111111', 'ana', 'x')");
+  ExecSql(url_,
+          "INSERT INTO player_aliases (player_id, alias, command) VALUES"
+          " ('11111111-1111-1111-1111-111111111111', 'loop', 'loop')");
+  ExecSql(url_, "INSERT INTO system_aliases (alias, command) VALUES ('sysloop', 'sysloop')");
+  ExecSql(url_,
+          "DELETE FROM player_aliases WHERE player_id = '11111111-1111-1111-1111-111111111111' AND "
+          "alias = 'loop';");
+  ExecSql(url_, "DELETE FROM system_aliases WHERE alias = 'sysloop';");
+  EXPECT_EQ(
+      QueryOne(url_, "SELECT count(*) FROM (SELECT * FROM player_aliases WHERE alias = '') t"),
+      "0");
+  EXPECT_EQ(
+      QueryOne(url_, "SELECT count(*) FROM (SELECT * FROM system_aliases WHERE alias = '') t"),
+      "0");
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM player_aliases"), "0");
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM system_aliases"), "0");
+}
+
+TEST_F(GuideSqlTest, MonitoringQueriesRun) {
+  const char* queries[] = {
+      "SELECT calls, round(total_exec_time::numeric, 2) as total_ms, "
+      "round(mean_exec_time::numeric, "
+      "2) as mean_ms, round(stddev_exec_time::numeric, 2) as stddev_ms, rows, query FROM "
+      "pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10;",
+      "SELECT state, count(*) FROM pg_stat_activity WHERE datname = 'holomush' GROUP BY state;",
+      "SELECT pid, datname, usename, application_name, state, query FROM pg_stat_activity WHERE "
+      "query LIKE 'LISTEN%' OR wait_event_type = 'Client';",
+      "SELECT schemaname, relname as table_name, indexrelname as index_name, idx_scan, "
+      "pg_size_pretty(pg_relation_size(indexrelid)) as index_size FROM pg_stat_user_indexes WHERE "
+      "idx_scan = 0 ORDER BY pg_relation_size(indexrelid) DESC;",
+      "SELECT relname as table_name, pg_size_pretty(pg_total_relation_size(relid)) as total_size, "
+      "pg_size_pretty(pg_relation_size(relid)) as table_size, "
+      "pg_size_pretty(pg_indexes_size(relid)) "
+      "as index_size, n_live_tup as live_rows, n_dead_tup as dead_rows FROM pg_stat_user_tables "
+      "ORDER BY pg_total_relation_size(relid) DESC;",
+  };
+  pqxx::connection conn(url_);
+  for (const char* q : queries) {
+    pqxx::nontransaction txn(conn);
+    EXPECT_NO_THROW(txn.exec(q)) << q;
+  }
+}
+
+}  // namespace
+}  // namespace holomush::testing

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "db_helpers.hpp"
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+
+namespace holomush::testing {
+namespace {
+
+int Migrate(const std::string& url, std::vector<std::string> args, std::string* output = nullptr) {
+  std::vector<std::string> argv = {HOLOMUSH_BINARY, "migrate"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p(argv, {{"DATABASE_URL", url}});
+  auto code = p.Wait(std::chrono::seconds(60));
+  if (output) *output = p.Output();
+  return code.value_or(-1);
+}
+
+TEST(MigrationsTest, UpDownUpLeavesTheSameSchema) {
+  const auto url = FreshDatabase("mig");
+  std::string out;
+  ASSERT_EQ(Migrate(url, {"up"}, &out), 0) << out;
+  EXPECT_NE(out.find("applied 1 initial"), std::string::npos) << out;
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(QueryOne(url, "SELECT name FROM locations"), "The Nexus");
+  const auto tables =
+      "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables"
+      " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'";
+  const auto before = QueryOne(url, tables);
+  for (const char* t : {"players", "characters", "locations", "exits", "events", "sessions",
+                        "player_aliases", "system_aliases", "system_info"}) {
+    EXPECT_NE(before.find(t), std::string::npos) << t;
+  }
+  ASSERT_EQ(Migrate(url, {"down", "1"}, &out), 0) << out;
+  EXPECT_NE(out.find("reverted 1 initial"), std::string::npos);
+  EXPECT_EQ(QueryOne(url, tables), "schema_migrations");
+  ASSERT_EQ(Migrate(url, {"up"}, &out), 0) << out;
+  EXPECT_EQ(QueryOne(url, tables), before);
+  EXPECT_EQ(Migrate(url, {"status"}, &out), 0);
+  EXPECT_NE(out.find("current version: 1"), std::string::npos) << out;
+}
+
+TEST(MigrationsTest, PgTrgmIsInstalledAndStatusReportsPending) {
+  const auto url = FreshDatabase("mig");
+  std::string out;
+  EXPECT_EQ(Migrate(url, {"status"}, &out), 1);
+  EXPECT_NE(out.find("pending  1 initial"), std::string::npos) << out;
+  ASSERT_EQ(Migrate(url, {"up"}), 0);
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"), "1");
+}
+
+TEST(MigrationsTest, ConcurrentRunsAreSerialised) {
+  const auto url = FreshDatabase("mig");
+  std::vector<std::future<int>> runs;
+  for (int i = 0; i < 4; ++i) {
+    runs.push_back(std::async(std::launch::async, [&] { return Migrate(url, {"up"}); }));
+  }
+  for (auto& r : runs) EXPECT_EQ(r.get(), 0);
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM locations"), "1");
+}
+
+TEST(MigrationsTest, DatabaseNewerThanBinaryIsRefused) {
+  const auto url = FreshDatabase("mig");
+  ASSERT_EQ(Migrate(url, {"up"}), 0);
+  ExecSql(url, "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')");
+  std::string out;
+  EXPECT_EQ(Migrate(url, {"up"}, &out), 1);
+  EXPECT_NE(out.find("database schema version 999 is newer than this binary supports (1)"),
+            std::string::npos)
+      << out;
+}
+
+TEST(MigrationsTest, UsageErrorsExit2) {
+  EXPECT_EQ(Migrate("postgresql://nobody@127.0.0.1:1/x", {"sideways"}), 2);
+  EXPECT_EQ(Migrate("postgresql://nobody@127.0.0.1:1/x", {"down"}), 2);
+  std::string out;
+  EXPECT_EQ(Migrate("postgresql://nobody@127.0.0.1:1/x", {"up"}, &out), 1);
+  EXPECT_NE(out.find("cannot connect to the database"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace holomush::testing

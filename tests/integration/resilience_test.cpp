@@ -1,0 +1,111 @@
+// Sessions and events across disconnects, core restarts, a second core and a database restart.
+#include <gtest/gtest.h>
+
+#include "db_helpers.hpp"
+#include "support/core_harness.hpp"
+#include "support/net.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+class ResilienceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = FreshDatabase("res");
+    core_ = std::make_unique<CoreProcess>(url_);
+    ASSERT_TRUE(core_->Start()) << core_->process().Output();
+    ASSERT_TRUE(core_->WaitReady()) << core_->process().Output();
+  }
+  std::string url_;
+  std::unique_ptr<CoreProcess> core_;
+};
+
+TEST_F(ResilienceTest, ResumeReplaysExactlyTheMissedEventsInOrder) {
+  PlayerClient ana(core_->address());
+  PlayerClient bob(core_->address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  ana.Send("say before");
+  ASSERT_TRUE(bob.WaitFor("Ana says, \"before\""));
+  const std::string seen = bob.last_event_id();
+  bob.Drop();
+  for (int i = 1; i <= 5; ++i) ana.Send("say missed " + std::to_string(i));
+  ASSERT_TRUE(ana.WaitFor("You say, \"missed 5\""));
+  bob.Take();
+  ASSERT_TRUE(bob.Open(seen));
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(bob.WaitFor("Ana says, \"missed " + std::to_string(i) + "\"")) << i;
+  }
+  ana.Send("say live");
+  ASSERT_TRUE(bob.WaitFor("Ana says, \"live\""));
+  for (const auto& t : bob.Take()) {
+    EXPECT_EQ(t.find("missed"), std::string::npos) << "delivered twice: " << t;
+    EXPECT_EQ(t.find("before"), std::string::npos) << "replayed what was seen: " << t;
+  }
+}
+
+TEST_F(ResilienceTest, TwoCoreProcessesAreOneGame) {
+  CoreProcess second(url_);
+  ASSERT_TRUE(second.Start()) << second.process().Output();
+  ASSERT_TRUE(second.WaitReady());
+  PlayerClient ana(core_->address());
+  PlayerClient bob(second.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  ana.Send("say across replicas");
+  EXPECT_TRUE(bob.WaitFor("Ana says, \"across replicas\""));
+  bob.Send(":nods.");
+  EXPECT_TRUE(ana.WaitFor("Bob nods."));
+  // An alias made on one replica works on the other (NOTIFY keeps caches in step).
+  ana.Send("sysalias hi=say hi all");
+  ASSERT_TRUE(ana.WaitFor("System alias 'hi' set"));
+  ASSERT_TRUE(WaitUntil([&] {
+    bob.Send("hi");
+    return bob.WaitFor("You say, \"hi all\"", std::chrono::milliseconds(300)).has_value();
+  }));
+}
+
+TEST_F(ResilienceTest, CoreRestartLosesNoSessionAndNoEvent) {
+  PlayerClient ana(core_->address());
+  PlayerClient bob(core_->address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  ana.Send("say one");
+  ASSERT_TRUE(bob.WaitFor("Ana says, \"one\""));
+  const std::string bob_seen = bob.last_event_id();
+  const std::string ana_seen = ana.last_event_id();
+  core_->Kill();
+  ASSERT_TRUE(core_->Start()) << core_->process().Output();
+  ASSERT_TRUE(core_->WaitReady());
+  ASSERT_TRUE(ana.Open(ana_seen));
+  ana.Send("say two");
+  ASSERT_TRUE(ana.WaitFor("You say, \"two\""));
+  ASSERT_TRUE(bob.Open(bob_seen));
+  EXPECT_TRUE(bob.WaitFor("Ana says, \"two\""));
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM events WHERE type = 'say'"), "2");
+}
+
+TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
+  PlayerClient ana(core_->address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ana.Send("say before");
+  ASSERT_TRUE(ana.WaitFor("You say, \"before\""));
+  auto& pg = SharedPostgres();
+  pg.Stop("fast");
+  EXPECT_TRUE(core_->WaitReady(503));
+  auto body = HttpGet(core_->ops_port(), "/healthz/readiness").body;
+  EXPECT_NE(body.find("database"), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(core_->ops_port(), "/healthz/liveness").status, 200);
+  ana.Send("say while down");
+  EXPECT_TRUE(ana.WaitFor("did not happen"));
+  pg.Start();
+  EXPECT_TRUE(core_->WaitReady(200, std::chrono::seconds(30)));
+  ana.Send("say after");
+  EXPECT_TRUE(ana.WaitFor("You say, \"after\""));
+  EXPECT_TRUE(core_->process().Running());
+}
+
+}  // namespace
+}  // namespace holomush::testing
