@@ -2,6 +2,7 @@
 
 #include <prometheus/registry.h>
 
+#include "gateway.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
 
@@ -30,6 +31,39 @@ std::vector<common::SettingSpec> GatewaySettings() {
                    .kind = SettingKind::kAddress,
                    .default_value = "0.0.0.0:9002",
                    .help = "gRPC control listen address (mTLS)"});
+  specs.push_back({.name = "max-connections",
+                   .kind = SettingKind::kInt,
+                   .default_value = "2000",
+                   .help = "client connections (telnet and WebSocket) at most; more are refused",
+                   .min = 1,
+                   .max = 1000000});
+  specs.push_back(
+      {.name = "idle-timeout",
+       .kind = SettingKind::kDuration,
+       .default_value = "2h",
+       .help = "close a logged-in connection after this long without input (0: never)"});
+  specs.push_back({.name = "login-timeout",
+                   .kind = SettingKind::kDuration,
+                   .default_value = "5m",
+                   .help = "close a connection that has not logged in after this long (0: never)"});
+  specs.push_back({.name = "max-line-bytes",
+                   .kind = SettingKind::kInt,
+                   .default_value = "4096",
+                   .help = "longest input line; longer lines are refused",
+                   .min = 64,
+                   .max = 1 << 20});
+  specs.push_back({.name = "output-buffer-bytes",
+                   .kind = SettingKind::kInt,
+                   .default_value = "262144",
+                   .help = "output queued to one client before it is dropped as not reading",
+                   .min = 4096,
+                   .max = 64 << 20});
+  specs.push_back({.name = "io-threads",
+                   .kind = SettingKind::kInt,
+                   .default_value = "2",
+                   .help = "threads serving client connections",
+                   .min = 1,
+                   .max = 64});
   return specs;
 }
 
@@ -40,8 +74,27 @@ int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
                              .registry = std::make_shared<prometheus::Registry>(),
                              .shutdown = &shutdown};
   common::ProcessMetrics process_metrics(*ctx.registry, "gateway", ctx.health);
-  return common::RunService(ctx, config, config.Address("ops-addr"),
-                            {.start = [] {}, .stop = [](std::chrono::milliseconds) {}});
+  const std::string tls_dir = config.String("tls-dir");
+  process_metrics.RecordCertificates(tls_dir, "gateway");
+
+  GatewayOptions options{
+      .telnet_addr = config.Address("telnet-addr"),
+      .web_addr = config.Address("web-addr"),
+      .control_addr = config.Address("control-addr"),
+      .core_addr = config.Address("core-addr"),
+      .tls_dir = tls_dir,
+      .limits = {.max_line_bytes = static_cast<size_t>(config.Int("max-line-bytes")),
+                 .output_limit_bytes = static_cast<size_t>(config.Int("output-buffer-bytes")),
+                 .idle_timeout = config.Duration("idle-timeout"),
+                 .login_timeout = config.Duration("login-timeout")},
+      .max_connections = static_cast<size_t>(config.Int("max-connections")),
+      .io_threads = static_cast<int>(config.Int("io-threads")),
+  };
+  Gateway gateway(options, ctx.health, *ctx.registry, ctx.log);
+  return common::RunService(
+      ctx, config, config.Address("ops-addr"),
+      {.start = [&] { gateway.Start(); },
+       .stop = [&](std::chrono::milliseconds grace) { gateway.Stop(grace); }});
 }
 
 }  // namespace holomush::gateway

@@ -1,0 +1,210 @@
+#include "connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <vector>
+
+namespace holomush::gateway {
+
+ConnectionRegistry::Admit ConnectionRegistry::Reserve() {
+  std::lock_guard lock(mu_);
+  if (stopping_) return Admit::kStopping;
+  if (count_ >= max_) return Admit::kFull;
+  ++count_;
+  return Admit::kOk;
+}
+
+void ConnectionRegistry::Release() {
+  std::lock_guard lock(mu_);
+  if (count_ > 0) --count_;
+  if (count_ == 0) empty_.notify_all();
+}
+
+void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mu_);
+    live_[connection] = handle;
+    stopping = stopping_;
+  }
+  // Accepted just as shutdown began: it gets the same farewell as the others.
+  if (stopping) {
+    if (auto c = handle.lock()) c->Shutdown(std::string(kShutdownText));
+  }
+}
+
+void ConnectionRegistry::Remove(ClientConnection* connection) {
+  std::lock_guard lock(mu_);
+  if (live_.erase(connection) == 0) return;
+  if (count_ > 0) --count_;
+  if (count_ == 0) empty_.notify_all();
+}
+
+void ConnectionRegistry::ShutdownAll(const std::string& text) {
+  std::vector<std::shared_ptr<ClientConnection>> targets;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [raw, weak] : live_) {
+      if (auto c = weak.lock()) targets.push_back(std::move(c));
+    }
+  }
+  for (auto& c : targets) c->Shutdown(text);
+}
+
+bool ConnectionRegistry::WaitEmpty(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return empty_.wait_for(lock, timeout, [this] { return count_ == 0; });
+}
+
+size_t ConnectionRegistry::size() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+}  // namespace holomush::gateway
+
+namespace holomush::gateway {
+
+using Clock = std::chrono::steady_clock;
+
+bool AdmitConnection(const ConnectionEnv& env, Protocol protocol,
+                     boost::asio::ip::tcp::socket& socket, std::string_view refusal) {
+  auto* metrics = env.metrics != nullptr ? &env.metrics->For(protocol) : nullptr;
+  boost::system::error_code ignored;
+  switch (env.registry->Reserve()) {
+    case ConnectionRegistry::Admit::kOk:
+      return true;
+    case ConnectionRegistry::Admit::kFull:
+      if (metrics != nullptr) metrics->refused_limit->Increment();
+      // A few bytes into an empty kernel buffer: this write does not block.
+      boost::asio::write(socket, boost::asio::buffer(refusal), ignored);
+      break;
+    case ConnectionRegistry::Admit::kStopping:
+      if (metrics != nullptr) metrics->refused_shutdown->Increment();
+      break;
+  }
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  return false;
+}
+
+ConnectionBase::ConnectionBase(boost::asio::any_io_executor executor, const ConnectionEnv& env,
+                               Protocol protocol)
+    : executor_(std::move(executor)),
+      env_(env),
+      protocol_(protocol),
+      metrics_(env.metrics != nullptr ? &env.metrics->For(protocol) : nullptr),
+      timer_(executor_),
+      started_(Clock::now()),
+      last_input_(started_) {
+  if (metrics_ != nullptr) {
+    metrics_->connections_total->Increment();
+    metrics_->connections_active->Increment();
+  }
+}
+
+ConnectionBase::~ConnectionBase() {
+  // A connection dropped before it finished (the io_context went away under it).
+  if (!finished_ && metrics_ != nullptr) metrics_->connections_active->Decrement();
+}
+
+void ConnectionBase::Shutdown(std::string text) {
+  boost::asio::post(executor_, [self = shared_from_this(), text = std::move(text)] {
+    self->Close(text, CloseReason::kShutdown);
+  });
+}
+
+void ConnectionBase::StartSession() {
+  SessionOptions options = env_.session;
+  options.protocol = protocol_;
+  session_ = std::make_shared<PlayerSession>(executor_, env_.deps, this, options);
+  session_->Begin();
+  ArmTimer();
+}
+
+void ConnectionBase::OnInputLine(std::string line) {
+  if (closing_ || session_ == nullptr) return;
+  last_input_ = Clock::now();
+  session_->OnLine(std::move(line));
+}
+
+void ConnectionBase::Close(std::string_view text, CloseReason reason) {
+  if (closing_) return;
+  closing_ = true;
+  reason_ = reason;
+  if (finished_) return;
+  if (!text.empty()) QueueFarewell(text);
+  if (finished_) return;  // the farewell overflowed the queue
+  if (OutputDrained()) {
+    Finish();
+    return;
+  }
+  // Give the client a moment to read the farewell, no more.
+  timer_.expires_after(env_.limits.close_linger);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->Finish();
+  });
+}
+
+void ConnectionBase::Abort(CloseReason reason) {
+  if (!closing_) reason_ = reason;
+  closing_ = true;
+  Finish();
+}
+
+void ConnectionBase::OnOutputDrained() {
+  if (closing_ && !finished_) Finish();
+}
+
+// The next moment a timeout could fire: the login deadline before login, the idle deadline
+// after. Input only moves last_input_; the timer re-arms itself when it fires early.
+void ConnectionBase::ArmTimer() {
+  if (closing_ || session_ == nullptr) return;
+  Clock::time_point deadline;
+  if (!session_->logged_in()) {
+    if (env_.limits.login_timeout.count() <= 0) return;
+    deadline = started_ + env_.limits.login_timeout;
+  } else {
+    if (env_.limits.idle_timeout.count() <= 0) return;
+    deadline = last_input_ + env_.limits.idle_timeout;
+  }
+  timer_.expires_at(deadline);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->OnTimer();
+  });
+}
+
+void ConnectionBase::OnTimer() {
+  if (closing_ || finished_) return;
+  const auto now = Clock::now();
+  if (!session_->logged_in()) {
+    if (env_.limits.login_timeout.count() > 0 && now >= started_ + env_.limits.login_timeout) {
+      Close("You did not log in in time. Goodbye.", CloseReason::kLoginTimeout);
+      return;
+    }
+  } else if (env_.limits.idle_timeout.count() > 0 &&
+             now >= last_input_ + env_.limits.idle_timeout) {
+    Close("You have been idle too long. Goodbye.", CloseReason::kIdle);
+    return;
+  }
+  ArmTimer();
+}
+
+void ConnectionBase::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  CloseTransport();
+  timer_.cancel();
+  if (session_ != nullptr) session_->Detach();
+  if (metrics_ != nullptr) {
+    metrics_->connections_active->Decrement();
+    metrics_->disconnects[static_cast<size_t>(reason_)]->Increment();
+  }
+  env_.log.Debug("connection closed", {{"protocol", ProtocolName(protocol_)},
+                                       {"remote", remote_},
+                                       {"reason", CloseReasonName(reason_)}});
+  env_.registry->Remove(this);
+}
+
+}  // namespace holomush::gateway

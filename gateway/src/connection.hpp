@@ -1,0 +1,148 @@
+// What telnet and WebSocket connections share: limits, the registry of live connections
+// (connection limit, shutdown), and the environment each connection is built with.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "holomush/common/logging.hpp"
+#include "metrics.hpp"
+#include "player_session.hpp"
+
+namespace holomush::gateway {
+
+struct ConnectionLimits {
+  size_t max_line_bytes = 4096;
+  // Bytes queued to one client (including the write in flight) before it is dropped.
+  size_t output_limit_bytes = 256 * 1024;
+  // After login, no input for this long closes the connection; 0 disables.
+  std::chrono::milliseconds idle_timeout{std::chrono::hours(2)};
+  // Before login, the connection is closed after this; 0 disables.
+  std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
+  // After a farewell, how long a client gets to read it before the socket is cut.
+  std::chrono::milliseconds close_linger{std::chrono::seconds(3)};
+};
+
+// A live client connection, as the registry sees it. Thread-safe entry points only.
+class ClientConnection {
+ public:
+  virtual ~ClientConnection() = default;
+  // Tells the player `text` and closes; posts to the connection's strand.
+  virtual void Shutdown(std::string text) = 0;
+};
+
+// Every live client connection of the gateway, both protocols. Thread-safe.
+class ConnectionRegistry {
+ public:
+  explicit ConnectionRegistry(size_t max_connections) : max_(max_connections) {}
+
+  enum class Admit { kOk, kFull, kStopping };
+  // Reserves a slot for a new connection; Add() or Release() must follow kOk.
+  Admit Reserve();
+  void Release();
+  // Registers a connection in a reserved slot; it calls Remove() when it has closed.
+  void Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle);
+  void Remove(ClientConnection* connection);
+
+  // Refuses new connections and tells every live one `text`.
+  void ShutdownAll(const std::string& text);
+  // True when every connection has closed within `timeout`.
+  bool WaitEmpty(std::chrono::milliseconds timeout);
+  size_t size() const;
+  size_t max() const { return max_; }
+
+ private:
+  size_t max_;
+  mutable std::mutex mu_;
+  std::condition_variable empty_;
+  size_t count_ = 0;  // reserved or registered
+  bool stopping_ = false;
+  std::unordered_map<ClientConnection*, std::weak_ptr<ClientConnection>> live_;
+};
+
+// Built once by the gateway; every connection keeps a reference.
+struct ConnectionEnv {
+  ConnectionLimits limits;
+  SessionDeps deps;
+  SessionOptions session;  // protocol is set per connection
+  GatewayMetrics* metrics = nullptr;
+  ConnectionRegistry* registry = nullptr;
+  common::Logger log{"gateway"};
+};
+
+// The protocol-independent life of a client connection: the player session it owns, login
+// and idle timeouts, closing with a farewell (bounded by a linger), metrics and the registry.
+// Subclasses supply the transport. Everything runs on the connection's strand `executor`.
+class ConnectionBase : public ClientConnection,
+                       public ClientPort,
+                       public std::enable_shared_from_this<ConnectionBase> {
+ public:
+  ConnectionBase(boost::asio::any_io_executor executor, const ConnectionEnv& env,
+                 Protocol protocol);
+  ~ConnectionBase() override;
+
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+  void Shutdown(std::string text) override;
+  void Close(std::string_view text, CloseReason reason) override;
+
+ protected:
+  // Creates the session, greets the player and arms the timeouts (once the transport is up).
+  void StartSession();
+  // A line the player typed (cleaned).
+  void OnInputLine(std::string line);
+  // Closes at once, without a farewell (the client is gone or not reading).
+  void Abort(CloseReason reason);
+  // The transport wrote everything queued: a closing connection can finish now.
+  void OnOutputDrained();
+
+  // Transport: queue the farewell, say whether output is drained, close the socket.
+  virtual void QueueFarewell(std::string_view text) = 0;
+  virtual bool OutputDrained() const = 0;
+  virtual void CloseTransport() = 0;
+
+  bool closing() const { return closing_; }
+  bool finished() const { return finished_; }
+  GatewayMetrics::PerProtocol* metrics() const { return metrics_; }
+  const ConnectionEnv& env() const { return env_; }
+  PlayerSession* session() const { return session_.get(); }
+  void set_remote(std::string remote) { remote_ = std::move(remote); }
+
+ private:
+  void ArmTimer();
+  void OnTimer();
+  void Finish();
+
+  boost::asio::any_io_executor executor_;
+  const ConnectionEnv& env_;
+  Protocol protocol_;
+  GatewayMetrics::PerProtocol* metrics_;
+  std::shared_ptr<PlayerSession> session_;
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_input_;
+  std::string remote_;
+  bool closing_ = false;
+  bool finished_ = false;
+  CloseReason reason_ = CloseReason::kClientGone;
+};
+
+// Decides on a freshly accepted socket: true when it may become a connection (a registry
+// slot is reserved for it; Add it next); otherwise writes `refusal` (if any), closes it and
+// counts the refusal.
+bool AdmitConnection(const ConnectionEnv& env, Protocol protocol,
+                     boost::asio::ip::tcp::socket& socket, std::string_view refusal);
+
+inline constexpr std::string_view kFullText =
+    "Sorry, the game is full right now. Please try again in a few minutes.";
+inline constexpr std::string_view kShutdownText =
+    "The game's gateway is restarting. Please reconnect in a moment.";
+
+}  // namespace holomush::gateway

@@ -1,0 +1,80 @@
+#include "metrics.hpp"
+
+namespace holomush::gateway {
+
+const char* ProtocolName(Protocol protocol) {
+  return protocol == Protocol::kTelnet ? "telnet" : "websocket";
+}
+
+const char* CloseReasonName(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kQuit:
+      return "quit";
+    case CloseReason::kSessionEnded:
+      return "session_ended";
+    case CloseReason::kIdle:
+      return "idle";
+    case CloseReason::kLoginTimeout:
+      return "login_timeout";
+    case CloseReason::kSlowReader:
+      return "slow_reader";
+    case CloseReason::kClientGone:
+      return "client_gone";
+    case CloseReason::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
+  auto& active = prometheus::BuildGauge()
+                     .Name("holomush_gateway_connections_active")
+                     .Help("Client connections open now, by protocol.")
+                     .Register(registry);
+  auto& total = prometheus::BuildCounter()
+                    .Name("holomush_gateway_connections_total")
+                    .Help("Client connections accepted, by protocol.")
+                    .Register(registry);
+  auto& refused = prometheus::BuildCounter()
+                      .Name("holomush_gateway_connections_refused_total")
+                      .Help("Client connections refused (connection limit, shutting down).")
+                      .Register(registry);
+  auto& received = prometheus::BuildCounter()
+                       .Name("holomush_gateway_bytes_received_total")
+                       .Help("Bytes received from clients, by protocol.")
+                       .Register(registry);
+  auto& sent = prometheus::BuildCounter()
+                   .Name("holomush_gateway_bytes_sent_total")
+                   .Help("Bytes written to clients, by protocol.")
+                   .Register(registry);
+  auto& disconnects = prometheus::BuildCounter()
+                          .Name("holomush_gateway_disconnects_total")
+                          .Help("Client connections ended, by protocol and reason.")
+                          .Register(registry);
+  for (const Protocol p : {Protocol::kTelnet, Protocol::kWebSocket}) {
+    const std::string name = ProtocolName(p);
+    PerProtocol& m = For(p);
+    m.connections_active = &active.Add({{"protocol", name}});
+    m.connections_total = &total.Add({{"protocol", name}});
+    m.refused_limit = &refused.Add({{"protocol", name}, {"reason", "limit"}});
+    m.refused_shutdown = &refused.Add({{"protocol", name}, {"reason", "shutdown"}});
+    m.bytes_received = &received.Add({{"protocol", name}});
+    m.bytes_sent = &sent.Add({{"protocol", name}});
+    for (size_t r = 0; r < kCloseReasonCount; ++r) {
+      m.disconnects[r] = &disconnects.Add(
+          {{"protocol", name}, {"reason", CloseReasonName(static_cast<CloseReason>(r))}});
+    }
+  }
+  sessions_active_ = &prometheus::BuildGauge()
+                          .Name("holomush_gateway_sessions_active")
+                          .Help("Players logged in through this gateway (game sessions).")
+                          .Register(registry)
+                          .Add({});
+  core_reconnects_ = &prometheus::BuildCounter()
+                          .Name("holomush_gateway_core_reconnects_total")
+                          .Help("Session streams reopened to core after a broken link.")
+                          .Register(registry)
+                          .Add({});
+}
+
+}  // namespace holomush::gateway

@@ -1,0 +1,488 @@
+#include "player_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cctype>
+
+#include "command_line.hpp"
+
+namespace holomush::gateway {
+namespace {
+
+constexpr size_t kRecentIds = 1024;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Codes after which reopening the same session cannot succeed.
+bool Permanent(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string CharacterList(const std::vector<v1::CharacterSummary>& characters) {
+  std::string out;
+  for (const auto& c : characters) {
+    if (!out.empty()) out += ", ";
+    out += c.name();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DescribeCoreError(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return std::string(text::kUnavailable);
+    default:
+      if (!status.error_message().empty()) return status.error_message();
+      return "Something went wrong in the game (code " +
+             std::to_string(static_cast<int>(status.error_code())) + "). Please try again.";
+  }
+}
+
+std::string FormatIdle(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
+  if (seconds < 86400) return std::to_string(seconds / 3600) + "h";
+  return std::to_string(seconds / 86400) + "d";
+}
+
+// Hands one stream's callbacks (gRPC threads) to the session's strand.
+class PlayerSession::Handler final : public SessionStreamHandler {
+ public:
+  Handler(std::weak_ptr<PlayerSession> session, boost::asio::any_io_executor executor,
+          uint64_t generation)
+      : session_(std::move(session)), executor_(std::move(executor)), generation_(generation) {}
+
+  void OnMessage(v1::ServerMessage message) override {
+    boost::asio::post(executor_, [s = session_, g = generation_, m = std::move(message)]() mutable {
+      if (auto session = s.lock()) session->OnServerMessage(g, std::move(m));
+    });
+  }
+  void OnDone(const grpc::Status& status) override {
+    boost::asio::post(executor_, [s = session_, g = generation_, status] {
+      if (auto session = s.lock()) session->OnStreamDone(g, status);
+    });
+  }
+
+ private:
+  std::weak_ptr<PlayerSession> session_;
+  boost::asio::any_io_executor executor_;
+  uint64_t generation_;
+};
+
+PlayerSession::PlayerSession(boost::asio::any_io_executor executor, SessionDeps deps,
+                             ClientPort* port, SessionOptions options)
+    : executor_(std::move(executor)),
+      deps_(deps),
+      port_(port),
+      options_(options),
+      backoff_(options.reconnect_initial),
+      reconnect_timer_(executor_),
+      rng_(std::random_device{}()) {}
+
+PlayerSession::~PlayerSession() {
+  // Normally Detach() ran; this keeps the gauge right if a connection forgot.
+  if (counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Decrement();
+}
+
+void PlayerSession::Begin() { Say(text::kBanner); }
+
+bool PlayerSession::logged_in() const {
+  return phase_ == Phase::kPlaying || phase_ == Phase::kReconnecting ||
+         (phase_ == Phase::kClosed && !session_id_.empty());
+}
+
+void PlayerSession::Say(std::string_view text) {
+  if (port_ != nullptr) port_->SendText(text);
+}
+
+void PlayerSession::CloseWith(std::string_view text, CloseReason reason) {
+  EndSession();
+  phase_ = Phase::kClosed;
+  if (port_ != nullptr) port_->Close(text, reason);
+}
+
+void PlayerSession::OnLine(std::string line) {
+  switch (phase_) {
+    case Phase::kClosed:
+      return;
+    case Phase::kPassword: {
+      if (port_ != nullptr) port_->SetEcho(true);
+      if (line.empty()) {
+        Say("No password given.");
+        Idle(Phase::kWelcome);
+        return;
+      }
+      Authenticate(pending_create_, pending_username_, line);
+      return;
+    }
+    case Phase::kWelcome:
+    case Phase::kChoosing:
+      HandlePreLogin(line);
+      return;
+    case Phase::kBusy:
+    case Phase::kStarting:
+      Queue(std::move(line));
+      return;
+    case Phase::kPlaying:
+      if (!opened_) {
+        Queue(std::move(line));
+      } else {
+        SendToCore(std::move(line));
+      }
+      return;
+    case Phase::kReconnecting:
+      // The one command that makes sense without core: leaving.
+      if (Lower(line) == "quit") {
+        CloseWith(text::kGoodbye, CloseReason::kQuit);
+        return;
+      }
+      Queue(std::move(line));
+      return;
+  }
+}
+
+void PlayerSession::Queue(std::string line) {
+  if (queued_.size() >= options_.max_queued_lines) {
+    if (!queue_overflow_told_) {
+      Say("Please wait; your earlier commands have not been handled yet.");
+      queue_overflow_told_ = true;
+    }
+    return;
+  }
+  queued_.push_back(std::move(line));
+}
+
+void PlayerSession::Idle(Phase phase) {
+  phase_ = phase;
+  DrainQueue();
+}
+
+void PlayerSession::DrainQueue() {
+  queue_overflow_told_ = false;
+  // Each line may start a request that makes us busy again: stop there, keep the rest.
+  while (!queued_.empty() &&
+         (phase_ == Phase::kWelcome || phase_ == Phase::kChoosing || phase_ == Phase::kPassword ||
+          (phase_ == Phase::kPlaying && opened_))) {
+    std::string line = std::move(queued_.front());
+    queued_.pop_front();
+    OnLine(std::move(line));
+  }
+}
+
+void PlayerSession::HandlePreLogin(const std::string& line) {
+  const PreLoginCommand cmd = ParsePreLogin(line);
+  using Verb = PreLoginCommand::Verb;
+  switch (cmd.verb) {
+    case Verb::kEmpty:
+      return;
+    case Verb::kCreate:
+    case Verb::kConnect: {
+      const bool create = cmd.verb == Verb::kCreate;
+      if (cmd.username.empty()) {
+        Say(create ? "Usage: create <username> <password>"
+                   : "Usage: connect <username> <password>");
+        return;
+      }
+      if (cmd.password.empty()) {
+        pending_create_ = create;
+        pending_username_ = cmd.username;
+        phase_ = Phase::kPassword;
+        if (port_ != nullptr) {
+          port_->SetEcho(false);
+          port_->SendPrompt("Password: ");
+        }
+        return;
+      }
+      Authenticate(create, cmd.username, cmd.password);
+      return;
+    }
+    case Verb::kPlay:
+      if (phase_ != Phase::kChoosing) {
+        Say("Log in first: connect <username> <password>");
+        return;
+      }
+      ChooseCharacter(cmd.name);
+      return;
+    case Verb::kWho: {
+      const Phase back = phase_;
+      phase_ = Phase::kBusy;
+      deps_.core->Who([self = weak_from_this(), ex = executor_, back](const grpc::Status& status,
+                                                                      v1::WhoReply reply) {
+        boost::asio::post(ex, [self, back, status, reply = std::move(reply)] {
+          auto session = self.lock();
+          if (!session || session->phase_ != Phase::kBusy) return;
+          session->OnWho(status, reply);
+          session->Idle(back);
+        });
+      });
+      return;
+    }
+    case Verb::kQuit:
+      CloseWith(text::kGoodbye, CloseReason::kQuit);
+      return;
+    case Verb::kHelp:
+      Say(phase_ == Phase::kChoosing
+              ? "Choose a character: play <name>\n" + std::string(text::kBanner)
+              : std::string(text::kBanner));
+      return;
+    case Verb::kUnknown:
+      Say(phase_ == Phase::kChoosing
+              ? "Choose a character first: play <name> (yours: " + CharacterList(characters_) + ")"
+              : std::string(text::kUnknown));
+      return;
+  }
+}
+
+void PlayerSession::Authenticate(bool create, const std::string& username,
+                                 const std::string& password) {
+  phase_ = Phase::kBusy;
+  pending_username_.clear();
+  v1::Credentials credentials;
+  credentials.set_username(username);
+  credentials.set_password(password);
+  auto done = [self = weak_from_this(), ex = executor_, create](const grpc::Status& status,
+                                                                v1::LoginReply reply) {
+    boost::asio::post(ex, [self, create, status, reply = std::move(reply)] {
+      auto session = self.lock();
+      if (session && session->phase_ == Phase::kBusy) session->OnLoginReply(create, status, reply);
+    });
+  };
+  if (create) {
+    deps_.core->CreateAccount(std::move(credentials), std::move(done));
+  } else {
+    deps_.core->Login(std::move(credentials), std::move(done));
+  }
+}
+
+void PlayerSession::OnLoginReply(bool create, const grpc::Status& status,
+                                 const v1::LoginReply& reply) {
+  if (!status.ok()) {
+    Say(DescribeCoreError(status));
+    Idle(Phase::kWelcome);
+    return;
+  }
+  if (!reply.message().empty() || reply.login_token().empty()) {
+    Say(reply.message().empty() ? (create ? "Account not created." : "Login refused.")
+                                : reply.message());
+    Idle(Phase::kWelcome);
+    return;
+  }
+  login_token_ = reply.login_token();
+  characters_.assign(reply.characters().begin(), reply.characters().end());
+  if (characters_.empty()) {
+    Say("This account has no characters.");
+    Idle(Phase::kWelcome);
+    return;
+  }
+  if (characters_.size() == 1) {
+    StartSession(characters_.front().name());
+    return;
+  }
+  Say("Your characters: " + CharacterList(characters_) + "\nType play <name> to choose one.");
+  Idle(Phase::kChoosing);
+}
+
+void PlayerSession::ChooseCharacter(const std::string& name) {
+  const std::string wanted = Lower(name);
+  for (const auto& c : characters_) {
+    if (Lower(c.name()) == wanted) {
+      StartSession(c.name());
+      return;
+    }
+  }
+  Say("You have no character called '" + name + "'. Yours: " + CharacterList(characters_) + ".");
+}
+
+void PlayerSession::StartSession(const std::string& character) {
+  phase_ = Phase::kStarting;
+  v1::StartSessionRequest request;
+  request.set_login_token(login_token_);
+  request.set_character_name(character);
+  deps_.core->StartSession(std::move(request),
+                           [self = weak_from_this(), ex = executor_](const grpc::Status& status,
+                                                                     v1::StartSessionReply reply) {
+                             boost::asio::post(ex, [self, status, reply = std::move(reply)] {
+                               auto session = self.lock();
+                               if (session && session->phase_ == Phase::kStarting) {
+                                 session->OnSessionStarted(status, reply);
+                               }
+                             });
+                           });
+}
+
+void PlayerSession::OnSessionStarted(const grpc::Status& status,
+                                     const v1::StartSessionReply& reply) {
+  const Phase back = characters_.size() > 1 ? Phase::kChoosing : Phase::kWelcome;
+  if (!status.ok()) {
+    Say(DescribeCoreError(status));
+    Idle(back);
+    return;
+  }
+  if (!reply.message().empty() || reply.session_id().empty()) {
+    Say(reply.message().empty() ? "Could not start the session." : reply.message());
+    Idle(back);
+    return;
+  }
+  session_id_ = reply.session_id();
+  resume_token_ = reply.resume_token();
+  login_token_.clear();
+  characters_.clear();
+  last_event_id_ = deps_.resume != nullptr ? deps_.resume->Recall(session_id_) : std::string();
+  if (!counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Increment();
+  counted_ = true;
+  phase_ = Phase::kPlaying;
+  OpenStream();
+}
+
+void PlayerSession::OnWho(const grpc::Status& status, const v1::WhoReply& reply) {
+  if (!status.ok()) {
+    Say(DescribeCoreError(status));
+    return;
+  }
+  if (reply.entries().empty()) {
+    Say("Nobody is connected.");
+    return;
+  }
+  std::string out = "Name                             Idle\n";
+  for (const auto& entry : reply.entries()) {
+    std::string name = entry.name();
+    if (name.size() < 32) name.resize(32, ' ');
+    out += name + " " + FormatIdle(entry.idle_seconds()) + "\n";
+  }
+  out += std::to_string(reply.entries_size()) +
+         (reply.entries_size() == 1 ? " player connected." : " players connected.");
+  Say(out);
+}
+
+void PlayerSession::OpenStream() {
+  opened_ = false;
+  v1::OpenSession open;
+  open.set_session_id(session_id_);
+  open.set_resume_token(resume_token_);
+  open.set_last_event_id(last_event_id_);
+  open.set_protocol(ProtocolName(options_.protocol));
+  auto handler = std::make_shared<Handler>(weak_from_this(), executor_, ++generation_);
+  stream_ = deps_.core->OpenSession(open, std::move(handler));
+}
+
+void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage message) {
+  if (generation != generation_ || phase_ == Phase::kClosed) return;
+  switch (message.kind_case()) {
+    case v1::ServerMessage::kOpened:
+      opened_ = true;
+      backoff_ = options_.reconnect_initial;
+      phase_ = Phase::kPlaying;
+      DrainQueue();
+      return;
+    case v1::ServerMessage::kOutput:
+      Say(message.output().text());
+      return;
+    case v1::ServerMessage::kEvent: {
+      const v1::Event& event = message.event();
+      if (!event.id().empty()) {
+        if (recent_set_.count(event.id()) != 0) return;  // already shown before a resume
+        recent_ids_.push_back(event.id());
+        recent_set_.insert(event.id());
+        if (recent_ids_.size() > kRecentIds) {
+          recent_set_.erase(recent_ids_.front());
+          recent_ids_.pop_front();
+        }
+        if (event.id() > last_event_id_) last_event_id_ = event.id();
+      }
+      if (port_ != nullptr) port_->SendEvent(event);
+      return;
+    }
+    case v1::ServerMessage::kClosed: {
+      const std::string reason = message.closed().reason().empty() ? std::string(text::kGoodbye)
+                                                                   : message.closed().reason();
+      // The session is over in core: nothing to resume.
+      session_id_.clear();
+      CloseWith(reason, CloseReason::kSessionEnded);
+      return;
+    }
+    case v1::ServerMessage::KIND_NOT_SET:
+      return;
+  }
+}
+
+void PlayerSession::OnStreamDone(uint64_t generation, const grpc::Status& status) {
+  if (generation != generation_) return;
+  stream_.reset();
+  if (phase_ == Phase::kClosed) return;
+  if (Permanent(status.error_code())) {
+    session_id_.clear();
+    std::string why = status.error_message().empty() ? "the game ended it" : status.error_message();
+    CloseWith("Your session could not be resumed: " + why, CloseReason::kSessionEnded);
+    return;
+  }
+  // Core went away (restart, network): keep the player, reopen from the last event seen.
+  if (phase_ != Phase::kReconnecting) {
+    phase_ = Phase::kReconnecting;
+    Say(text::kReconnecting);
+  }
+  opened_ = false;
+  ScheduleReconnect();
+}
+
+void PlayerSession::ScheduleReconnect() {
+  // Full jitter around the current step, so a thousand players do not return at once.
+  std::uniform_int_distribution<int64_t> jitter(backoff_.count() / 2, backoff_.count() * 3 / 2);
+  const std::chrono::milliseconds delay(jitter(rng_));
+  backoff_ = std::min(backoff_ * 2, options_.reconnect_max);
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([self = weak_from_this()](const boost::system::error_code& ec) {
+    auto session = self.lock();
+    if (ec || !session || session->phase_ != Phase::kReconnecting) return;
+    if (session->deps_.metrics != nullptr) session->deps_.metrics->core_reconnects().Increment();
+    session->OpenStream();
+  });
+}
+
+void PlayerSession::SendToCore(std::string line) {
+  if (stream_ == nullptr || !stream_->SendCommand(std::move(line))) {
+    Say("The game did not take that command; please try again.");
+  }
+}
+
+void PlayerSession::EndSession() {
+  if (stream_ != nullptr) {
+    stream_->Cancel();
+    stream_.reset();
+  }
+  ++generation_;  // late callbacks of the old stream are ignored
+  reconnect_timer_.cancel();
+  if (!session_id_.empty() && deps_.resume != nullptr) {
+    deps_.resume->Remember(session_id_, last_event_id_);
+  }
+  if (counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Decrement();
+  counted_ = false;
+}
+
+void PlayerSession::Detach() {
+  if (phase_ != Phase::kClosed) EndSession();
+  phase_ = Phase::kClosed;
+  port_ = nullptr;
+  queued_.clear();
+}
+
+}  // namespace holomush::gateway

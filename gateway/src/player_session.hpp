@@ -1,0 +1,161 @@
+// One player's conversation with the game, whatever the protocol: the pre-login commands,
+// then a resumable Session stream to core that survives core restarts.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core_api.hpp"
+#include "metrics.hpp"
+#include "resume_memory.hpp"
+
+namespace holomush::gateway {
+
+// The client side of a session: a telnet or WebSocket connection. Called only on the
+// connection's strand, by the session that connection owns.
+class ClientPort {
+ public:
+  virtual ~ClientPort() = default;
+  // Text for the player; lines separated by \n, no trailing newline needed.
+  virtual void SendText(std::string_view text) = 0;
+  virtual void SendEvent(const v1::Event& event) = 0;
+  // A prompt that waits on the same line (telnet: no line end).
+  virtual void SendPrompt(std::string_view text) = 0;
+  // false while a password is typed: the client should not show the input.
+  virtual void SetEcho(bool echo) = 0;
+  // Sends `text` (if any) as the last words, then closes the connection.
+  virtual void Close(std::string_view text, CloseReason reason) = 0;
+};
+
+// What every session of one gateway shares. Outlives the sessions.
+struct SessionDeps {
+  CoreApi* core = nullptr;
+  ResumeMemory* resume = nullptr;
+  GatewayMetrics* metrics = nullptr;  // optional
+};
+
+struct SessionOptions {
+  Protocol protocol = Protocol::kTelnet;
+  // Reopening a broken stream: jittered exponential backoff between these.
+  std::chrono::milliseconds reconnect_initial{200};
+  std::chrono::milliseconds reconnect_max{5000};
+  // Lines typed while a reply or a reconnect is pending are kept (in order) up to this.
+  size_t max_queued_lines = 64;
+};
+
+namespace text {
+inline constexpr std::string_view kBanner =
+    "Welcome to HoloMUSH!\n"
+    "\n"
+    "  create <username> <password>   make an account and a character of that name\n"
+    "  connect <username> <password>  log in\n"
+    "  who                            see who is connected\n"
+    "  quit                           leave\n";
+inline constexpr std::string_view kUnknown = "Unknown command. Try 'help'.";
+inline constexpr std::string_view kReconnecting =
+    "[The connection to the game was interrupted. Reconnecting...]";
+inline constexpr std::string_view kUnavailable =
+    "The game is not available right now. Please try again in a moment.";
+inline constexpr std::string_view kGoodbye = "Goodbye.";
+}  // namespace text
+
+// Owned by its connection (shared_ptr, so callbacks can hold a weak_ptr); every method runs
+// on the connection's strand `executor`. gRPC completions are posted there, tagged with the
+// stream generation so a late message from an abandoned stream is ignored.
+class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
+ public:
+  PlayerSession(boost::asio::any_io_executor executor, SessionDeps deps, ClientPort* port,
+                SessionOptions options);
+  ~PlayerSession();
+  PlayerSession(const PlayerSession&) = delete;
+  PlayerSession& operator=(const PlayerSession&) = delete;
+
+  // Greets the player.
+  void Begin();
+  // One line the player typed (already cleaned).
+  void OnLine(std::string line);
+  // The connection is gone (or going): stop the stream, remember where the player was.
+  void Detach();
+
+  // A game session exists (playing or reconnecting to core).
+  bool logged_in() const;
+  bool reconnecting() const { return phase_ == Phase::kReconnecting; }
+  const std::string& session_id() const { return session_id_; }
+  const std::string& last_event_id() const { return last_event_id_; }
+
+ private:
+  enum class Phase {
+    kWelcome,       // before login: create, connect, who, quit
+    kPassword,      // waiting for the password of create/connect
+    kBusy,          // a pre-login request is with core
+    kChoosing,      // logged in, several characters: play <name>
+    kStarting,      // StartSession is with core
+    kPlaying,       // stream open
+    kReconnecting,  // stream broke; reopening with backoff
+    kClosed,
+  };
+  class Handler;
+
+  void HandlePreLogin(const std::string& line);
+  void Authenticate(bool create, const std::string& username, const std::string& password);
+  void OnLoginReply(bool create, const grpc::Status& status, const v1::LoginReply& reply);
+  void ChooseCharacter(const std::string& name);
+  void StartSession(const std::string& character);
+  void OnSessionStarted(const grpc::Status& status, const v1::StartSessionReply& reply);
+  void OnWho(const grpc::Status& status, const v1::WhoReply& reply);
+  void OpenStream();
+  void OnServerMessage(uint64_t generation, v1::ServerMessage message);
+  void OnStreamDone(uint64_t generation, const grpc::Status& status);
+  void ScheduleReconnect();
+  void SendToCore(std::string line);
+  void Queue(std::string line);
+  // Back to an idle pre-login phase; then replays lines typed meanwhile.
+  void Idle(Phase phase);
+  void DrainQueue();
+  void EndSession();
+  void Say(std::string_view text);
+  void CloseWith(std::string_view text, CloseReason reason);
+
+  boost::asio::any_io_executor executor_;
+  SessionDeps deps_;
+  ClientPort* port_;  // null once detached
+  SessionOptions options_;
+  Phase phase_ = Phase::kWelcome;
+  std::deque<std::string> queued_;
+  bool queue_overflow_told_ = false;
+
+  // Pre-login.
+  bool pending_create_ = false;
+  std::string pending_username_;
+  std::string login_token_;
+  std::vector<v1::CharacterSummary> characters_;
+
+  // The game session.
+  std::string session_id_;
+  std::string resume_token_;
+  std::string last_event_id_;
+  bool counted_ = false;  // in holomush_gateway_sessions_active
+  std::shared_ptr<SessionStream> stream_;
+  uint64_t generation_ = 0;
+  bool opened_ = false;
+  // Ids of recent events delivered: a replay overlapping what we showed is not shown twice.
+  std::deque<std::string> recent_ids_;
+  std::unordered_set<std::string> recent_set_;
+  std::chrono::milliseconds backoff_;
+  boost::asio::steady_timer reconnect_timer_;
+  std::minstd_rand rng_;
+};
+
+// How a failed call to core reads to a player.
+std::string DescribeCoreError(const grpc::Status& status);
+// "12s", "5m", "3h", "2d".
+std::string FormatIdle(int64_t seconds);
+
+}  // namespace holomush::gateway

@@ -1,0 +1,162 @@
+#include "telnet_connection.hpp"
+
+#include <array>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include "line_splitter.hpp"
+#include "output_queue.hpp"
+#include "telnet_protocol.hpp"
+#include "text.hpp"
+
+namespace holomush::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// One telnet client: the telnet protocol and line splitting in, one coalesced write out.
+// Runs on the connection's strand (the socket's executor).
+class TelnetConnection final : public ConnectionBase {
+ public:
+  TelnetConnection(tcp::socket socket, const ConnectionEnv& env)
+      : ConnectionBase(socket.get_executor(), env, Protocol::kTelnet),
+        socket_(std::move(socket)),
+        splitter_(env.limits.max_line_bytes),
+        out_(env.limits.output_limit_bytes) {}
+
+  void Start() {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    // A modest kernel buffer: a client that stops reading reaches our queue limit soon,
+    // and a thousand stalled clients do not pin megabytes each in the kernel.
+    socket_.set_option(asio::socket_base::send_buffer_size(64 * 1024), ec);
+    auto endpoint = socket_.remote_endpoint(ec);
+    if (!ec) set_remote(endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
+    Write(protocol_.Start());
+    StartSession();
+    Read();
+  }
+
+  // ClientPort.
+  void SendText(std::string_view text) override { Write(ToTelnetText(text)); }
+  void SendEvent(const v1::Event& event) override {
+    if (!event.text().empty()) Write(ToTelnetText(event.text()));
+  }
+  void SendPrompt(std::string_view text) override {
+    Write(TelnetProtocol::EscapeIac(SanitizeUtf8(text)));
+  }
+  void SetEcho(bool echo) override {
+    const std::string bytes = protocol_.SetServerEcho(!echo);
+    if (bytes.empty()) return;
+    // With echo back on, end the line the hidden password was typed on.
+    Write(echo ? bytes + "\r\n" : bytes);
+  }
+
+ private:
+  std::shared_ptr<TelnetConnection> Self() {
+    return std::static_pointer_cast<TelnetConnection>(shared_from_this());
+  }
+
+  void QueueFarewell(std::string_view text) override { Write(ToTelnetText(text)); }
+  bool OutputDrained() const override { return out_.empty(); }
+  void CloseTransport() override {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  void Read() {
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        [self = Self()](const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
+  }
+
+  void OnRead(const boost::system::error_code& ec, size_t n) {
+    if (finished()) return;
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    if (metrics() != nullptr) metrics()->bytes_received->Increment(static_cast<double>(n));
+    if (!closing()) {
+      std::string data;
+      std::string reply;
+      protocol_.Feed(std::string_view(buffer_.data(), n), data, reply);
+      if (!reply.empty()) Write(reply);
+      lines_.clear();
+      splitter_.Feed(data, lines_);
+      for (auto& line : lines_) {
+        if (closing()) break;
+        if (line.too_long) {
+          SendText("That line was too long (more than " +
+                   std::to_string(env().limits.max_line_bytes) + " bytes); it was ignored.");
+          continue;
+        }
+        OnInputLine(std::move(line.text));
+      }
+    }
+    // While closing we keep reading (and dropping) so the client's close is noticed.
+    if (!finished()) Read();
+  }
+
+  void Write(std::string_view bytes) {
+    if (finished() || bytes.empty()) return;
+    if (!out_.Append(bytes)) {
+      Abort(CloseReason::kSlowReader);
+      return;
+    }
+    // Everything queued by handlers already waiting on the strand (a burst of events) goes
+    // out in the one write this post starts.
+    if (!flush_posted_ && !out_.writing()) {
+      flush_posted_ = true;
+      asio::post(executor(), [self = Self()] {
+        self->flush_posted_ = false;
+        self->Flush();
+      });
+    }
+  }
+
+  void Flush() {
+    if (finished() || !out_.ReadyToWrite()) return;
+    const std::string& bytes = out_.BeginWrite();
+    asio::async_write(
+        socket_, asio::buffer(bytes),
+        [self = Self()](const boost::system::error_code& ec, size_t n) { self->OnWritten(ec, n); });
+  }
+
+  void OnWritten(const boost::system::error_code& ec, size_t n) {
+    if (metrics() != nullptr) metrics()->bytes_sent->Increment(static_cast<double>(n));
+    out_.Written();
+    if (finished()) return;
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    Flush();
+    if (out_.empty()) OnOutputDrained();
+  }
+
+  tcp::socket socket_;
+  TelnetProtocol protocol_;
+  LineSplitter splitter_;
+  std::vector<InputLine> lines_;
+  OutputQueue out_;
+  std::array<char, 4096> buffer_{};
+  bool flush_posted_ = false;
+};
+
+}  // namespace
+
+void AcceptTelnet(tcp::socket socket, const ConnectionEnv& env) {
+  if (!AdmitConnection(env, Protocol::kTelnet, socket, ToTelnetText(kFullText))) return;
+  auto connection = std::make_shared<TelnetConnection>(std::move(socket), env);
+  // Start is queued on the strand before anything Add may queue (a farewell).
+  asio::post(connection->executor(), [connection] { connection->Start(); });
+  env.registry->Add(connection.get(), connection);
+}
+
+}  // namespace holomush::gateway

@@ -1,0 +1,222 @@
+#include "websocket_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+
+#include "holomush/common/version.hpp"
+#include "ws_message.hpp"
+
+namespace holomush::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// Without traffic for this long the server pings; no answer within it closes the stream.
+constexpr auto kKeepAlive = std::chrono::seconds(60);
+
+std::string PlainHttp(int status, std::string_view reason, std::string_view body) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+         std::to_string(body.size() + 1) + "\r\nConnection: close\r\n\r\n" + std::string(body) +
+         "\n";
+}
+
+// One WebSocket client. Runs on the connection's strand (the socket's executor). Beast
+// allows one write in flight: frames wait in `frames_`, bounded in bytes like telnet output.
+class WebSocketConnection final : public ConnectionBase {
+ public:
+  WebSocketConnection(tcp::socket socket, const ConnectionEnv& env)
+      : ConnectionBase(socket.get_executor(), env, Protocol::kWebSocket), ws_(std::move(socket)) {}
+
+  void Start() {
+    auto& tcp_stream = beast::get_lowest_layer(ws_);
+    boost::system::error_code ec;
+    tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+    auto endpoint = tcp_stream.socket().remote_endpoint(ec);
+    if (!ec) set_remote(endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
+    parser_.header_limit(8 * 1024);
+    parser_.body_limit(0);
+    tcp_stream.expires_after(kHandshakeTimeout);
+    http::async_read(tcp_stream, buffer_, parser_,
+                     [self = Self()](const boost::system::error_code& read_ec, size_t) {
+                       self->OnRequest(read_ec);
+                     });
+  }
+
+  // ClientPort.
+  void SendText(std::string_view text) override { Send(OutputMessage(text)); }
+  void SendEvent(const v1::Event& event) override {
+    Send(EventMessage({.id = event.id(),
+                       .type = event.type(),
+                       .stream = event.stream(),
+                       .actor = event.actor_name(),
+                       .text = event.text(),
+                       .unix_millis = event.unix_millis(),
+                       .replayed = event.replayed()}));
+  }
+  void SendPrompt(std::string_view text) override { Send(PromptMessage(text)); }
+  void SetEcho(bool echo) override { Send(EchoMessage(echo)); }
+
+ private:
+  std::shared_ptr<WebSocketConnection> Self() {
+    return std::static_pointer_cast<WebSocketConnection>(shared_from_this());
+  }
+
+  void OnRequest(const boost::system::error_code& ec) {
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    const auto& request = parser_.get();
+    if (request.target() != "/ws" || !websocket::is_upgrade(request)) {
+      // Not a game client: answer in plain HTTP and hang up.
+      const bool ws_path = request.target() == "/ws";
+      plain_response_ =
+          ws_path ? PlainHttp(426, "Upgrade Required", "HoloMUSH: connect with a WebSocket.")
+                  : PlainHttp(404, "Not Found", "HoloMUSH: the game's WebSocket is at /ws.");
+      asio::async_write(beast::get_lowest_layer(ws_).socket(), asio::buffer(plain_response_),
+                        [self = Self()](const boost::system::error_code&, size_t) {
+                          self->Abort(CloseReason::kClientGone);
+                        });
+      return;
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kHandshakeTimeout;
+    timeouts.idle_timeout = kKeepAlive;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, std::string("holomush-gateway/") + common::kVersion);
+    }));
+    // A frame a little larger than a line is refused by the client protocol; far larger ones
+    // fail the read (and close) before we buffer them.
+    ws_.read_message_max(env().limits.max_line_bytes * 4 + 1024);
+    ws_.text(true);
+    ws_.async_accept(request, [self = Self()](const boost::system::error_code& accept_ec) {
+      self->OnAccepted(accept_ec);
+    });
+  }
+
+  void OnAccepted(const boost::system::error_code& ec) {
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    accepted_ = true;
+    buffer_.consume(buffer_.size());
+    StartSession();
+    Read();
+  }
+
+  void Read() {
+    ws_.async_read(buffer_, [self = Self()](const boost::system::error_code& ec, size_t n) {
+      self->OnRead(ec, n);
+    });
+  }
+
+  void OnRead(const boost::system::error_code& ec, size_t n) {
+    if (finished()) return;
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    if (metrics() != nullptr) metrics()->bytes_received->Increment(static_cast<double>(n));
+    if (!closing()) {
+      const std::string frame = beast::buffers_to_string(buffer_.data());
+      ClientCommand command = ParseClientMessage(frame, env().limits.max_line_bytes);
+      if (command.ok) {
+        OnInputLine(std::move(command.line));
+      } else {
+        Send(ErrorMessage(command.error));
+      }
+    }
+    buffer_.consume(buffer_.size());
+    if (!finished()) Read();
+  }
+
+  void Send(std::string frame) {
+    if (finished() || !accepted_) return;
+    if (queued_bytes_ + frame.size() > env().limits.output_limit_bytes) {
+      Abort(CloseReason::kSlowReader);
+      return;
+    }
+    queued_bytes_ += frame.size();
+    frames_.push_back(std::move(frame));
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    if (frames_.empty() || finished()) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(
+        asio::buffer(frames_.front()),
+        [self = Self()](const boost::system::error_code& ec, size_t n) { self->OnWritten(ec, n); });
+  }
+
+  void OnWritten(const boost::system::error_code& ec, size_t n) {
+    if (metrics() != nullptr) metrics()->bytes_sent->Increment(static_cast<double>(n));
+    queued_bytes_ -= frames_.front().size();
+    frames_.pop_front();
+    writing_ = false;
+    if (finished()) return;
+    if (ec) {
+      Abort(CloseReason::kClientGone);
+      return;
+    }
+    WriteNext();
+    if (!frames_.empty()) return;
+    if (closing() && !close_started_) {
+      // The `closed` message is out: finish with the WebSocket close handshake.
+      close_started_ = true;
+      ws_.async_close(
+          websocket::close_code::normal,
+          [self = Self()](const boost::system::error_code&) { self->OnOutputDrained(); });
+      return;
+    }
+    if (!close_started_) OnOutputDrained();
+  }
+
+  void QueueFarewell(std::string_view text) override { Send(ClosedMessage(text)); }
+  bool OutputDrained() const override { return frames_.empty(); }
+  void CloseTransport() override {
+    boost::system::error_code ec;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  http::request_parser<http::empty_body> parser_;
+  std::string plain_response_;
+  std::deque<std::string> frames_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool accepted_ = false;
+  bool close_started_ = false;
+};
+
+}  // namespace
+
+void AcceptWebSocket(tcp::socket socket, const ConnectionEnv& env) {
+  const std::string refusal = PlainHttp(503, "Service Unavailable", kFullText);
+  if (!AdmitConnection(env, Protocol::kWebSocket, socket, refusal)) return;
+  auto connection = std::make_shared<WebSocketConnection>(std::move(socket), env);
+  asio::post(connection->executor(), [connection] { connection->Start(); });
+  env.registry->Add(connection.get(), connection);
+}
+
+}  // namespace holomush::gateway
