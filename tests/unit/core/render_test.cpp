@@ -1,0 +1,52 @@
+#include "game/render.hpp"
+
+#include <gtest/gtest.h>
+
+namespace holomush::core {
+namespace {
+
+EventRecord E(const std::string& type, nlohmann::json payload) {
+  EventRecord e;
+  e.type = type;
+  e.actor_id = "ana-id";
+  e.actor_name = "Ana";
+  e.payload = std::move(payload);
+  return e;
+}
+
+TEST(RenderTest, SayReadsDifferentlyToTheSpeaker) {
+  auto e = E("say", {{"message", "Hello"}});
+  EXPECT_EQ(RenderEvent(e, "ana-id"), "You say, \"Hello\"");
+  EXPECT_EQ(RenderEvent(e, "bob-id"), "Ana says, \"Hello\"");
+}
+
+TEST(RenderTest, PoseAndSemipose) {
+  EXPECT_EQ(RenderEvent(E("pose", {{"action", "waves."}}), "bob-id"), "Ana waves.");
+  EXPECT_EQ(RenderEvent(E("pose", {{"action", "'s hat"}, {"nospace", true}}), "ana-id"),
+            "Ana's hat");
+}
+
+TEST(RenderTest, EmitIsUnattributed) {
+  EXPECT_EQ(RenderEvent(E("emit", {{"text", "Thunder."}}), "bob-id"), "Thunder.");
+}
+
+TEST(RenderTest, MoversDoNotSeeTheirOwnLeaveAndArrive) {
+  EXPECT_EQ(RenderEvent(E("leave", {{"exit", "north"}}), "ana-id"), "");
+  EXPECT_EQ(RenderEvent(E("leave", {{"exit", "north"}}), "bob-id"), "Ana leaves north.");
+  EXPECT_EQ(RenderEvent(E("arrive", {}), "bob-id"), "Ana has arrived.");
+}
+
+TEST(RenderTest, PageAndWall) {
+  EXPECT_EQ(RenderEvent(E("page", {{"message", "psst"}, {"to", "Bob"}}), "bob-id"),
+            "Ana pages: psst");
+  EXPECT_EQ(RenderEvent(E("system", {{"text", "Reboot soon"}}), "bob-id"),
+            "Announcement from Ana: Reboot soon");
+}
+
+TEST(RenderTest, MissingPayloadFieldsNeverThrow) {
+  EXPECT_EQ(RenderEvent(E("say", {{"message", 42}}), "bob-id"), "Ana says, \"\"");
+  EXPECT_EQ(RenderEvent(E("mystery", {}), "bob-id"), "");
+}
+
+}  // namespace
+}  // namespace holomush::core
