@@ -252,6 +252,7 @@ void Controller::Stop() {
   workers_.clear();
   if (discovery_.joinable()) discovery_.join();
   std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [kind, inf] : informers_) inf->RequestStop();  // all at once, then wait
   for (auto& [kind, inf] : informers_) inf->Stop();
 }
 

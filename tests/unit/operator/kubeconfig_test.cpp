@@ -44,12 +44,15 @@ clusters:
 - name: c
   cluster:
     server: https://127.0.0.1:6443
-    certificate-authority-data: )" + resources::Base64Encode("CA PEM") + R"(
+    certificate-authority-data: )" + resources::Base64Encode("CA PEM") +
+                                               R"(
 users:
 - name: u
   user:
-    client-certificate-data: )" + resources::Base64Encode("CERT") + R"(
-    client-key-data: )" + resources::Base64Encode("KEY") + "\n");
+    client-certificate-data: )" + resources::Base64Encode("CERT") +
+                                               R"(
+    client-key-data: )" + resources::Base64Encode("KEY") +
+                                               "\n");
   auto config = LoadKubeConfig(path);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->server, "https://127.0.0.1:6443");

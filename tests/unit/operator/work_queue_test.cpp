@@ -22,9 +22,9 @@ struct FakeClock {
 
 TEST(RetryLimiterTest, BacksOffExponentiallyPerKeyUpToTheCap) {
   FakeClock clock;
-  RetryLimiter limiter({.base = milliseconds(100), .max = milliseconds(1000), .qps = 1000,
-                        .burst = 1000},
-                       clock.Fn());
+  RetryLimiter limiter(
+      {.base = milliseconds(100), .max = milliseconds(1000), .qps = 1000, .burst = 1000},
+      clock.Fn());
   EXPECT_EQ(limiter.When("a"), milliseconds(100));
   EXPECT_EQ(limiter.When("a"), milliseconds(200));
   EXPECT_EQ(limiter.When("a"), milliseconds(400));

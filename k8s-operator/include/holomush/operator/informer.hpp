@@ -34,6 +34,8 @@ class Informer {
   // differs from the store). Register before Start.
   void OnChange(Handler handler);
   void Start();
+  // Asks the thread to finish (the watch notices within about a second); Stop also joins.
+  void RequestStop();
   void Stop();
   bool Synced() const { return synced_.load(); }
   const ResourceType& type() const { return type_; }

@@ -1,0 +1,559 @@
+// The operator against the real control plane: what users see in the API server.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "kube_env.hpp"
+#include "operator_process.hpp"
+
+namespace holomush::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+constexpr seconds kDeadline{60};
+const std::string kCrd =
+    std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/crd/holomush.io_holomushes.yaml";
+
+std::string Game(const std::string& name, const std::string& extra_spec = "") {
+  return "apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\nmetadata:\n  name: " + name +
+         "\nspec:\n  image: holomush:test\n  database:\n    existingSecret:\n      name: db\n" +
+         extra_spec;
+}
+
+std::optional<json> GetJson(const std::string& ns, const std::string& what) {
+  const CommandResult r = Kubectl({"get", "-n", ns, what, "-o", "json"});
+  if (!r.Ok()) return std::nullopt;
+  return json::parse(r.out);
+}
+
+std::string Condition(const json& hm, const std::string& type, const std::string& field) {
+  for (const json& c : hm["status"].value("conditions", json::array())) {
+    if (c.value("type", "") == type) return c.value(field, "");
+  }
+  return "";
+}
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const CommandResult applied = Kubectl({"apply", "--server-side", "-f", kCrd});
+    ASSERT_TRUE(applied.Ok()) << applied.err;
+    const CommandResult established = Kubectl(
+        {"wait", "--for=condition=Established", "crd/holomushes.holomush.io", "--timeout=60s"});
+    ASSERT_TRUE(established.Ok()) << established.err;
+  }
+
+  std::vector<std::string> OperatorArgs(const std::string& kubeconfig = "") const {
+    return {"--kubeconfig=" + (kubeconfig.empty() ? Kube().kubeconfig : kubeconfig),
+            "--namespace=" + ns_.Name(), "--lease-namespace=" + ns_.Name(),
+            "--discovery-interval=1s"};
+  }
+
+  std::unique_ptr<OperatorProcess> StartOperator(std::vector<std::string> extra = {},
+                                                 const std::string& kubeconfig = "") {
+    auto args = OperatorArgs(kubeconfig);
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto op = std::make_unique<OperatorProcess>(args);
+    EXPECT_TRUE(WaitFor([&] { return op->Get("/readyz").first == 200; }, kDeadline)) << op->Log();
+    return op;
+  }
+
+  void Apply(const std::string& manifest) {
+    const CommandResult r = Kubectl({"apply", "-n", ns_.Name(), "-f", "-"}, manifest);
+    ASSERT_TRUE(r.Ok()) << r.err;
+  }
+
+  bool Exists(const std::string& what) { return GetJson(ns_.Name(), what).has_value(); }
+
+  // Marks every Pod in the namespace Running and Ready through the status subresource (no
+  // kubelet here); the ReplicaSet and Deployment controllers do the rest.
+  void MarkPodsReady() {
+    auto pods = GetJson(ns_.Name(), "pods");
+    ASSERT_TRUE(pods);
+    for (const json& pod : (*pods)["items"]) {
+      const CommandResult r = Kubectl(
+          {"patch", "-n", ns_.Name(), "pod", pod["metadata"]["name"].get<std::string>(),
+           "--subresource=status", "--type=merge", "-p",
+           R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})"});
+      ASSERT_TRUE(r.Ok()) << r.err;
+    }
+  }
+
+  bool HasReadyCondition(const std::string& name, const std::string& status) {
+    auto hm = GetJson(ns_.Name(), "holomush/" + name);
+    return hm && Condition(*hm, "Ready", "status") == status;
+  }
+
+  // Pods of both Deployments exist, are marked ready and the HoloMUSH says Ready=True.
+  void WaitReady(const std::string& name) {
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto pods = GetJson(ns_.Name(), "pods");
+          return pods && (*pods)["items"].size() >= 2;
+        },
+        kDeadline));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          MarkPodsReady();
+          return HasReadyCondition(name, "True");
+        },
+        kDeadline));
+  }
+
+  ScopedNamespace ns_{"operator"};
+};
+
+TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  const std::vector<std::string> children = {
+      "deployment/game-core", "deployment/game-gateway",  "service/game-core",
+      "service/game-gateway", "secret/game-tls",          "configmap/game-config",
+      "pdb/game-core",        "pdb/game-gateway",         "cronjob/game-backup",
+      "pvc/game-backup",      "servicemonitor/game-core", "servicemonitor/game-gateway",
+      "prometheusrule/game"};
+  for (const auto& child : children) {
+    EXPECT_TRUE(WaitFor([&] { return Exists(child); }, kDeadline)) << child << "\n" << op->Log();
+  }
+  auto hm = GetJson(ns_.Name(), "holomush/game");
+  ASSERT_TRUE(hm);
+  const std::string uid = (*hm)["metadata"]["uid"];
+  for (const auto& child : children) {
+    auto object = GetJson(ns_.Name(), child);
+    ASSERT_TRUE(object) << child;
+    const json& refs = (*object)["metadata"]["ownerReferences"];
+    ASSERT_EQ(refs.size(), 1u) << child;
+    EXPECT_EQ(refs[0]["uid"], uid) << child;
+    EXPECT_EQ(refs[0]["controller"], true) << child;
+    EXPECT_EQ((*object)["metadata"]["labels"]["app.kubernetes.io/managed-by"], "holomush-operator")
+        << child;
+  }
+
+  auto core = GetJson(ns_.Name(), "deployment/game-core");
+  const json& c = (*core)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/healthz/liveness");
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/healthz/readiness");
+  EXPECT_EQ(c["startupProbe"]["httpGet"]["path"], "/healthz/liveness");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"], "ops");
+  EXPECT_EQ(c["env"][0]["valueFrom"]["secretKeyRef"]["name"], "db");
+
+  auto svc = GetJson(ns_.Name(), "service/game-gateway");
+  EXPECT_EQ((*svc)["metadata"]["labels"]["holomush.io/job"], "holomush-gateway");
+  auto sm = GetJson(ns_.Name(), "servicemonitor/game-core");
+  EXPECT_EQ((*sm)["spec"]["jobLabel"], "holomush.io/job");
+
+  // The certificate names both Services.
+  auto secret = GetJson(ns_.Name(), "secret/game-tls");
+  ASSERT_TRUE(secret);
+  const CommandResult decoded =
+      RunCommand({"base64", "-d"}, (*secret)["data"]["core.crt"].get<std::string>());
+  const CommandResult sans =
+      RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
+  EXPECT_NE(sans.out.find("game-core." + ns_.Name() + ".svc"), std::string::npos) << sans.out;
+  EXPECT_NE(sans.out.find("game-gateway." + ns_.Name() + ".svc"), std::string::npos);
+
+  // Status: the generation is observed; Ready once the Pods are.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h &&
+               (*h)["status"].value("observedGeneration", 0) ==
+                   (*h)["metadata"].value("generation", -1) &&
+               (*h)["status"].value("phase", "") == "Progressing";
+      },
+      kDeadline));
+  WaitReady("game");
+  hm = GetJson(ns_.Name(), "holomush/game");
+  EXPECT_EQ((*hm)["status"]["phase"], "Ready");
+  EXPECT_EQ((*hm)["status"]["core"]["ready"], "1/1");
+  EXPECT_EQ(Condition(*hm, "Degraded", "status"), "False");
+  EXPECT_EQ(Condition(*hm, "MonitoringAvailable", "status"), "True");
+  EXPECT_EQ(Condition(*hm, "BackupHealthy", "reason"), "NoBackupYet");
+  EXPECT_EQ((*hm)["status"]["endpoints"]["telnet"], "game-gateway." + ns_.Name() + ".svc:4201");
+  EXPECT_FALSE((*hm)["status"]["tls"].value("notAfter", "").empty());
+}
+
+TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("deployment/game-gateway"); }, kDeadline)) << op->Log();
+
+  // Spec change: children and observedGeneration follow.
+  Apply(Game("game",
+             "  core:\n    replicas: 2\n  gateway:\n    logLevel: debug\n"
+             "  podDisruptionBudget:\n    enabled: false\n"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto d = GetJson(ns_.Name(), "deployment/game-core");
+        return d && (*d)["spec"]["replicas"] == 2;
+      },
+      kDeadline));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto d = GetJson(ns_.Name(), "deployment/game-gateway");
+        if (!d) return false;
+        const json& args = (*d)["spec"]["template"]["spec"]["containers"][0]["args"];
+        return std::find(args.begin(), args.end(), "--log-level=debug") != args.end();
+      },
+      kDeadline));
+  EXPECT_TRUE(WaitFor([&] { return !Exists("pdb/game-core"); }, kDeadline));  // pruned
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        if (!h || (*h)["metadata"]["generation"] != 2) return false;
+        for (const json& c : (*h)["status"].value("conditions", json::array())) {
+          if (c["observedGeneration"] != 2) return false;
+        }
+        return (*h)["status"].value("observedGeneration", 0) == 2;
+      },
+      kDeadline));
+
+  // A deleted child returns.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "service/game-core"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline));
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "configmap/game-config"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return Exists("configmap/game-config"); }, kDeadline));
+
+  // A field we own, edited by hand, is put back.
+  ASSERT_TRUE(Kubectl({"scale", "-n", ns_.Name(), "deployment/game-core", "--replicas=5"}).Ok());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto d = GetJson(ns_.Name(), "deployment/game-core");
+        return d && (*d)["spec"]["replicas"] == 2;
+      },
+      kDeadline));
+  ASSERT_TRUE(
+      Kubectl({"set", "image", "-n", ns_.Name(), "deployment/game-gateway", "gateway=evil:1"})
+          .Ok());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto d = GetJson(ns_.Name(), "deployment/game-gateway");
+        return d && (*d)["spec"]["template"]["spec"]["containers"][0]["image"] == "holomush:test";
+      },
+      kDeadline));
+  ASSERT_TRUE(Kubectl({"patch", "-n", ns_.Name(), "service/game-gateway", "--type=merge", "-p",
+                       R"({"spec":{"type":"NodePort"}})"})
+                  .Ok());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = GetJson(ns_.Name(), "service/game-gateway");
+        return s && (*s)["spec"]["type"] == "ClusterIP";
+      },
+      kDeadline));
+
+  // Deleting the HoloMUSH lets the garbage collector remove every child.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/game"}).Ok());
+  for (const char* child : {"deployment/game-core", "deployment/game-gateway", "service/game-core",
+                            "secret/game-tls", "cronjob/game-backup"}) {
+    EXPECT_TRUE(WaitFor([&] { return !Exists(child); }, kDeadline)) << child;
+  }
+}
+
+TEST_F(OperatorTest, SteadyStateWritesNothingAndARestartRewritesNothing) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  WaitReady("game");
+  // Let the last status write land, then count.
+  double writes = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const double now = op->Writes();
+        const bool quiet = now == writes;
+        writes = now;
+        return quiet;
+      },
+      kDeadline, seconds(3)));
+  const double created_children =
+      op->Metric("holomush_operator_api_requests_total", {{"verb", "patch"}, {"code", "201"}});
+  std::cout << "[ figures ] writes for one HoloMUSH from create to Ready: " << writes
+            << " (children created by apply: " << created_children << ")\n";
+
+  // Nothing changes for 60 s: not one write (the Lease's renewals are `update`).
+  const seconds quiet_for{std::getenv("HOLOMUSH_QUIET_SECONDS")
+                              ? std::atoi(std::getenv("HOLOMUSH_QUIET_SECONDS"))
+                              : 60};
+  EXPECT_FALSE(WaitFor([&] { return op->Writes() != writes; }, quiet_for, seconds(1)))
+      << "writes went from " << writes << " to " << op->Writes() << "\n"
+      << op->Get("/metrics").second << op->Log();
+  EXPECT_GT(op->Metric("holomush_operator_api_requests_total", {{"verb", "update"}}), 0);
+
+  // A restarted operator reconciles everything and rewrites nothing.
+  ASSERT_EQ(op->Stop(), 0) << op->Log();
+  auto second = StartOperator();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return second->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >= 1;
+      },
+      kDeadline))
+      << second->Log();
+  EXPECT_EQ(second->Writes(), 0) << second->Log();
+}
+
+TEST_F(OperatorTest, StatusFollowsBackupJobs) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("cronjob/game-backup"); }, kDeadline));
+  ASSERT_TRUE(
+      Kubectl({"create", "job", "-n", ns_.Name(), "--from=cronjob/game-backup", "manual-1"}).Ok());
+  const std::string now = [] {
+    char buf[32];
+    std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return std::string(buf);
+  }();
+  // `create job --from` copies the template's labels, so the operator sees the Job. Complete
+  // it through the status subresource (no kubelet to run it).
+  const std::string complete =
+      R"({"status":{"active":0,"ready":0,"startTime":")" + now + R"(","completionTime":")" + now +
+      R"(","succeeded":1,"conditions":[{"type":"SuccessCriteriaMet","status":"True","lastTransitionTime":")" +
+      now + R"("},{"type":"Complete","status":"True","lastTransitionTime":")" + now + R"("}]}})";
+  const CommandResult patched = Kubectl({"patch", "-n", ns_.Name(), "job/manual-1",
+                                         "--subresource=status", "--type=merge", "-p", complete});
+  ASSERT_TRUE(patched.Ok()) << patched.err;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "BackupHealthy", "status") == "True" &&
+               (*h)["status"]["backup"].value("lastResult", "") == "Succeeded";
+      },
+      kDeadline))
+      << GetJson(ns_.Name(), "holomush/game")->dump();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_backup_last_success_timestamp_seconds",
+                          {{"holomush", "game"}}) > 0;
+      },
+      kDeadline));
+  EXPECT_EQ(op->Metric("holomush_operator_backup_max_age_seconds", {{"holomush", "game"}}),
+            2 * 86400);
+}
+
+struct InvalidCase {
+  const char* name;
+  const char* spec;
+  const char* message;
+};
+
+TEST_F(OperatorTest, ApiServerRefusesInvalidResourcesWithReadableMessages) {
+  const InvalidCase cases[] = {
+      {"no-database", "  image: x\n  database: {}\n", "set exactly one of database.existingSecret"},
+      {"two-databases", "  image: x\n  database:\n    managed: {}\n    existingSecret: {name: a}\n",
+       "set exactly one of database.existingSecret"},
+      {"no-image", "  database:\n    managed: {}\n", "spec.image: Required value"},
+      {"too-many-replicas", "  image: x\n  database: {managed: {}}\n  core: {replicas: 99}\n",
+       "less than or equal to 50"},
+      {"same-ports",
+       "  image: x\n  database: {managed: {}}\n  gateway:\n    service: {telnetPort: 80, webPort: "
+       "80}\n",
+       "must differ"},
+      {"nodeport-on-clusterip",
+       "  image: x\n  database: {managed: {}}\n  gateway:\n    service: {telnetNodePort: 30001}\n",
+       "node ports need service.type NodePort or LoadBalancer"},
+      {"our-pod-labels",
+       "  image: x\n  database: {managed: {}}\n  core:\n    podLabels: {app.kubernetes.io/name: "
+       "x}\n",
+       "the operator owns them"},
+      {"bad-log-level", "  image: x\n  database: {managed: {}}\n  core: {logLevel: loud}\n",
+       "Unsupported value: \"loud\""},
+      {"claim-and-size",
+       "  image: x\n  database: {managed: {}}\n  backup: {existingClaim: c, storageSize: 1Gi}\n",
+       "backup.existingClaim cannot be combined"},
+      {"bad-schedule", "  image: x\n  database: {managed: {}}\n  backup: {schedule: soon}\n",
+       "spec.backup.schedule"},
+      {"validity-with-user-secret",
+       "  image: x\n  database: {managed: {}}\n  tls: {secretName: s, validityDays: 30}\n",
+       "tls.validityDays applies only to operator-generated certificates"},
+      {"bad-runbook-url",
+       "  image: x\n  database: {managed: {}}\n  monitoring: {runbookBaseURL: 'ftp://x'}\n",
+       "spec.monitoring.runbookBaseURL"},
+      {"a-name-far-too-long-for-the-children-suffixes-x", "  image: x\n  database: {managed: {}}\n",
+       "metadata.name must be at most 40 characters"},
+  };
+  for (const InvalidCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string manifest = std::string("apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\n") +
+                                 "metadata:\n  name: " + c.name + "\nspec:\n" + c.spec;
+    const CommandResult r = Kubectl({"apply", "-n", ns_.Name(), "-f", "-"}, manifest);
+    EXPECT_FALSE(r.Ok()) << manifest;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+  // And the samples are all accepted.
+  const CommandResult samples =
+      Kubectl({"apply", "--dry-run=server", "-n", ns_.Name(), "-f",
+               std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/samples/"});
+  EXPECT_TRUE(samples.Ok()) << samples.err;
+}
+
+TEST_F(OperatorTest, WorksWithoutMonitoringCrdsAndAddsMonitorsWhenTheyAppear) {
+  // Keep the CRDs to put them back afterwards, whatever happens.
+  const CommandResult saved = Kubectl({"get", "crd", "servicemonitors.monitoring.coreos.com",
+                                       "prometheusrules.monitoring.coreos.com", "-o", "json"});
+  ASSERT_TRUE(saved.Ok()) << saved.err;
+  json list = json::parse(saved.out);
+  for (json& crd : list["items"]) {
+    crd["metadata"].erase("resourceVersion");
+    crd["metadata"].erase("uid");
+    crd["metadata"].erase("creationTimestamp");
+    crd["metadata"].erase("managedFields");
+    crd.erase("status");
+  }
+  struct Restore {
+    std::string manifest;
+    ~Restore() {
+      Kubectl({"apply", "--server-side", "-f", "-"}, manifest);
+      Kubectl({"wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com",
+               "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s"});
+    }
+  } restore{list.dump()};
+  ASSERT_TRUE(Kubectl({"delete", "crd", "servicemonitors.monitoring.coreos.com",
+                       "prometheusrules.monitoring.coreos.com", "--wait=true"})
+                  .Ok());
+
+  auto op = StartOperator();
+  Apply(Game("game"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "MonitoringAvailable", "status") == "False" &&
+               Condition(*h, "MonitoringAvailable", "reason") == "MonitoringCRDsMissing";
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_TRUE(Exists("deployment/game-core"));
+  EXPECT_TRUE(Exists("deployment/game-gateway"));
+  WaitReady("game");
+
+  // Install them: the monitors and the rule appear, and the condition says so.
+  const CommandResult reinstalled = Kubectl({"apply", "--server-side", "-f", "-"}, list.dump());
+  ASSERT_TRUE(reinstalled.Ok()) << reinstalled.err;
+  EXPECT_TRUE(WaitFor([&] { return Exists("servicemonitor/game-core"); }, kDeadline)) << op->Log();
+  EXPECT_TRUE(WaitFor([&] { return Exists("prometheusrule/game"); }, kDeadline));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "MonitoringAvailable", "status") == "True";
+      },
+      kDeadline));
+}
+
+TEST_F(OperatorTest, OneLeaderAtATimeAndAStandbyTakesOver) {
+  auto a = StartOperator({"--identity=replica-a"});
+  auto b = StartOperator({"--identity=replica-b"});
+  auto leaders = [&] {
+    return a->Metric("holomush_operator_leader") + b->Metric("holomush_operator_leader");
+  };
+  ASSERT_TRUE(WaitFor([&] { return leaders() == 1; }, kDeadline));
+  OperatorProcess* leader = a->Metric("holomush_operator_leader") == 1 ? a.get() : b.get();
+  OperatorProcess* standby = leader == a.get() ? b.get() : a.get();
+  EXPECT_NE(standby->Get("/readyz").second.find("standby"), std::string::npos);
+
+  // The standby writes nothing while the leader works.
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("deployment/game-core"); }, kDeadline));
+  EXPECT_EQ(standby->Writes(), 0);
+
+  // Kill the leader without a chance to release: the standby takes over once the lease
+  // expires (15 s) plus a retry period, and never while the leader was alive.
+  leader->Kill();
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      WaitFor([&] { return standby->Metric("holomush_operator_leader") == 1; }, seconds(30)))
+      << standby->Log();
+  const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed);
+  std::cout << "[ figures ] takeover after SIGKILL: " << took.count() << " s\n";
+  EXPECT_LE(took.count(), 15 + 2 + 3);
+
+  // The new leader reconciles: a deleted child returns.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "service/game-core"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline)) << standby->Log();
+
+  // SIGTERM releases the lease: a new standby takes over at once, not after 15 s.
+  auto c = StartOperator({"--identity=replica-c"});
+  const auto stopping = std::chrono::steady_clock::now();
+  ASSERT_EQ(standby->Stop(), 0) << standby->Log();
+  ASSERT_TRUE(WaitFor([&] { return c->Metric("holomush_operator_leader") == 1; }, seconds(30)));
+  const auto handover =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stopping).count();
+  std::cout << "[ figures ] takeover after SIGTERM: " << handover << " s\n";
+  EXPECT_LT(handover, 8);
+}
+
+TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
+  const std::string rbac = std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/rbac/";
+  const std::string sa = "holomush-operator";
+  const std::string role = "holomush-operator-" + ns_.Name();
+  // The ClusterRole under a per-test name, bound to a ServiceAccount of this namespace.
+  CommandResult r = Kubectl({"create", "serviceaccount", "-n", ns_.Name(), sa});
+  ASSERT_TRUE(r.Ok()) << r.err;
+  std::string cluster_role = RunCommand({"cat", rbac + "role.yaml"}).out;
+  cluster_role.replace(cluster_role.find("name: holomush-operator\n"),
+                       std::string("name: holomush-operator\n").size(), "name: " + role + "\n");
+  ASSERT_TRUE(Kubectl({"apply", "-f", "-"}, cluster_role).Ok());
+  ASSERT_TRUE(Kubectl({"create", "clusterrolebinding", role, "--clusterrole=" + role,
+                       "--serviceaccount=" + ns_.Name() + ":" + sa})
+                  .Ok());
+  ASSERT_TRUE(Kubectl({"apply", "-n", ns_.Name(), "-f", rbac + "leader_election_role.yaml"}).Ok());
+  ASSERT_TRUE(Kubectl({"create", "rolebinding", "-n", ns_.Name(), "leader-election",
+                       "--role=holomush-operator-leader-election",
+                       "--serviceaccount=" + ns_.Name() + ":" + sa})
+                  .Ok());
+  struct Cleanup {
+    std::string role;
+    ~Cleanup() {
+      Kubectl({"delete", "clusterrolebinding", role, "--ignore-not-found"});
+      Kubectl({"delete", "clusterrole", role, "--ignore-not-found"});
+    }
+  } cleanup{role};
+
+  // A kubeconfig with only the ServiceAccount's token.
+  r = Kubectl({"create", "token", "-n", ns_.Name(), sa, "--duration=1h"});
+  ASSERT_TRUE(r.Ok()) << r.err;
+  std::string token = r.out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  const CommandResult server = Kubectl(
+      {"config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.server}"});
+  const CommandResult ca = Kubectl({"config", "view", "--minify", "--raw", "-o",
+                                    "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
+  std::string ca_data = ca.out;
+  if (ca_data.empty()) {
+    const CommandResult ca_file =
+        Kubectl({"config", "view", "--minify", "--raw", "-o",
+                 "jsonpath={.clusters[0].cluster.certificate-authority}"});
+    ca_data = RunCommand({"base64", "-w0", ca_file.out}).out;
+  }
+  const std::string kubeconfig = "/tmp/holomush-operator-sa-" + ns_.Name() + ".kubeconfig";
+  {
+    std::ofstream out(kubeconfig);
+    out << "apiVersion: v1\nkind: Config\ncurrent-context: sa\nclusters:\n- name: c\n"
+        << "  cluster:\n    server: " << server.out
+        << "\n    certificate-authority-data: " << ca_data << "\nusers:\n- name: sa\n"
+        << "  user:\n    token: " << token << "\ncontexts:\n- name: sa\n"
+        << "  context: {cluster: c, user: sa, namespace: " << ns_.Name() << "}\n";
+  }
+
+  auto op = StartOperator({}, kubeconfig);
+  Apply(Game("game"));
+  for (const char* child : {"deployment/game-core", "deployment/game-gateway", "secret/game-tls",
+                            "cronjob/game-backup", "prometheusrule/game"}) {
+    EXPECT_TRUE(WaitFor([&] { return Exists(child); }, kDeadline)) << child << "\n" << op->Log();
+  }
+  WaitReady("game");
+  Apply(Game("game", "  backup:\n    enabled: false\n"));
+  EXPECT_TRUE(WaitFor([&] { return !Exists("cronjob/game-backup"); }, kDeadline)) << op->Log();
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/game"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return !Exists("deployment/game-core"); }, kDeadline));
+  EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
+  EXPECT_EQ(op->Metric("holomush_operator_leader"), 1);
+  std::remove(kubeconfig.c_str());
+}
+
+}  // namespace
+}  // namespace holomush::testing
