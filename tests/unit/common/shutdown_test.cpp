@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/core_harness.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
@@ -26,7 +27,8 @@ class ShutdownTest : public ::testing::TestWithParam<int> {};
 TEST_P(ShutdownTest, ReadinessTurns503ThenExitsZeroWithinGrace) {
   ChildProcess child({HOLOMUSH_BINARY, "gateway", "--ops-addr", "127.0.0.1:0", "--telnet-addr",
                       "127.0.0.1:0", "--web-addr", "127.0.0.1:0", "--control-addr", "127.0.0.1:0",
-                      "--core-addr", "127.0.0.1:1", "--shutdown-grace", "3s"});
+                      "--core-addr", "127.0.0.1:1", "--shutdown-grace", "3s", "--tls-dir",
+                      testing::TestCertsDir()});
   const int port = OpsPortFrom(child);
   ASSERT_GT(port, 0) << child.Output();
   ASSERT_EQ(HttpGet(port, "/healthz/liveness").status, 200);
