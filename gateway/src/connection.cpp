@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <optional>
 #include <vector>
 
 namespace holomush::gateway {
@@ -157,19 +158,20 @@ void ConnectionBase::OnOutputDrained() {
   if (closing_ && !finished_) Finish();
 }
 
-// The next moment a timeout could fire: the login deadline before login, the idle deadline
-// after. Input only moves last_input_; the timer re-arms itself when it fires early.
+// The next moment a timeout could fire. Before login that is the login deadline, or the idle
+// deadline if sooner (login completes without input, so the timer must already be running
+// for idleness by then). Input only moves last_input_; the timer re-arms itself on firing.
 void ConnectionBase::ArmTimer() {
   if (closing_ || session_ == nullptr) return;
-  Clock::time_point deadline;
-  if (!session_->logged_in()) {
-    if (env_.limits.login_timeout.count() <= 0) return;
-    deadline = started_ + env_.limits.login_timeout;
-  } else {
-    if (env_.limits.idle_timeout.count() <= 0) return;
-    deadline = last_input_ + env_.limits.idle_timeout;
+  const auto& limits = env_.limits;
+  std::optional<Clock::time_point> deadline;
+  if (limits.idle_timeout.count() > 0) deadline = last_input_ + limits.idle_timeout;
+  if (!session_->logged_in() && limits.login_timeout.count() > 0) {
+    const auto login_deadline = started_ + limits.login_timeout;
+    if (!deadline || login_deadline < *deadline) deadline = login_deadline;
   }
-  timer_.expires_at(deadline);
+  if (!deadline) return;
+  timer_.expires_at(*deadline);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->OnTimer();
   });

@@ -27,6 +27,7 @@ bool Permanent(grpc::StatusCode code) {
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::ABORTED:  // core: "session opened on another stream"
       return true;
     default:
       return false;
@@ -256,10 +257,10 @@ void PlayerSession::HandlePreLogin(const std::string& line) {
 void PlayerSession::Authenticate(bool create, const std::string& username,
                                  const std::string& password) {
   phase_ = Phase::kBusy;
-  pending_username_.clear();
   v1::Credentials credentials;
   credentials.set_username(username);
   credentials.set_password(password);
+  pending_username_.clear();  // only now: `username` may be this very string
   auto done = [self = weak_from_this(), ex = executor_, create](const grpc::Status& status,
                                                                 v1::LoginReply reply) {
     boost::asio::post(ex, [self, create, status, reply = std::move(reply)] {
@@ -288,6 +289,7 @@ void PlayerSession::OnLoginReply(bool create, const grpc::Status& status,
     return;
   }
   login_token_ = reply.login_token();
+  player_id_ = reply.player_id();
   characters_.assign(reply.characters().begin(), reply.characters().end());
   if (characters_.empty()) {
     Say("This account has no characters.");
@@ -295,7 +297,7 @@ void PlayerSession::OnLoginReply(bool create, const grpc::Status& status,
     return;
   }
   if (characters_.size() == 1) {
-    StartSession(characters_.front().name());
+    Embody(characters_.front());
     return;
   }
   Say("Your characters: " + CharacterList(characters_) + "\nType play <name> to choose one.");
@@ -306,18 +308,40 @@ void PlayerSession::ChooseCharacter(const std::string& name) {
   const std::string wanted = Lower(name);
   for (const auto& c : characters_) {
     if (Lower(c.name()) == wanted) {
-      StartSession(c.name());
+      Embody(c);
       return;
     }
   }
   Say("You have no character called '" + name + "'. Yours: " + CharacterList(characters_) + ".");
 }
 
-void PlayerSession::StartSession(const std::string& character) {
+std::string PlayerSession::resume_key() const {
+  return ResumeMemory::Key(player_id_, character_.id());
+}
+
+void PlayerSession::Embody(const v1::CharacterSummary& character) {
+  character_ = character;
+  std::optional<ResumePoint> point;
+  if (deps_.resume != nullptr && !player_id_.empty()) point = deps_.resume->Take(resume_key());
+  if (!point) {
+    StartSession();
+    return;
+  }
+  session_id_ = point->session_id;
+  resume_token_ = point->resume_token;
+  last_event_id_ = point->last_event_id;
+  resuming_ = true;
+  if (!counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Increment();
+  counted_ = true;
+  phase_ = Phase::kPlaying;
+  OpenStream();
+}
+
+void PlayerSession::StartSession() {
   phase_ = Phase::kStarting;
   v1::StartSessionRequest request;
   request.set_login_token(login_token_);
-  request.set_character_name(character);
+  request.set_character_name(character_.name());
   deps_.core->StartSession(std::move(request),
                            [self = weak_from_this(), ex = executor_](const grpc::Status& status,
                                                                      v1::StartSessionReply reply) {
@@ -345,9 +369,10 @@ void PlayerSession::OnSessionStarted(const grpc::Status& status,
   }
   session_id_ = reply.session_id();
   resume_token_ = reply.resume_token();
+  if (reply.has_character()) character_ = reply.character();
   login_token_.clear();
   characters_.clear();
-  last_event_id_ = deps_.resume != nullptr ? deps_.resume->Recall(session_id_) : std::string();
+  last_event_id_.clear();
   if (!counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Increment();
   counted_ = true;
   phase_ = Phase::kPlaying;
@@ -390,6 +415,11 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
   switch (message.kind_case()) {
     case v1::ServerMessage::kOpened:
       opened_ = true;
+      if (resuming_) {
+        resuming_ = false;
+        login_token_.clear();
+        characters_.clear();
+      }
       backoff_ = options_.reconnect_initial;
       phase_ = Phase::kPlaying;
       DrainQueue();
@@ -429,10 +459,25 @@ void PlayerSession::OnStreamDone(uint64_t generation, const grpc::Status& status
   if (generation != generation_) return;
   stream_.reset();
   if (phase_ == Phase::kClosed) return;
+  if (resuming_ && !opened_ && Permanent(status.error_code())) {
+    // The session this character left behind is gone (ended or expired): start afresh.
+    resuming_ = false;
+    session_id_.clear();
+    resume_token_.clear();
+    last_event_id_.clear();
+    if (counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Decrement();
+    counted_ = false;
+    StartSession();
+    return;
+  }
   if (Permanent(status.error_code())) {
     session_id_.clear();
-    std::string why = status.error_message().empty() ? "the game ended it" : status.error_message();
-    CloseWith("Your session could not be resumed: " + why, CloseReason::kSessionEnded);
+    const std::string why = status.error_code() == grpc::StatusCode::ABORTED
+                                ? "This character was taken over by another connection."
+                                : "Your session has ended" + (status.error_message().empty()
+                                                                  ? std::string(".")
+                                                                  : ": " + status.error_message());
+    CloseWith(why, CloseReason::kSessionEnded);
     return;
   }
   // Core went away (restart, network): keep the player, reopen from the last event seen.
@@ -471,8 +516,8 @@ void PlayerSession::EndSession() {
   }
   ++generation_;  // late callbacks of the old stream are ignored
   reconnect_timer_.cancel();
-  if (!session_id_.empty() && deps_.resume != nullptr) {
-    deps_.resume->Remember(session_id_, last_event_id_);
+  if (!session_id_.empty() && !player_id_.empty() && deps_.resume != nullptr) {
+    deps_.resume->Remember(resume_key(), {session_id_, resume_token_, last_event_id_});
   }
   if (counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Decrement();
   counted_ = false;

@@ -88,6 +88,8 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   bool logged_in() const;
   bool reconnecting() const { return phase_ == Phase::kReconnecting; }
   const std::string& session_id() const { return session_id_; }
+  // Where a dropped connection's session is remembered (player and character).
+  std::string resume_key() const;
   const std::string& last_event_id() const { return last_event_id_; }
 
  private:
@@ -107,7 +109,9 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   void Authenticate(bool create, const std::string& username, const std::string& password);
   void OnLoginReply(bool create, const grpc::Status& status, const v1::LoginReply& reply);
   void ChooseCharacter(const std::string& name);
-  void StartSession(const std::string& character);
+  // Resumes the session this character left behind on this gateway, or starts a new one.
+  void Embody(const v1::CharacterSummary& character);
+  void StartSession();
   void OnSessionStarted(const grpc::Status& status, const v1::StartSessionReply& reply);
   void OnWho(const grpc::Status& status, const v1::WhoReply& reply);
   void OpenStream();
@@ -135,7 +139,9 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   bool pending_create_ = false;
   std::string pending_username_;
   std::string login_token_;
+  std::string player_id_;
   std::vector<v1::CharacterSummary> characters_;
+  v1::CharacterSummary character_;  // the one being embodied
 
   // The game session.
   std::string session_id_;
@@ -145,6 +151,9 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   std::shared_ptr<SessionStream> stream_;
   uint64_t generation_ = 0;
   bool opened_ = false;
+  // Reopening a session left behind by an earlier connection: if core no longer has it,
+  // a new session is started instead.
+  bool resuming_ = false;
   // Ids of recent events delivered: a replay overlapping what we showed is not shown twice.
   std::deque<std::string> recent_ids_;
   std::unordered_set<std::string> recent_set_;

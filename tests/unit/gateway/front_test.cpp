@@ -1,0 +1,458 @@
+// The client front (telnet and WebSocket over real loopback sockets) against a fake core.
+#include "front.hpp"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "fake_core.hpp"
+#include "support/net.hpp"
+#include "support/wait.hpp"
+#include "telnet_protocol.hpp"
+
+namespace holomush::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using holomush::testing::TcpClient;
+using holomush::testing::WaitUntil;
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+double Metric(prometheus::Registry& registry, const std::string& name,
+              const std::map<std::string, std::string>& labels = {}) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      bool match = true;
+      for (const auto& [k, v] : labels) {
+        bool found = false;
+        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
+        match = match && found;
+      }
+      if (!match) continue;
+      if (family.type == prometheus::MetricType::Counter) return m.counter.value;
+      if (family.type == prometheus::MetricType::Gauge) return m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+class FrontTest : public ::testing::Test {
+ protected:
+  void SetUp() override { metrics_ = std::make_unique<GatewayMetrics>(*registry_); }
+  void TearDown() override {
+    if (front_) front_->Stop(2s, std::string(kShutdownText));
+  }
+
+  void Start(ConnectionLimits limits = {}, size_t max_connections = 100) {
+    ConnectionEnv env{.limits = limits,
+                      .deps = {.core = &core_, .resume = &resume_, .metrics = metrics_.get()},
+                      .session = {.reconnect_initial = 20ms, .reconnect_max = 100ms},
+                      .metrics = metrics_.get()};
+    front_ = std::make_unique<ClientFront>(env, max_connections, 2);
+    front_->Start({.host = "127.0.0.1", .port = 0},
+                  common::HostPort{.host = "127.0.0.1", .port = 0});
+  }
+
+  std::unique_ptr<TcpClient> Connect() {
+    auto client = std::make_unique<TcpClient>(front_->telnet_port());
+    EXPECT_TRUE(client->connected());
+    EXPECT_TRUE(client->ReadUntil("quit").has_value()) << client->Pending();
+    return client;
+  }
+
+  // Creates (or connects) and waits until the game answers `look`.
+  std::unique_ptr<TcpClient> Player(const std::string& verb, const std::string& name) {
+    auto client = Connect();
+    client->Send(verb + " " + name + " pw-" + name + "\r\nlook\r\n");
+    EXPECT_TRUE(client->ReadUntil("A quiet place.\r\n").has_value()) << client->Pending();
+    return client;
+  }
+
+  double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    return Metric(*registry_, name, labels);
+  }
+
+  fakes::FakeCore core_;
+  ResumeMemory resume_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<ClientFront> front_;
+};
+
+TEST_F(FrontTest, GreetsWithNegotiationAndBanner) {
+  Start();
+  TcpClient client(front_->telnet_port());
+  auto got = client.ReadUntil("quit                           leave\r\n");
+  ASSERT_TRUE(got.has_value()) << client.Pending();
+  using namespace telnet;
+  EXPECT_EQ(got->substr(0, 6), Bytes({kIac, kDo, kOptNaws, kIac, kDo, kOptTtype}));
+  EXPECT_NE(got->find("Welcome to HoloMUSH!\r\n"), std::string::npos);
+}
+
+TEST_F(FrontTest, AnswersAndRefusesNegotiation) {
+  Start();
+  auto client = Connect();
+  using namespace telnet;
+  client->Send(Bytes({kIac, kWill, kOptTtype, kIac, kDo, 42}));
+  EXPECT_TRUE(client->ReadUntil(Bytes({kIac, kSb, kOptTtype, kTtypeSend, kIac, kSe})));
+  EXPECT_TRUE(client->ReadUntil(Bytes({kIac, kWont, 42})));
+  // Negotiation bytes in the middle of a command never reach the game.
+  client->Send("conn" + Bytes({kIac, kNop}) + "ect nobody x\r\n");
+  EXPECT_TRUE(client->ReadUntil("Wrong username or password.\r\n"));
+}
+
+TEST_F(FrontTest, TwoPlayersTalk) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ana->Send("say hello there\r\n");
+  EXPECT_TRUE(ana->ReadUntil("You say, \"hello there\"\r\n"));
+  EXPECT_TRUE(bob->ReadUntil("Ana says, \"hello there\"\r\n"));
+  EXPECT_EQ(Value("holomush_gateway_sessions_active"), 2);
+  EXPECT_EQ(Value("holomush_gateway_connections_active", {{"protocol", "telnet"}}), 2);
+}
+
+TEST_F(FrontTest, PasswordPromptTurnsEchoOffAndBackOn) {
+  core_.AddAccount("ana", "secret", {"Ana"});
+  Start();
+  auto client = Connect();
+  using namespace telnet;
+  client->Send("connect ana\r\n");
+  EXPECT_TRUE(client->ReadUntil(Bytes({kIac, kWill, kOptEcho}) + "Password: "));
+  client->Send(Bytes({kIac, kDo, kOptEcho}) + "secret\r\nlook\r\n");
+  EXPECT_TRUE(client->ReadUntil(Bytes({kIac, kWont, kOptEcho}) + "\r\n"));
+  EXPECT_TRUE(client->ReadUntil("A quiet place.")) << client->Pending();
+  EXPECT_EQ(core_.commands(), std::vector<std::string>{"look"});
+}
+
+TEST_F(FrontTest, RefusalIsShownVerbatim) {
+  core_.AddAccount("ana", "secret", {"Ana"});
+  Start();
+  auto client = Connect();
+  client->Send("connect ana wrong\r\ncreate ana other\r\n");
+  EXPECT_TRUE(client->ReadUntil("\r\nWrong username or password.\r\n"));
+  EXPECT_TRUE(client->ReadUntil("That username is taken.\r\n")) << client->Pending();
+}
+
+TEST_F(FrontTest, SeveralCharactersArePickedWithPlay) {
+  core_.AddAccount("ana", "secret", {"Ana", "Bea Trix"});
+  Start();
+  auto client = Connect();
+  client->Send("connect ana secret\r\n");
+  EXPECT_TRUE(client->ReadUntil("Your characters: Ana, Bea Trix\r\nType play <name>"));
+  client->Send("look\r\nplay bea trix\r\nlook\r\n");
+  EXPECT_TRUE(client->ReadUntil("Choose a character first"));
+  EXPECT_TRUE(client->ReadUntil("A quiet place."));
+  ASSERT_EQ(core_.opens().size(), 1u);
+  EXPECT_EQ(core_.opens()[0].protocol(), "telnet");
+}
+
+TEST_F(FrontTest, PreLoginWhoAndQuit) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto client = Connect();
+  client->Send("who\r\nquit\r\n");
+  EXPECT_TRUE(client->ReadUntil("Ana" + std::string(30, ' ') + "1m\r\n1 player connected.\r\n"));
+  EXPECT_TRUE(client->ReadUntil("Goodbye.\r\n"));
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_TRUE(WaitUntil([&] {
+    return Value("holomush_gateway_disconnects_total",
+                 {{"protocol", "telnet"}, {"reason", "quit"}}) == 1;
+  }));
+}
+
+TEST_F(FrontTest, OverlongLineIsRefusedOnceAndTheConnectionKept) {
+  Start();
+  auto ana = Player("create", "ana");
+  ana->Send(std::string(1 << 20, 'a') + "\r\nlook\r\n");
+  auto got = ana->ReadUntil("A quiet place.\r\n");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_NE(got->find("That line was too long (more than 4096 bytes); it was ignored.\r\n"),
+            std::string::npos);
+  EXPECT_EQ(core_.commands(), (std::vector<std::string>{"look", "look"}));
+}
+
+TEST_F(FrontTest, InvalidUtf8AndControlsAreCleanedBeforeCore) {
+  Start();
+  auto ana = Player("create", "ana");
+  ana->Send("say caf\xC3\xA9 \x80\xFE bad\x1B[2J\r\n");
+  EXPECT_TRUE(ana->ReadUntil("You say, \"caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD bad[2J\"\r\n"));
+}
+
+TEST_F(FrontTest, LineEndingsOfAllKinds) {
+  Start();
+  auto ana = Player("create", "ana");
+  ana->Send(std::string("look\rlook\nlook\r\0look\r\n", 21));
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(ana->ReadUntil("A quiet place.\r\n"));
+  EXPECT_EQ(core_.commands().size(), 5u);
+}
+
+TEST_F(FrontTest, ConnectionLimitRefusesPolitely) {
+  Start({}, 2);
+  auto a = Connect();
+  auto b = Connect();
+  TcpClient c(front_->telnet_port());
+  EXPECT_TRUE(c.ReadUntil("Sorry, the game is full right now."));
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(Value("holomush_gateway_connections_refused_total",
+                  {{"protocol", "telnet"}, {"reason", "limit"}}),
+            1);
+  a->Close();
+  ASSERT_TRUE(WaitUntil([&] { return front_->connections() == 1; }));
+  auto d = Connect();
+}
+
+TEST_F(FrontTest, ClientThatStopsReadingIsDroppedAndOthersStayFast) {
+  Start({.output_limit_bytes = 64 * 1024});
+  auto stalled = Player("create", "stall");
+  auto other = Player("create", "other");
+  // Ask for far more output than the kernel buffers hold, and never read it.
+  std::string spam;
+  for (int i = 0; i < 200; ++i) spam += "spam\r\n";
+  stalled->Send(spam);
+  for (int i = 0; i < 20; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    other->Send("look\r\n");
+    ASSERT_TRUE(other->ReadUntil("A quiet place.\r\n"));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    return Value("holomush_gateway_disconnects_total",
+                 {{"protocol", "telnet"}, {"reason", "slow_reader"}}) == 1;
+  }));
+  EXPECT_TRUE(stalled->WaitClosed(20s));
+}
+
+TEST_F(FrontTest, LoginTimeout) {
+  Start({.login_timeout = 200ms});
+  auto client = Connect();
+  EXPECT_TRUE(client->ReadUntil("You did not log in in time. Goodbye.\r\n"));
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(FrontTest, IdleTimeoutAfterLogin) {
+  Start({.idle_timeout = 300ms, .login_timeout = 10s});
+  auto ana = Player("create", "ana");
+  EXPECT_TRUE(ana->ReadUntil("You have been idle too long. Goodbye.\r\n"));
+  EXPECT_TRUE(ana->WaitClosed());
+}
+
+TEST_F(FrontTest, ShutdownTellsEveryPlayerAndRefusesNewConnections) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto guest = Connect();
+  const uint16_t port = front_->telnet_port();
+  front_->Stop(2s, std::string(kShutdownText));
+  EXPECT_TRUE(ana->ReadUntil(std::string(kShutdownText) + "\r\n"));
+  EXPECT_TRUE(ana->WaitClosed());
+  EXPECT_TRUE(guest->ReadUntil(std::string(kShutdownText) + "\r\n"));
+  EXPECT_TRUE(guest->WaitClosed());
+  TcpClient late(port);
+  EXPECT_FALSE(late.connected());
+  // The session stays resumable in core: the gateway cancelled its stream, nothing more.
+  EXPECT_EQ(core_.open_streams(), 0u);
+  front_.reset();
+}
+
+TEST_F(FrontTest, CoreRestartResumesWithOneNoticeAndNoLostEvents) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ana->Send("say before\r\n");
+  ASSERT_TRUE(bob->ReadUntil("Ana says, \"before\"\r\n"));
+  ASSERT_TRUE(ana->ReadUntil("You say, \"before\"\r\n"));
+
+  core_.SetDown(true);
+  core_.BreakStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "core restarting"));
+  const std::string notice = std::string(text::kReconnecting) + "\r\n";
+  EXPECT_TRUE(ana->ReadUntil(notice));
+  EXPECT_TRUE(bob->ReadUntil(notice));
+  // Meanwhile another core replica published something; the players must get it once.
+  core_.Broadcast("emit", "The lights flicker.");
+  ASSERT_TRUE(WaitUntil([&] { return core_.opens().size() > 6; }));  // retries while down
+  core_.SetDown(false);
+  EXPECT_TRUE(bob->ReadUntil("The lights flicker.\r\n"));
+  ana->Send("say after\r\n");
+  auto got = bob->ReadUntil("Ana says, \"after\"\r\n");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->find("flicker"), std::string::npos) << "replayed twice: " << *got;
+  EXPECT_EQ(got->find("Reconnecting"), std::string::npos) << "second notice: " << *got;
+  EXPECT_EQ(got->find("before"), std::string::npos) << "old event again: " << *got;
+  // Every reopen carried the last event the player had seen.
+  for (const auto& open : core_.opens()) {
+    if (open.session_id() == core_.opens()[1].session_id() && !open.last_event_id().empty()) {
+      EXPECT_EQ(open.last_event_id().substr(0, 1), "E");
+    }
+  }
+  EXPECT_GT(Value("holomush_gateway_core_reconnects_total"), 0);
+}
+
+TEST_F(FrontTest, DroppedPlayerResumesWithTheMissedLinesOnceInOrder) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ana->Send("say first\r\n");
+  ASSERT_TRUE(bob->ReadUntil("Ana says, \"first\"\r\n"));
+  bob->Close();
+  ASSERT_TRUE(WaitUntil([&] { return core_.open_streams() == 1; }));
+  ana->Send("say one\r\nsay two\r\nsay three\r\n");
+  ASSERT_TRUE(ana->ReadUntil("You say, \"three\"\r\n"));
+  const int started = core_.start_session_calls();
+
+  auto again = Connect();
+  again->Send("connect bob pw-bob\r\n");
+  auto got = again->ReadUntil("Ana says, \"three\"\r\n");
+  ASSERT_TRUE(got.has_value()) << again->Pending();
+  const auto one = got->find("Ana says, \"one\"\r\n");
+  const auto two = got->find("Ana says, \"two\"\r\n");
+  ASSERT_NE(one, std::string::npos);
+  ASSERT_NE(two, std::string::npos);
+  EXPECT_LT(one, two);
+  EXPECT_EQ(got->find("first"), std::string::npos);
+  EXPECT_EQ(got->find("Ana says, \"one\"", one + 1), std::string::npos);
+  EXPECT_EQ(core_.start_session_calls(), started);  // the old session, not a new one
+}
+
+TEST_F(FrontTest, ExpiredSessionIsReplacedByANewOne) {
+  Start();
+  auto bob = Player("create", "bob");
+  bob->Close();
+  ASSERT_TRUE(WaitUntil([&] { return core_.open_streams() == 0; }));
+  // What the gateway remembers is a session core no longer has (it expired): the resume
+  // attempt is refused and a new session starts, without the player noticing.
+  ASSERT_EQ(resume_.size(), 1u);
+  resume_.Remember(ResumeMemory::Key("p1", "c-Bob"), {"gone", "x", "E1"});
+  const int started = core_.start_session_calls();
+  auto again = Player("connect", "bob");
+  EXPECT_EQ(core_.start_session_calls(), started + 1);
+}
+
+TEST_F(FrontTest, SessionClosedByCoreShowsReasonAndCloses) {
+  Start();
+  auto ana = Player("create", "ana");
+  core_.CloseSession(core_.opens().back().session_id(), "You have been booted.");
+  EXPECT_TRUE(ana->ReadUntil("You have been booted.\r\n"));
+  EXPECT_TRUE(ana->WaitClosed());
+}
+
+TEST_F(FrontTest, QuitAfterLoginIsCoresToAnswer) {
+  Start();
+  auto ana = Player("create", "ana");
+  ana->Send("quit\r\n");
+  EXPECT_TRUE(ana->ReadUntil("Goodbye.\r\n"));
+  EXPECT_TRUE(ana->WaitClosed());
+  EXPECT_EQ(core_.commands().back(), "quit");
+  EXPECT_TRUE(WaitUntil([&] { return Value("holomush_gateway_sessions_active") == 0; }));
+}
+
+TEST_F(FrontTest, SessionTakenOverElsewhereIsNotRetaken) {
+  Start();
+  auto ana = Player("create", "ana");
+  core_.BreakStreams(grpc::Status(grpc::StatusCode::ABORTED, "session opened on another stream"));
+  EXPECT_TRUE(ana->ReadUntil("This character was taken over by another connection.\r\n"))
+      << ana->Pending();
+  EXPECT_TRUE(ana->WaitClosed());
+}
+
+TEST_F(FrontTest, ManyConnectionsOpenedAndDropped) {
+  Start({}, 1000);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::unique_ptr<TcpClient>> clients;
+    for (int i = 0; i < 250; ++i)
+      clients.push_back(std::make_unique<TcpClient>(front_->telnet_port()));
+    ASSERT_TRUE(WaitUntil([&] { return front_->connections() == 250; }, 10s));
+    clients.clear();
+    ASSERT_TRUE(WaitUntil([&] { return front_->connections() == 0; }, 10s));
+  }
+  auto ana = Player("create", "ana");
+  EXPECT_EQ(Value("holomush_gateway_connections_active", {{"protocol", "telnet"}}), 1);
+}
+
+// WebSocket: a Beast client against /ws.
+class WebSocketClient {
+ public:
+  explicit WebSocketClient(uint16_t port, const std::string& target = "/ws") : ws_(io_) {
+    boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), port);
+    ws_.next_layer().connect(endpoint);
+    ws_.handshake("127.0.0.1", target);
+  }
+  nlohmann::json Read() {
+    boost::beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return nlohmann::json::parse(boost::beast::buffers_to_string(buffer.data()));
+  }
+  // Reads until a message of `type` whose text contains `needle`.
+  nlohmann::json ReadUntil(const std::string& type, const std::string& needle = "") {
+    while (true) {
+      auto j = Read();
+      const std::string text = j.value("text", j.value("reason", ""));
+      if (j["type"] == type && text.find(needle) != std::string::npos) return j;
+    }
+  }
+  void Command(const std::string& line) {
+    ws_.write(boost::asio::buffer(nlohmann::json{{"type", "command"}, {"line", line}}.dump()));
+  }
+  void Raw(const std::string& frame) { ws_.write(boost::asio::buffer(frame)); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+};
+
+TEST_F(FrontTest, WebSocketPlaysTheSameGame) {
+  Start();
+  auto bob = Player("create", "bob");
+  WebSocketClient ws(front_->web_port());
+  EXPECT_NE(ws.ReadUntil("output", "Welcome to HoloMUSH!")["text"], "");
+  ws.Command("create wes pw");
+  ws.Command("look");
+  ws.ReadUntil("output", "A quiet place.");
+  ws.Command("say hi from the web");
+  auto event = ws.ReadUntil("event");
+  EXPECT_EQ(event["text"], "You say, \"hi from the web\"");
+  EXPECT_EQ(event["event"], "say");
+  EXPECT_EQ(event["replayed"], false);
+  EXPECT_TRUE(bob->ReadUntil("Wes says, \"hi from the web\"\r\n"));
+  ws.Raw("not json");
+  EXPECT_NE(ws.ReadUntil("error")["text"].get<std::string>().find("JSON"), std::string::npos);
+  ASSERT_EQ(core_.opens().size(), 2u);
+  EXPECT_EQ(core_.opens()[1].protocol(), "websocket");
+  ws.Command("quit");
+  EXPECT_EQ(ws.ReadUntil("closed")["reason"], "Goodbye.");
+}
+
+TEST_F(FrontTest, WebSocketPasswordPromptAsksToHideInput) {
+  core_.AddAccount("ana", "secret", {"Ana"});
+  Start();
+  WebSocketClient ws(front_->web_port());
+  ws.Command("connect ana");
+  EXPECT_EQ(ws.ReadUntil("echo")["on"], false);
+  EXPECT_EQ(ws.ReadUntil("prompt")["text"], "Password: ");
+  ws.Command("secret");
+  EXPECT_EQ(ws.ReadUntil("echo")["on"], true);
+}
+
+TEST_F(FrontTest, PlainHttpIsAnsweredAndClosed) {
+  Start();
+  auto res = holomush::testing::HttpGet(front_->web_port(), "/");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_NE(res.body.find("/ws"), std::string::npos);
+  res = holomush::testing::HttpGet(front_->web_port(), "/ws");
+  EXPECT_EQ(res.status, 426);
+}
+
+}  // namespace
+}  // namespace holomush::gateway
