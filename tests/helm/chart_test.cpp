@@ -235,24 +235,27 @@ TEST(ChartRbacTest, RulesGrantExactlyWhatConfigRbacGrants) {
 }
 
 TEST(ChartRbacTest, ComparisonCatchesOneVerbMore) {
-  // A copy of the chart with `delete` added to the PVC rule must be caught.
+  // A copy of the chart that also grants deletecollection on PVCs must be caught.
   const fs::path copy = fs::temp_directory_path() / ("holomush-chart-" + std::to_string(::getpid()));
   fs::remove_all(copy);
   fs::copy(ChartDir(), copy, fs::copy_options::recursive);
   const fs::path rbac = copy / "templates/rbac.yaml";
   std::string text = ReadFile(rbac.string());
-  const std::string pvc = "resources: [persistentvolumeclaims]\n    verbs: [get, list, watch, patch]";
+  const std::string pvc = "resources: [persistentvolumeclaims]\n    verbs: [";
   const auto at = text.find(pvc);
   ASSERT_NE(at, std::string::npos) << "the PVC rule moved; update this test";
-  text.replace(at, pvc.size(),
-               "resources: [persistentvolumeclaims]\n    verbs: [get, list, watch, patch, delete]");
+  text.insert(at + pvc.size(), "deletecollection, ");
   std::ofstream(rbac) << text;
   const CommandResult rendered =
       HelmCommand({"template", "rel", copy.string(), "--namespace", "holomush"});
   fs::remove_all(copy);
   ASSERT_TRUE(rendered.Ok()) << rendered.err;
-  EXPECT_EQ(RbacDifferences(ParseYamlDocuments(rendered.out)),
-            std::vector<std::string>{"+/persistentvolumeclaims:delete"});
+  auto want = RbacDifferences(Render({}));  // empty while the chart and config agree
+  want.push_back("+/persistentvolumeclaims:deletecollection");
+  auto got = RbacDifferences(ParseYamlDocuments(rendered.out));
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
 }
 
 TEST(ChartCopiesTest, CrdIsTheOperatorsCrdByteForByte) {
