@@ -34,8 +34,20 @@ std::optional<json> GetJson(const std::string& ns, const std::string& what) {
   return json::parse(r.out);
 }
 
+// The value at `keys` in `j`, or null when any step is missing (never throws).
+json At(const json& j, std::initializer_list<const char*> keys) {
+  const json* cur = &j;
+  for (const char* k : keys) {
+    if (!cur->is_object() || !cur->contains(k)) return nullptr;
+    cur = &(*cur)[k];
+  }
+  return *cur;
+}
+
 std::string Condition(const json& hm, const std::string& type, const std::string& field) {
-  for (const json& c : hm["status"].value("conditions", json::array())) {
+  const json conditions = At(hm, {"status", "conditions"});
+  if (!conditions.is_array()) return "";
+  for (const json& c : conditions) {
     if (c.value("type", "") == type) return c.value(field, "");
   }
   return "";
@@ -165,20 +177,19 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
       [&] {
         auto h = GetJson(ns_.Name(), "holomush/game");
         return h &&
-               (*h)["status"].value("observedGeneration", 0) ==
-                   (*h)["metadata"].value("generation", -1) &&
-               (*h)["status"].value("phase", "") == "Progressing";
+               At(*h, {"status", "observedGeneration"}) == At(*h, {"metadata", "generation"}) &&
+               At(*h, {"status", "phase"}) == "Progressing";
       },
       kDeadline));
   WaitReady("game");
   hm = GetJson(ns_.Name(), "holomush/game");
-  EXPECT_EQ((*hm)["status"]["phase"], "Ready");
-  EXPECT_EQ((*hm)["status"]["core"]["ready"], "1/1");
+  EXPECT_EQ(At(*hm, {"status", "phase"}), "Ready");
+  EXPECT_EQ(At(*hm, {"status", "core", "ready"}), "1/1");
   EXPECT_EQ(Condition(*hm, "Degraded", "status"), "False");
   EXPECT_EQ(Condition(*hm, "MonitoringAvailable", "status"), "True");
   EXPECT_EQ(Condition(*hm, "BackupHealthy", "reason"), "NoBackupYet");
-  EXPECT_EQ((*hm)["status"]["endpoints"]["telnet"], "game-gateway." + ns_.Name() + ".svc:4201");
-  EXPECT_FALSE((*hm)["status"]["tls"].value("notAfter", "").empty());
+  EXPECT_EQ(At(*hm, {"status", "endpoints", "telnet"}), "game-gateway." + ns_.Name() + ".svc:4201");
+  EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
 }
 
 TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {
@@ -209,10 +220,12 @@ TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {
       [&] {
         auto h = GetJson(ns_.Name(), "holomush/game");
         if (!h || (*h)["metadata"]["generation"] != 2) return false;
-        for (const json& c : (*h)["status"].value("conditions", json::array())) {
-          if (c["observedGeneration"] != 2) return false;
+        const json conditions = At(*h, {"status", "conditions"});
+        if (!conditions.is_array() || conditions.empty()) return false;
+        for (const json& c : conditions) {
+          if (c.value("observedGeneration", 0) != 2) return false;
         }
-        return (*h)["status"].value("observedGeneration", 0) == 2;
+        return At(*h, {"status", "observedGeneration"}) == 2;
       },
       kDeadline));
 
@@ -322,7 +335,7 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       [&] {
         auto h = GetJson(ns_.Name(), "holomush/game");
         return h && Condition(*h, "BackupHealthy", "status") == "True" &&
-               (*h)["status"]["backup"].value("lastResult", "") == "Succeeded";
+               At(*h, {"status", "backup", "lastResult"}) == "Succeeded";
       },
       kDeadline))
       << GetJson(ns_.Name(), "holomush/game")->dump();
@@ -334,6 +347,63 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       kDeadline));
   EXPECT_EQ(op->Metric("holomush_operator_backup_max_age_seconds", {{"holomush", "game"}}),
             2 * 86400);
+}
+
+TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
+  // A certificate set of the user's own (one self-signed certificate stands in for all).
+  const std::string dir = "/tmp/holomush-operator-certs-" + ns_.Name();
+  RunCommand({"mkdir", "-p", dir});
+  const CommandResult made = RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/k",
+                                         "-out", dir + "/c", "-days", "30", "-subj", "/CN=test"});
+  ASSERT_TRUE(made.Ok()) << made.err;
+  std::vector<std::string> create = {"create", "secret", "generic", "-n", ns_.Name(), "mine"};
+  for (const char* leaf : {"core", "gateway", "cli"}) {
+    create.push_back(std::string("--from-file=") + leaf + ".crt=" + dir + "/c");
+    create.push_back(std::string("--from-file=") + leaf + ".key=" + dir + "/k");
+  }
+  create.push_back("--from-file=ca.crt=" + dir + "/c");
+  ASSERT_TRUE(Kubectl(create).Ok());
+  RunCommand({"rm", "-rf", dir});
+
+  auto op = StartOperator();
+  Apply(
+      "apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\nmetadata:\n  name: trial\nspec:\n"
+      "  image: holomush:test\n  database:\n    managed: {}\n  tls:\n    secretName: mine\n");
+  ASSERT_TRUE(WaitFor([&] { return Exists("statefulset/trial-postgres"); }, kDeadline))
+      << op->Log();
+  EXPECT_TRUE(Exists("service/trial-postgres"));
+  auto secret = GetJson(ns_.Name(), "secret/trial-postgres");
+  ASSERT_TRUE(secret);
+  const std::string url =
+      RunCommand({"base64", "-d"}, (*secret)["data"]["DATABASE_URL"].get<std::string>()).out;
+  EXPECT_EQ(url.rfind("postgres://holomush:", 0), 0u) << url;
+  EXPECT_NE(url.find("@trial-postgres." + ns_.Name() + ".svc:5432/holomush"), std::string::npos);
+
+  ASSERT_TRUE(WaitFor([&] { return Exists("deployment/trial-core"); }, kDeadline));
+  auto core = GetJson(ns_.Name(), "deployment/trial-core");
+  const json& pod = (*core)["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["volumes"][0]["secret"]["secretName"], "mine");
+  EXPECT_EQ(pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"], "trial-postgres");
+  EXPECT_FALSE(Exists("secret/trial-tls"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/trial");
+        return h && At(*h, {"status", "tls", "secretName"}) == "mine" &&
+               At(*h, {"status", "tls", "notAfter"}).is_string();
+      },
+      kDeadline));
+
+  // The password survives a restart of the operator: the database keeps working.
+  ASSERT_EQ(op->Stop(), 0);
+  auto second = StartOperator();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return second->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >= 1;
+      },
+      kDeadline));
+  auto after = GetJson(ns_.Name(), "secret/trial-postgres");
+  EXPECT_EQ((*after)["data"]["password"], (*secret)["data"]["password"]);
 }
 
 struct InvalidCase {
