@@ -32,8 +32,7 @@ std::vector<std::unique_ptr<Subcommand>> Subcommands() {
   std::vector<std::unique_ptr<Subcommand>> subs;
   subs.push_back(MakeMigrate());
   subs.push_back(std::make_unique<NotYetBuilt>("status", "health of core and gateway"));
-  subs.push_back(
-      std::make_unique<NotYetBuilt>("backup", "logical backups: run, list, verify, restore"));
+  subs.push_back(MakeBackup());
   subs.push_back(
       std::make_unique<NotYetBuilt>("dev", "PostgreSQL, core and gateway on this machine"));
   return subs;

@@ -19,5 +19,6 @@ class Subcommand {
 std::vector<std::unique_ptr<Subcommand>> Subcommands();
 
 std::unique_ptr<Subcommand> MakeMigrate();
+std::unique_ptr<Subcommand> MakeBackup();
 
 }  // namespace holomush::cli
