@@ -107,5 +107,25 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   EXPECT_TRUE(core_->process().Running());
 }
 
+TEST(SessionLingerTest, ADroppedSessionEndsAfterTheLingerTime) {
+  const auto url = FreshDatabase("linger");
+  CoreProcess core(url, {"--session-linger", "1s"});
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady());
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  const std::string id = ana.session().session_id();
+  EXPECT_EQ(QueryOne(url, "SELECT connected FROM sessions WHERE id = '" + id + "'"), "t");
+  ana.Drop();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return QueryOne(url, "SELECT ended_at IS NOT NULL FROM sessions WHERE id = '" + id + "'") ==
+               "t";
+      },
+      std::chrono::seconds(20)));
+  EXPECT_FALSE(ana.Open());
+  EXPECT_EQ(*ana.closed_reason(), "stream ended: That session has ended; please log in again.");
+}
+
 }  // namespace
 }  // namespace holomush::testing

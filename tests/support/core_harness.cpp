@@ -43,8 +43,7 @@ bool CoreProcess::Start() {
       "--grpc-addr",      "127.0.0.1:" + std::to_string(fixed_grpc_port_),
       "--ops-addr",       "127.0.0.1:0",
       "--tls-dir",        TestCertsDir(),
-      "--shutdown-grace", "5s",
-      "--session-linger", "5m"};
+      "--shutdown-grace", "5s"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   auto env = env_;
   env["DATABASE_URL"] = database_url_;

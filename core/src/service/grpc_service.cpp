@@ -74,10 +74,12 @@ class StreamSink final : public SessionSink {
     std::lock_guard lock(mu_);
     if (!queue_.empty()) queue_.pop_front();
     if (!ok) {
+      // The peer is gone: nothing more will be written.
       queue_.clear();
-      writing_ = false;
-      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
-      return;
+      if (!finishing_) {
+        finishing_ = true;
+        final_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+      }
     }
     if (!queue_.empty() && stream_ != nullptr) {
       stream_->StartWrite(&queue_.front());
