@@ -80,7 +80,8 @@ TEST(ChartTemplateTest, EveryCiValueSetRendersLabelledObjectsWithStableSelectors
     const std::vector<json> objects = Render({"-f", file});
     ASSERT_FALSE(objects.empty());
     for (const json& object : objects) {
-      const std::string what = object.value("kind", "?") + "/" + object["metadata"].value("name", "?");
+      const std::string what =
+          object.value("kind", "?") + "/" + object["metadata"].value("name", "?");
       const json& labels = object["metadata"]["labels"];
       EXPECT_EQ(labels.value("app.kubernetes.io/managed-by", ""), "Helm") << what;
       EXPECT_EQ(labels.value("app.kubernetes.io/part-of", ""), "holomush") << what;
@@ -106,7 +107,8 @@ TEST(ChartTemplateTest, EveryCiValueSetRendersLabelledObjectsWithStableSelectors
     }
     for (const json& d : ObjectsOfKind(objects, "Deployment")) {
       const json& pod_labels = d["spec"]["template"]["metadata"]["labels"];
-      EXPECT_FALSE(pod_labels.contains("helm.sh/chart")) << "a chart bump alone would roll the Pods";
+      EXPECT_FALSE(pod_labels.contains("helm.sh/chart"))
+          << "a chart bump alone would roll the Pods";
       for (const auto& [key, value] : d["spec"]["selector"]["matchLabels"].items()) {
         EXPECT_EQ(pod_labels.value(key, ""), value) << key;
       }
@@ -145,8 +147,8 @@ TEST(ChartTemplateTest, DefaultsRunTwoLeaderElectedNonRootOperatorsWithProbes) {
 
 TEST(ChartTemplateTest, ImageDigestWinsOverTagAndTagDefaultsToAppVersion) {
   const std::string digest = "sha256:" + std::string(64, 'a');
-  auto objects = Render({"--set", "operator.image.digest=" + digest, "--set",
-                         "operator.image.tag=9.9.9"});
+  auto objects =
+      Render({"--set", "operator.image.digest=" + digest, "--set", "operator.image.tag=9.9.9"});
   auto d = FindObject(objects, "Deployment", "rel-holomush-operator");
   ASSERT_TRUE(d);
   EXPECT_EQ(Container(*d)["image"], "ghcr.io/holomush/holomush-operator@" + digest);
@@ -224,10 +226,9 @@ TEST(ChartRbacTest, RulesGrantExactlyWhatConfigRbacGrants) {
   const auto binding = FindObject(objects, "ClusterRoleBinding", "rel-holomush-operator");
   ASSERT_TRUE(binding);
   EXPECT_EQ((*binding)["roleRef"]["name"], "rel-holomush-operator");
-  EXPECT_EQ((*binding)["subjects"],
-            json::array({{{"kind", "ServiceAccount"},
-                          {"name", "rel-holomush-operator"},
-                          {"namespace", "holomush"}}}));
+  EXPECT_EQ((*binding)["subjects"], json::array({{{"kind", "ServiceAccount"},
+                                                  {"name", "rel-holomush-operator"},
+                                                  {"namespace", "holomush"}}}));
   const auto election = FindObject(objects, "RoleBinding", "rel-holomush-operator-leader-election");
   ASSERT_TRUE(election);
   EXPECT_EQ((*election)["roleRef"]["name"], "rel-holomush-operator-leader-election");
@@ -236,7 +237,8 @@ TEST(ChartRbacTest, RulesGrantExactlyWhatConfigRbacGrants) {
 
 TEST(ChartRbacTest, ComparisonCatchesOneVerbMore) {
   // A copy of the chart that also grants deletecollection on PVCs must be caught.
-  const fs::path copy = fs::temp_directory_path() / ("holomush-chart-" + std::to_string(::getpid()));
+  const fs::path copy =
+      fs::temp_directory_path() / ("holomush-chart-" + std::to_string(::getpid()));
   fs::remove_all(copy);
   fs::copy(ChartDir(), copy, fs::copy_options::recursive);
   const fs::path rbac = copy / "templates/rbac.yaml";
@@ -259,7 +261,8 @@ TEST(ChartRbacTest, ComparisonCatchesOneVerbMore) {
 }
 
 TEST(ChartCopiesTest, CrdIsTheOperatorsCrdByteForByte) {
-  const std::string source = ReadFile(SourceDir() + "/k8s-operator/config/crd/holomush.io_holomushes.yaml");
+  const std::string source =
+      ReadFile(SourceDir() + "/k8s-operator/config/crd/holomush.io_holomushes.yaml");
   ASSERT_FALSE(source.empty());
   EXPECT_TRUE(ReadFile(ChartDir() + "/crds/holomush.io_holomushes.yaml") == source)
       << "helm/holomush/crds/ is stale: cp k8s-operator/config/crd/holomush.io_holomushes.yaml "
@@ -394,9 +397,9 @@ TEST(ChartInstanceTest, ReleaseNameTooLongForAnInstanceNameIsRefused) {
   const CommandResult r = Template({"--set", "instance.enabled=true"}, true, release);
   EXPECT_FALSE(r.Ok());
   EXPECT_NE(r.err.find("longer than 40 characters"), std::string::npos) << r.err;
-  EXPECT_TRUE(Template({"--set", "instance.enabled=true", "--set", "instance.name=game"}, true,
-                       release)
-                  .Ok());
+  EXPECT_TRUE(
+      Template({"--set", "instance.enabled=true", "--set", "instance.name=game"}, true, release)
+          .Ok());
 }
 
 // ---- values: schema and documentation -------------------------------------------------
@@ -453,8 +456,8 @@ TEST(ChartValuesTest, SchemaRejectsBadValues) {
 TEST(ChartValuesTest, InstanceSpecSchemaIsDerivedFromTheCrd) {
   const std::string path = ChartDir() + "/values.schema.json";
   nlohmann::ordered_json schema = nlohmann::ordered_json::parse(ReadFile(path));
-  const json derived =
-      SpecSchemaFromCrd(LoadYamlFile(SourceDir() + "/k8s-operator/config/crd/holomush.io_holomushes.yaml"));
+  const json derived = SpecSchemaFromCrd(
+      LoadYamlFile(SourceDir() + "/k8s-operator/config/crd/holomush.io_holomushes.yaml"));
   if (const char* update = std::getenv("HOLOMUSH_UPDATE_CHART_SCHEMA"); update && *update == '1') {
     schema["$defs"]["holomushSpec"] = nlohmann::ordered_json::parse(derived.dump());
     std::ofstream(path) << schema.dump(2) << "\n";
