@@ -43,22 +43,29 @@ std::string RandomHex(size_t bytes) {
   return out;
 }
 
+// object[key] when it is an object, else an empty object: never the assertion that a
+// const operator[] on a missing key is (objects fresh from an apply may lack status).
+const Json& Field(const Json& object, const char* key) {
+  static const Json kEmpty = Json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : kEmpty;
+}
+
 bool OwnedBy(const Json& object, const std::string& uid) {
-  for (const Json& ref : object["metadata"].value("ownerReferences", Json::array())) {
+  for (const Json& ref : Field(object, "metadata").value("ownerReferences", Json::array())) {
     if (ref.value("uid", "") == uid) return true;
   }
   return false;
 }
 
 std::string Annotation(const Json& object, const char* key) {
-  const Json& meta = object["metadata"];
-  if (!meta.contains("annotations")) return "";
-  return meta["annotations"].value(key, "");
+  return Field(Field(object, "metadata"), "annotations").value(key, "");
 }
 
 bool HasCondition(const Json& object, const std::string& type, const std::string& status,
                   const std::string& reason = "") {
-  for (const Json& c : object["status"].value("conditions", Json::array())) {
+  for (const Json& c : Field(object, "status").value("conditions", Json::array())) {
     if (c.value("type", "") == type && c.value("status", "") == status &&
         (reason.empty() || c.value("reason", "") == reason)) {
       return true;
@@ -86,7 +93,7 @@ Rollout ReadRollout(const std::optional<Json>& deployment, int desired) {
   const Json& st = d.value("status", Json::object());
   r.ready = st.value("readyReplicas", 0);
   r.updated = st.value("updatedReplicas", 0);
-  const int64_t generation = d["metadata"].value("generation", int64_t{0});
+  const int64_t generation = Field(d, "metadata").value("generation", int64_t{0});
   const bool observed = st.value("observedGeneration", int64_t{0}) >= generation;
   r.complete = observed && r.updated >= desired && r.ready >= desired &&
                st.value("replicas", 0) <= desired + 0;
@@ -145,7 +152,7 @@ Informer* Controller::InformerFor(const std::string& kind) const {
 }
 
 void Controller::Enqueue(const Json& object, bool is_holomush) {
-  const Json& meta = object["metadata"];
+  const Json& meta = Field(object, "metadata");
   const std::string ns = meta.value("namespace", "");
   if (is_holomush) {
     queue_.Add(ns + "/" + meta.value("name", ""));
@@ -382,7 +389,7 @@ std::string Controller::Prune(const HoloMush& hm, const std::vector<Json>& rende
     Informer* cache = InformerFor(kind);
     if (cache == nullptr) continue;
     for (const Json& o : cache->ListByLabel(hm.ns, r::kInstanceLabel, hm.name)) {
-      const std::string name = o["metadata"].value("name", "");
+      const std::string name = Field(o, "metadata").value("name", "");
       if (OwnedBy(o, hm.uid) && !wanted.count(kind + "/" + name)) doomed.emplace_back(kind, name);
     }
   }
@@ -537,7 +544,7 @@ Json Controller::BuildStatus(const HoloMush& hm, const TlsState& tls,
         if (!slot || *when > *slot) slot = when;
         if (*when >= newest) {
           newest = *when;
-          last_job = job["metadata"].value("name", "");
+          last_job = Field(job, "metadata").value("name", "");
           failure_message = type == "Failed" ? c.value("message", c.value("reason", "")) : "";
         }
       }

@@ -9,8 +9,9 @@ using nlohmann::json;
 
 namespace {
 std::string Key(const json& object) {
-  const json& meta = object["metadata"];
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
+  auto it = object.find("metadata");
+  if (it == object.end() || !it->is_object()) return "/";
+  return it->value("namespace", "") + "/" + it->value("name", "");
 }
 }  // namespace
 
@@ -62,7 +63,9 @@ std::vector<json> Informer::ListByLabel(const std::string& ns, const std::string
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = store_.lower_bound(ns + "/"); it != store_.end(); ++it) {
     if (it->first.compare(0, ns.size() + 1, ns + "/") != 0) break;
-    const json& labels = it->second["metadata"].value("labels", json::object());
+    const auto meta = it->second.find("metadata");
+    if (meta == it->second.end() || !meta->is_object()) continue;
+    const json labels = meta->value("labels", json::object());
     if (labels.value(key, "") == value) out.push_back(it->second);
   }
   return out;

@@ -1,0 +1,289 @@
+// The reconcile logic against an in-memory KubeClient: conditions the k8s tests cannot
+// easily provoke (stuck rollouts, failed backups, pause) and the no-write guarantees.
+#include "holomush/operator/controller.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "holomush/operator/resources.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::op {
+namespace {
+
+using common::ErrorKind;
+using common::MakeError;
+
+// An API server in memory: objects by kind/namespace/name, server-side apply as a merge
+// that keeps what other writers set (status), and counters of every write.
+class FakeKube final : public KubeClient {
+ public:
+  void Put(Json object) {
+    std::lock_guard<std::mutex> lock(mu_);
+    object["metadata"]["resourceVersion"] = std::to_string(++rv_);
+    objects_[Key(object)] = object;
+  }
+  std::optional<Json> Find(const std::string& kind, const std::string& ns,
+                           const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = objects_.find(kind + "/" + ns + "/" + name);
+    if (it == objects_.end()) return std::nullopt;
+    return it->second;
+  }
+  int applies = 0;
+  int status_applies = 0;
+  int events = 0;
+  int deletes = 0;
+  bool monitoring = true;
+
+  common::Result<Json> Get(const ResourceType& type, const std::string& ns,
+                           const std::string& name) override {
+    auto found = Find(type.kind, ns, name);
+    if (!found) return MakeError(ErrorKind::kNotFound, "not found");
+    return *found;
+  }
+  common::Result<ListResult> List(const ResourceType& type, const std::string& ns,
+                                  const std::string&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ListResult out;
+    for (const auto& [key, object] : objects_) {
+      if (object["kind"] == type.kind &&
+          (ns.empty() || object["metadata"].value("namespace", "") == ns)) {
+        out.items.push_back(object);
+      }
+    }
+    out.resource_version = std::to_string(rv_);
+    return out;
+  }
+  common::Result<WatchEnd> Watch(const ResourceType&, const std::string&, const std::string&,
+                                 const std::string& rv,
+                                 const std::function<void(const WatchEvent&)>&,
+                                 const std::function<bool()>& stop) override {
+    // Nothing changes behind the controller's back in these tests: idle until stopped.
+    testing::WaitUntil(stop, std::chrono::hours(1));
+    return WatchEnd{false, rv};
+  }
+  common::Result<Json> Apply(const ResourceType& type, const Json& object, bool status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = Key(object);
+    Json stored = objects_.count(key) ? objects_[key] : Json::object();
+    if (status) {
+      if (stored.empty()) return MakeError(ErrorKind::kNotFound, "not found");
+      stored["status"] = object["status"];
+      ++status_applies;
+    } else {
+      Json keep_status = stored.value("status", Json());
+      const Json meta = stored.value("metadata", Json::object());
+      stored = object;
+      stored["kind"] = type.kind;
+      if (!keep_status.is_null()) stored["status"] = keep_status;
+      stored["metadata"]["generation"] = meta.value("generation", 0) + 1;
+      ++applies;
+    }
+    stored["metadata"]["resourceVersion"] = std::to_string(++rv_);
+    objects_[key] = stored;
+    return stored;
+  }
+  common::Result<Json> Create(const ResourceType&, const std::string&,
+                              const Json& object) override {
+    ++events;
+    return object;
+  }
+  common::Result<Json> Update(const ResourceType&, const Json& object) override { return object; }
+  common::Status Delete(const ResourceType& type, const std::string& ns,
+                        const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    objects_.erase(type.kind + "/" + ns + "/" + name);
+    ++deletes;
+    return common::Ok{};
+  }
+  common::Result<bool> Serves(const std::string&, const std::string&) override {
+    return monitoring;
+  }
+
+ private:
+  static std::string Key(const Json& o) {
+    return o["kind"].get<std::string>() + "/" + o["metadata"].value("namespace", "") + "/" +
+           o["metadata"].value("name", "");
+  }
+  std::mutex mu_;
+  std::map<std::string, Json> objects_;
+  uint64_t rv_ = 0;
+};
+
+Json Game(const std::string& extra = "{}") {
+  Json hm = Json::parse(R"({
+    "apiVersion": "holomush.io/v1alpha1", "kind": "HoloMUSH",
+    "metadata": {"name": "game", "namespace": "ns", "uid": "uid-1", "generation": 1},
+    "spec": {"image": "holomush:1", "database": {"existingSecret": {"name": "db"}}}})");
+  hm["spec"].update(Json::parse(extra));
+  return hm;
+}
+
+Json ReadyDeployment(const std::string& name, int generation = 1) {
+  return Json{{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "ns"},
+                {"generation", generation},
+                {"labels", {{"app.kubernetes.io/instance", "game"}}}}},
+              {"status",
+               {{"observedGeneration", generation + 1},
+                {"replicas", 1},
+                {"updatedReplicas", 1},
+                {"readyReplicas", 1}}}};
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void Start(bool monitoring = true) {
+    kube_.monitoring = monitoring;
+    ControllerOptions options;
+    options.alert_rules = Json{{"groups", Json::array()}};
+    options.now = [] { return int64_t{1795600800}; };
+    controller_ = std::make_unique<Controller>(kube_, metrics_, options, common::Logger("test"));
+    controller_->StartCaches();
+    ASSERT_TRUE(testing::WaitUntil([&] { return controller_->CachesSynced(); }));
+  }
+  void TearDown() override {
+    if (controller_) controller_->Stop();
+  }
+  Json Status() { return kube_.Find("HoloMUSH", "ns", "game")->value("status", Json::object()); }
+  std::string Cond(const std::string& type, const std::string& field) {
+    auto c = FindCondition(Status(), type);
+    if (!c) return "";
+    if (field == "status") return c->status;
+    return c->reason;
+  }
+
+  FakeKube kube_;
+  OperatorMetrics metrics_{std::make_shared<prometheus::Registry>()};
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerTest, SecondReconcileWritesNothing) {
+  kube_.Put(Game());
+  Start();
+  auto first = controller_->Reconcile("ns/game");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_GT(first->applied, 10);
+  const int applies = kube_.applies;
+  const int statuses = kube_.status_applies;
+  auto second = controller_->Reconcile("ns/game");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->applied, 0);
+  EXPECT_EQ(kube_.applies, applies);
+  EXPECT_EQ(kube_.status_applies, statuses);
+  EXPECT_EQ(Status()["phase"], "Progressing");
+  EXPECT_EQ(Cond("Ready", "status"), "False");
+}
+
+TEST_F(ControllerTest, ReadyWhenBothDeploymentsAreRolledOut) {
+  kube_.Put(Game());
+  kube_.Put(ReadyDeployment("game-core"));
+  kube_.Put(ReadyDeployment("game-gateway"));
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(Cond("Ready", "status"), "True");
+  EXPECT_EQ(Cond("Progressing", "reason"), "RolloutComplete");
+  EXPECT_EQ(Status()["phase"], "Ready");
+  EXPECT_EQ(Status()["gateway"]["ready"], "1/1");
+}
+
+TEST_F(ControllerTest, StuckRolloutIsDegraded) {
+  kube_.Put(Game());
+  Json stuck = ReadyDeployment("game-core");
+  stuck["status"]["readyReplicas"] = 0;
+  stuck["status"]["conditions"] = Json::array(
+      {{{"type", "Progressing"}, {"status", "False"}, {"reason", "ProgressDeadlineExceeded"}}});
+  kube_.Put(stuck);
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(Cond("Degraded", "status"), "True");
+  EXPECT_EQ(Cond("Degraded", "reason"), "RolloutStuck");
+  EXPECT_EQ(Status()["phase"], "Degraded");
+}
+
+TEST_F(ControllerTest, AFailureAfterASuccessMakesBackupUnhealthy) {
+  kube_.Put(Game());
+  auto job = [](const std::string& name, const std::string& type, const std::string& when) {
+    Json j = {{"apiVersion", "batch/v1"},
+              {"kind", "Job"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "ns"},
+                {"labels", {{"app.kubernetes.io/instance", "game"}}}}},
+              {"status",
+               {{"conditions", Json::array({{{"type", type},
+                                             {"status", "True"},
+                                             {"reason", "BackoffLimitExceeded"},
+                                             {"message", "pg_dump failed"},
+                                             {"lastTransitionTime", when}}})}}}};
+    if (type == "Complete") j["status"]["completionTime"] = when;
+    return j;
+  };
+  kube_.Put(job("b-1", "Complete", "2026-11-24T03:00:00Z"));
+  kube_.Put(job("b-2", "Failed", "2026-11-25T03:00:00Z"));
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(Cond("BackupHealthy", "status"), "False");
+  EXPECT_EQ(Cond("BackupHealthy", "reason"), "BackupFailed");
+  EXPECT_EQ(Status()["backup"]["lastResult"], "Failed");
+  EXPECT_EQ(Status()["backup"]["lastJob"], "b-2");
+  EXPECT_EQ(Status()["backup"]["lastSuccessTime"], "2026-11-24T03:00:00Z");
+  EXPECT_EQ(Status()["backup"]["message"], "pg_dump failed");
+}
+
+TEST_F(ControllerTest, PausedWritesNoChildrenButReportsStatus) {
+  kube_.Put(Game(R"({"paused": true})"));
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.applies, 0);
+  EXPECT_EQ(kube_.deletes, 0);
+  EXPECT_EQ(Status()["phase"], "Paused");
+  EXPECT_EQ(Cond("Progressing", "reason"), "Paused");
+}
+
+TEST_F(ControllerTest, WithoutMonitoringCrdsTheConditionSaysWhy) {
+  kube_.Put(Game());
+  Start(/*monitoring=*/false);
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(Cond("MonitoringAvailable", "status"), "False");
+  EXPECT_EQ(Cond("MonitoringAvailable", "reason"), "MonitoringCRDsMissing");
+  EXPECT_FALSE(kube_.Find("ServiceMonitor", "ns", "game-core").has_value());
+  EXPECT_TRUE(kube_.Find("Deployment", "ns", "game-core").has_value());
+}
+
+TEST_F(ControllerTest, OneEventPerConditionTransitionAndNoneWhenNothingChanges) {
+  kube_.Put(Game());
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.events, 5);  // every condition is new
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.events, 5);
+}
+
+TEST_F(ControllerTest, TurningBackupsOffPrunesTheCronJobButKeepsTheClaim) {
+  kube_.Put(Game());
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  ASSERT_TRUE(kube_.Find("CronJob", "ns", "game-backup").has_value());
+  // The informer would deliver the changed HoloMUSH; the fake has no watch, so restart.
+  controller_->Stop();
+  Json hm = *kube_.Find("HoloMUSH", "ns", "game");
+  hm["spec"]["backup"] = {{"enabled", false}};
+  kube_.Put(hm);
+  // Children need their labels and owner for pruning: they have them from the apply.
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_FALSE(kube_.Find("CronJob", "ns", "game-backup").has_value());
+  EXPECT_TRUE(kube_.Find("PersistentVolumeClaim", "ns", "game-backup").has_value());
+  EXPECT_EQ(Cond("BackupHealthy", "reason"), "BackupDisabled");
+}
+
+}  // namespace
+}  // namespace holomush::op
