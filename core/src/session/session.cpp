@@ -1,5 +1,6 @@
 #include "session/session.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "game/render.hpp"
@@ -8,10 +9,31 @@
 namespace holomush::core {
 namespace {
 
-constexpr size_t kRecentIds = 4096;
 constexpr int kReplayLimit = 5000;
 
 }  // namespace
+
+RecentIds::Id RecentIds::Pack(const std::string& id) {
+  Id packed{};
+  std::copy_n(id.begin(), std::min(id.size(), packed.size()), packed.begin());
+  return packed;
+}
+
+bool RecentIds::Contains(const std::string& id) const {
+  const Id packed = Pack(id);
+  return std::find(ring_.begin(), ring_.end(), packed) != ring_.end();
+}
+
+bool RecentIds::Insert(const std::string& id) {
+  if (Contains(id)) return false;
+  if (ring_.size() < kCapacity) {
+    ring_.push_back(Pack(id));
+  } else {
+    ring_[next_] = Pack(id);
+    next_ = (next_ + 1) % kCapacity;
+  }
+  return true;
+}
 
 std::string CharacterStream(const std::string& id) { return "character:" + id; }
 std::string LocationStream(const std::string& id) { return "location:" + id; }
@@ -68,12 +90,7 @@ void CoreSession::SetLocation(const std::string& location_id) {
 }
 
 void CoreSession::SendEventLocked(const EventRecord& event, bool replayed) {
-  if (!recent_.insert(event.id).second) return;
-  recent_order_.push_back(event.id);
-  if (recent_order_.size() > kRecentIds) {
-    recent_.erase(recent_order_.front());
-    recent_order_.pop_front();
-  }
+  if (!recent_.Insert(event.id)) return;
   if (event.id > last_id_) last_id_ = event.id;
   const std::string text = RenderEvent(event, character_.id);
   if (text.empty() || !sink_) return;
@@ -120,7 +137,7 @@ Result<int> CoreSession::Replay(const std::string& after_id,
     {
       std::lock_guard lock(mu_);
       for (const auto& e : *missed) {
-        if (!recent_.contains(e.id) && !RenderEvent(e, character_.id).empty()) ++count;
+        if (!recent_.Contains(e.id) && !RenderEvent(e, character_.id).empty()) ++count;
       }
     }
     // Outside the lock: the callback sends `opened` and may look at the session. Live events
@@ -145,12 +162,12 @@ Result<int> CoreSession::Attach(std::shared_ptr<SessionSink> sink, const std::st
     std::lock_guard lock(mu_);
     if (sink_ && sink_ != sink) sink_->Abandon();
     sink_ = std::move(sink);
+    // A new stream starts a new dedupe window: what went into an old stream may never have
+    // reached the player, so only the gateway's last id says what was seen.
+    recent_ = RecentIds{};
     if (after.empty() || !common::IsUlid(after)) {
-      // Nothing seen yet on this connection: everything since the session began, or since
-      // the newest event this process already delivered.
-      after = last_id_.empty()
-                  ? common::UlidFloor(static_cast<uint64_t>(record_.created_unix_millis))
-                  : last_id_;
+      // Nothing seen on any connection: everything since the session began.
+      after = common::UlidFloor(static_cast<uint64_t>(record_.created_unix_millis));
     }
   }
   return Replay(after, before_replay);

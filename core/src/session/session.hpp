@@ -1,15 +1,14 @@
 // A player's embodied session in this core process: subscriptions, delivery, replay.
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "events/listen_hub.hpp"
@@ -19,6 +18,22 @@
 namespace holomush::core {
 
 namespace pb = ::holomush::core::v1;
+
+// The last few event ids a session sent, so a replay and live delivery never send one twice.
+// A fixed ring of raw ULIDs: a few kilobytes per session however long it lives.
+class RecentIds {
+ public:
+  // Returns false when `id` was already recorded.
+  bool Insert(const std::string& id);
+  bool Contains(const std::string& id) const;
+
+ private:
+  static constexpr size_t kCapacity = 128;
+  using Id = std::array<char, 26>;
+  static Id Pack(const std::string& id);
+  std::vector<Id> ring_;  // grows to kCapacity, then wraps
+  size_t next_ = 0;
+};
 
 // Where a session's messages go: the gRPC stream of the gateway connection it is attached to.
 class SessionSink {
@@ -88,8 +103,7 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   bool replaying_ = false;
   std::vector<EventRecord> buffered_;
   std::string last_id_;  // newest event id delivered or replayed
-  std::deque<std::string> recent_order_;
-  std::unordered_set<std::string> recent_;  // ids sent lately, so replay and live never double
+  RecentIds recent_;
   std::chrono::steady_clock::time_point detached_since_;
 };
 
