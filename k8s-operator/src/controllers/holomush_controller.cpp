@@ -266,7 +266,13 @@ void Controller::Stop() {
 void Controller::Worker() {
   while (auto key = queue_.Get()) {
     const auto start = std::chrono::steady_clock::now();
-    auto outcome = Reconcile(*key);
+    // A bug in one reconcile must not take the process (and every other game) down.
+    common::Result<ReconcileOutcome> outcome = MakeError(ErrorKind::kInternal, "");
+    try {
+      outcome = Reconcile(*key);
+    } catch (const std::exception& e) {
+      outcome = MakeError(ErrorKind::kInternal, std::string("reconcile threw: ") + e.what());
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (outcome.ok()) {
