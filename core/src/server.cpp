@@ -39,6 +39,12 @@ void PrepareSchema(const std::string& url, bool auto_migrate, const common::Logg
       } else {
         auto status = GetMigrationStatus(conn);
         if (status.current > status.latest) MigrateUp(conn);  // throws the "newer" message
+        if (status.current < status.latest) {
+          throw std::runtime_error(
+              "database schema is at version " + std::to_string(status.current) +
+              ", this binary needs " + std::to_string(status.latest) +
+              ": run `holomush migrate up` or set HOLOMUSH_DB_AUTO_MIGRATE=true");
+        }
       }
       return;
     } catch (const pqxx::broken_connection& e) {

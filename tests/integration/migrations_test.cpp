@@ -3,6 +3,7 @@
 #include <future>
 
 #include "db_helpers.hpp"
+#include "support/core_harness.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
 
@@ -71,6 +72,19 @@ TEST(MigrationsTest, DatabaseNewerThanBinaryIsRefused) {
   EXPECT_NE(out.find("database schema version 999 is newer than this binary supports (1)"),
             std::string::npos)
       << out;
+}
+
+TEST(MigrationsTest, CoreWithoutAutoMigrateRefusesAnOldSchemaThenRunsOnceMigrated) {
+  const auto url = FreshDatabase("mig");
+  CoreProcess core(url, {}, {{"HOLOMUSH_DB_AUTO_MIGRATE", "false"}});
+  EXPECT_FALSE(core.Start());
+  EXPECT_EQ(core.process().Wait(), 1);
+  EXPECT_TRUE(core.process().WaitForLine(
+      "database schema is at version 0, this binary needs 1: run `holomush migrate up`"))
+      << core.process().Output();
+  ASSERT_EQ(Migrate(url, {"up"}), 0);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  EXPECT_TRUE(core.WaitReady());
 }
 
 TEST(MigrationsTest, UsageErrorsExit2) {
