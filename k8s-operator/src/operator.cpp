@@ -168,7 +168,13 @@ int RunOperator(int argc, char** argv) {
   le.ns = config->String("lease-namespace").empty() ? kube->ns : config->String("lease-namespace");
   le.name = config->String("lease-name");
   le.identity = identity;
-  LeaderElector elector(*client, le, log);
+  // Its own client with requests bounded by the retry period: a renewal that hangs is a
+  // failed renewal, so the leader stops within renew deadline + retry period (12 s), before
+  // anyone else may take the 15 s lease.
+  KubeConfig lease_config = *kube;
+  lease_config.request_timeout = le.retry_period;
+  auto lease_client = MakeCurlKubeClient(lease_config, &metrics);
+  LeaderElector elector(*lease_client, le, log);
 
   std::atomic<bool> leading{false};
   OpsHttpServer ops(

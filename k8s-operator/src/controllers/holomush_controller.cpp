@@ -486,7 +486,11 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
   if (!apply_error.empty() || !tls.error.empty()) {
     return MakeError(ErrorKind::kUnavailable, apply_error.empty() ? tls.error : apply_error);
   }
-  if (tls.renew_at) {
+  if (!hm.spec.tls.secret_name.empty()) {
+    // The user's Secret is not labelled, so not watched: look again every few minutes (a
+    // read; a rotation there then rolls the Pods through the tls-hash annotation).
+    outcome.requeue_after = std::chrono::minutes(5);
+  } else if (tls.renew_at) {
     // Wake up for the renewal (at most a day ahead, so a long sleep never drifts far).
     const int64_t wait = std::clamp<int64_t>(*tls.renew_at - now, 1, 86400);
     outcome.requeue_after = std::chrono::seconds(wait);

@@ -370,7 +370,7 @@ class CurlKubeClient final : public KubeClient {
       CURL* h = Acquire();
       curl_easy_reset(h);
       curl_slist* headers = Prepare(h, config_.server + path, method, body, content_type);
-      curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
       curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &CurlKubeClient::Collect);
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
       curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &CurlKubeClient::Header);

@@ -107,6 +107,9 @@ struct KubeConfig {
   std::string token;
   std::string token_file;  // re-read at least every minute (projected tokens rotate)
   std::string ns;          // the context's namespace, or the pod's
+  // Bound on one request (watches excepted). The leader elector's client uses a short one,
+  // so a hung renewal cannot outlive the renew deadline by much.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
 };
 
 // Reads a kubeconfig file (current context, or `context`): client certificates or token, as
