@@ -316,6 +316,16 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
   ASSERT_TRUE(WaitFor([&] { return Exists("cronjob/game-backup"); }, kDeadline));
   ASSERT_TRUE(
       Kubectl({"create", "job", "-n", ns_.Name(), "--from=cronjob/game-backup", "manual-1"}).Ok());
+  // The job controller sets startTime (immutable); finish the Job only after that.
+  auto started = [&](const std::string& job) {
+    return WaitFor(
+        [&] {
+          auto j = GetJson(ns_.Name(), "job/" + job);
+          return j && At(*j, {"status", "startTime"}).is_string();
+        },
+        kDeadline);
+  };
+  ASSERT_TRUE(started("manual-1"));
   const std::string now = [] {
     char buf[32];
     std::time_t t = std::time(nullptr);
@@ -325,7 +335,7 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
   // `create job --from` copies the template's labels, so the operator sees the Job. Complete
   // it through the status subresource (no kubelet to run it).
   const std::string complete =
-      R"({"status":{"active":0,"ready":0,"startTime":")" + now + R"(","completionTime":")" + now +
+      R"({"status":{"active":0,"ready":0,"completionTime":")" + now +
       R"(","succeeded":1,"conditions":[{"type":"SuccessCriteriaMet","status":"True","lastTransitionTime":")" +
       now + R"("},{"type":"Complete","status":"True","lastTransitionTime":")" + now + R"("}]}})";
   const CommandResult patched = Kubectl({"patch", "-n", ns_.Name(), "job/manual-1",
@@ -347,6 +357,44 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       kDeadline));
   EXPECT_EQ(op->Metric("holomush_operator_backup_max_age_seconds", {{"holomush", "game"}}),
             2 * 86400);
+
+  // Then a failure: the condition turns False with the Job's reason, the success is kept.
+  ASSERT_TRUE(
+      Kubectl({"create", "job", "-n", ns_.Name(), "--from=cronjob/game-backup", "manual-2"}).Ok());
+  ASSERT_TRUE(started("manual-2"));
+  const std::string later = [] {
+    char buf[32];
+    std::time_t t = std::time(nullptr) + 60;
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return std::string(buf);
+  }();
+  const std::string failed =
+      R"({"status":{"active":0,"ready":0,"failed":3,"conditions":[{"type":"FailureTarget","status":"True","reason":"BackoffLimitExceeded","message":"Job has reached the specified backoff limit","lastTransitionTime":")" +
+      later +
+      R"("},{"type":"Failed","status":"True","reason":"BackoffLimitExceeded","message":"Job has reached the specified backoff limit","lastTransitionTime":")" +
+      later + R"("}]}})";
+  const CommandResult failed_patch =
+      Kubectl({"patch", "-n", ns_.Name(), "job/manual-2", "--subresource=status", "--type=merge",
+               "-p", failed});
+  ASSERT_TRUE(failed_patch.Ok()) << failed_patch.err;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "BackupHealthy", "status") == "False" &&
+               Condition(*h, "BackupHealthy", "reason") == "BackupFailed" &&
+               At(*h, {"status", "backup", "lastJob"}) == "manual-2" &&
+               At(*h, {"status", "backup", "lastSuccessTime"}).is_string();
+      },
+      kDeadline))
+      << GetJson(ns_.Name(), "holomush/game")->dump();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_backup_last_failure_timestamp_seconds",
+                          {{"holomush", "game"}}) >
+               op->Metric("holomush_operator_backup_last_success_timestamp_seconds",
+                          {{"holomush", "game"}});
+      },
+      kDeadline));
 }
 
 TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
