@@ -121,6 +121,42 @@ void MarkGamePodsReady(const std::string& ns, const std::string& instance) {
   }
 }
 
+// NOTES.txt's commands (its lines starting `  kubectl`, `  helm` or `  echo`) run as a user
+// would paste them, with the cluster's kubectl and helm first on PATH; returns how many ran.
+// Two need a kubelet (logs, port-forward): for those the object they name must exist.
+// `helm test` has a test of its own.
+int RunNotesCommands(const std::string& release, const std::string& ns) {
+  const CommandResult notes = Helm({"get", "notes", release, "-n", ns});
+  EXPECT_TRUE(notes.Ok()) << notes.err;
+  const fs::path bin =
+      fs::temp_directory_path() / ("holomush-chart-bin-" + std::to_string(::getpid()));
+  fs::remove_all(bin);
+  fs::create_directories(bin);
+  fs::create_symlink(Kube().kubectl, bin / "kubectl");
+  fs::create_symlink(Kube().helm, bin / "helm");
+  const char* path = std::getenv("PATH");
+  const std::string env_path = "PATH=" + bin.string() + ":" + (path ? path : "/usr/bin:/bin");
+  static const std::regex kCommand(R"(^  ((kubectl|helm|echo) .*)$)");
+  static const std::regex kNeedsKubelet(R"(-n (\S+) (logs|port-forward) (\S+/\S+))");
+  int ran = 0;
+  for (const std::string& line : Lines(notes.out)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, kCommand)) continue;
+    const std::string command = m[1];
+    if (std::regex_search(command, m, kNeedsKubelet)) {
+      EXPECT_TRUE(Exists(m[1], m[3])) << command;
+      continue;
+    }
+    if (command.rfind("helm", 0) == 0 && command.find(" test ") != std::string::npos) continue;
+    const CommandResult r =
+        RunCommand({"env", env_path, "KUBECONFIG=" + Kube().kubeconfig, "bash", "-c", command});
+    EXPECT_TRUE(r.Ok()) << command << "\n" << r.err << r.out;
+    ++ran;
+  }
+  fs::remove_all(bin);
+  return ran;
+}
+
 // ---- one release through install, use, upgrade and uninstall --------------------------
 
 class ChartInstallTest : public ::testing::Test {
@@ -285,39 +321,7 @@ TEST_F(ChartInstallTest, OperatorWithTheChartsTokenReconcilesTheInstance) {
   EXPECT_EQ(op_->Metric("holomush_operator_reconcile_errors_total"), 0) << op_->Log();
 }
 
-// NOTES.txt's commands as a user would paste them, with the cluster's kubectl and helm
-// first on PATH. Two need a kubelet (logs, port-forward) and telnet a running gateway: for
-// those the object they name must exist. `helm test` has a test of its own below.
-TEST_F(ChartInstallTest, NotesCommandsWork) {
-  const CommandResult notes = Helm({"get", "notes", kRelease, "-n", Ns()});
-  ASSERT_TRUE(notes.Ok()) << notes.err;
-  const fs::path bin =
-      fs::temp_directory_path() / ("holomush-chart-bin-" + std::to_string(::getpid()));
-  fs::create_directories(bin);
-  fs::remove(bin / "kubectl");
-  fs::remove(bin / "helm");
-  fs::create_symlink(Kube().kubectl, bin / "kubectl");
-  fs::create_symlink(Kube().helm, bin / "helm");
-  const std::string path = "PATH=" + bin.string() + ":" + std::getenv("PATH");
-
-  int ran = 0;
-  for (const std::string& line : Lines(notes.out)) {
-    if (line.rfind("  kubectl ", 0) != 0 && line.rfind("  helm ", 0) != 0) continue;
-    const std::string command = line.substr(2);
-    std::smatch m;
-    if (std::regex_search(command, m, std::regex(R"((logs|port-forward) (\S+/\S+))"))) {
-      EXPECT_TRUE(Exists(Ns(), m[2].str())) << command;
-      continue;
-    }
-    if (command.find(" test ") != std::string::npos) continue;
-    const CommandResult r =
-        RunCommand({"env", path, "KUBECONFIG=" + Kube().kubeconfig, "bash", "-c", command});
-    EXPECT_TRUE(r.Ok()) << command << "\n" << r.err << r.out;
-    ++ran;
-  }
-  EXPECT_GE(ran, 8) << notes.out;
-  fs::remove_all(bin);
-}
+TEST_F(ChartInstallTest, NotesCommandsWork) { EXPECT_GE(RunNotesCommands(kRelease, Ns()), 8); }
 
 // `helm test` creates the hook Pod; with no kubelet the test plays one: it checks the Pod
 // mounts the cli certificate from the Secret the operator made, then reports the container's
@@ -476,6 +480,10 @@ TEST(ChartNamespacedTest, OperatorWatchingOneNamespaceReachesOnlyThatNamespace) 
   }
   EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1) << "without election it always leads";
+  // NOTES.txt's example game goes to the watched namespace, and the operator takes it up.
+  EXPECT_GE(RunNotesCommands("solo", home.Name()), 6);
+  EXPECT_TRUE(WaitFor([&] { return Exists(games.Name(), "deployment/game-core"); }, kDeadline))
+      << op->Log();
   Kubectl({"delete", "-n", games.Name(), "holomush/solo", "--wait=false"});
 }
 
