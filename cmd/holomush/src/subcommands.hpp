@@ -20,5 +20,7 @@ std::vector<std::unique_ptr<Subcommand>> Subcommands();
 
 std::unique_ptr<Subcommand> MakeMigrate();
 std::unique_ptr<Subcommand> MakeBackup();
+std::unique_ptr<Subcommand> MakeStatus();
+std::unique_ptr<Subcommand> MakeDev();
 
 }  // namespace holomush::cli

@@ -1,0 +1,404 @@
+// `holomush dev`: the whole game on one machine. A private PostgreSQL cluster in a data
+// directory kept between runs, certificates, then core and gateway as children of this
+// binary; Ctrl-C stops the gateway, core, then PostgreSQL.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "holomush/common/certs.hpp"
+#include "holomush/common/config.hpp"
+#include "holomush/common/local_postgres.hpp"
+#include "holomush/common/shutdown.hpp"
+#include "status.hpp"
+#include "subcommands.hpp"
+
+namespace holomush::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string DefaultDataDir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/holomush/dev";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/holomush/dev";
+}
+
+int FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port on 127.0.0.1");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// As root, PostgreSQL runs as `postgres`, which must be able to walk down to the cluster.
+// Adds search (x) permission for others on every ancestor that lacks it; lists what changed.
+std::vector<std::string> MakeTraversableForPostgres(const fs::path& dir) {
+  std::vector<std::string> changed;
+  if (::geteuid() != 0) return changed;
+  for (fs::path p = dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) continue;
+    if ((st.st_mode & S_IXOTH) == 0 && ::chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH) == 0) {
+      changed.push_back(p.string());
+    }
+  }
+  return changed;
+}
+
+std::string Tail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    last.push_back(line);
+    if (last.size() > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& l : last) out += "  " + l + "\n";
+  return out;
+}
+
+// A child process of this binary (`holomush core ...`), in its own process group so the
+// terminal's Ctrl-C reaches only us and we stop the children in order. Output appends to
+// `log_path`.
+class Child {
+ public:
+  Child(std::string name, const std::vector<std::string>& args,
+        const std::map<std::string, std::string>& env, std::string log_path)
+      : name_(std::move(name)), log_path_(std::move(log_path)) {
+    const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) throw std::runtime_error("cannot write " + log_path_);
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      ::close(log_fd);
+      throw std::runtime_error("cannot start " + name_);
+    }
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+      const int null_fd = ::open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+      // ShutdownSignal blocked these in the parent; the child handles its own.
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      std::vector<char*> argv;
+      std::vector<std::string> copy = args;
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv("/proc/self/exe", argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+  }
+  ~Child() { Stop(5s); }
+
+  const std::string& name() const { return name_; }
+  const std::string& log_path() const { return log_path_; }
+
+  bool Alive() {
+    if (exit_code_) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return false;
+    }
+    return true;
+  }
+  std::optional<int> exit_code() const { return exit_code_; }
+
+  // SIGTERM, then SIGKILL if it has not exited after `grace`.
+  void Stop(std::chrono::milliseconds grace) {
+    if (!Alive()) return;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (Alive() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    if (Alive()) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exit_code_ = 128 + SIGKILL;
+    }
+  }
+
+ private:
+  std::string name_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+std::vector<common::SettingSpec> DevSettings() {
+  using common::SettingKind;
+  return {
+      {.name = "data-dir",
+       .kind = SettingKind::kString,
+       .default_value = DefaultDataDir(),
+       .help = "where the cluster, certificates and logs live (kept between runs)"},
+      {.name = "telnet-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "0.0.0.0:4201",
+       .help = "telnet listen address"},
+      {.name = "web-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "0.0.0.0:8080",
+       .help = "WebSocket listen address (path /ws)"},
+      {.name = "core-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "127.0.0.1:9000",
+       .help = "core's gRPC listen address"},
+      {.name = "control-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "127.0.0.1:9002",
+       .help = "the gateway's gRPC control address"},
+      {.name = "core-ops-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "127.0.0.1:9100",
+       .help = "core's ops HTTP address"},
+      {.name = "gateway-ops-addr",
+       .kind = SettingKind::kAddress,
+       .default_value = "127.0.0.1:9101",
+       .help = "the gateway's ops HTTP address"},
+      {.name = "pg-port",
+       .kind = SettingKind::kInt,
+       .default_value = "0",
+       .help = "PostgreSQL port on 127.0.0.1 (0: any free port)",
+       .min = 0,
+       .max = 65535},
+      {.name = "log-level",
+       .kind = SettingKind::kChoice,
+       .default_value = "info",
+       .help = "log level of core and gateway",
+       .choices = {"debug", "info", "warn", "error"}},
+  };
+}
+
+// "0.0.0.0:4201" -> "localhost 4201": what a player types.
+std::string TelnetHint(const common::HostPort& hp) {
+  const bool any = hp.host.empty() || hp.host == "0.0.0.0" || hp.host == "::" ||
+                   hp.host == "127.0.0.1" || hp.host == "localhost";
+  return (any ? std::string("localhost") : hp.host) + " " + std::to_string(hp.port);
+}
+
+std::string WebHint(const common::HostPort& hp) {
+  std::string hint = TelnetHint(hp);
+  return "ws://" + hint.replace(hint.find(' '), 1, ":") + "/ws";
+}
+
+// Starts the cluster from a short-lived helper in a process group of its own, so the
+// terminal's Ctrl-C (sent to our whole group) does not reach PostgreSQL: we stop it last.
+void StartPostgresDetached(common::LocalPostgres& pg) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::setpgid(0, 0);
+    std::string error;
+    try {
+      pg.InitIfNeeded();
+      pg.Start();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) (void)!::write(fds[1], error.data(), error.size());
+    ::_exit(error.empty() ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string error;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) error.append(buf, n);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(error.empty() ? "PostgreSQL did not start" : error);
+  }
+}
+
+std::string ProbeAddress(const common::HostPort& hp) {
+  const bool any = hp.host.empty() || hp.host == "0.0.0.0" || hp.host == "::";
+  return (any ? std::string("127.0.0.1") : hp.host) + ":" + std::to_string(hp.port);
+}
+
+class Dev : public Subcommand {
+ public:
+  void Register(CLI::App& app) override {
+    app_ = app.add_subcommand("dev", "PostgreSQL, core and gateway on this machine; Ctrl-C stops");
+    for (const auto& spec : specs_) {
+      app_->add_option(
+          "--" + spec.name, values_[spec.name],
+          spec.help + " (default " + spec.default_value + ", env " + common::EnvName(spec) + ")");
+    }
+  }
+  bool Parsed() const override { return app_ != nullptr && app_->parsed(); }
+
+  int Run() override {
+    std::map<std::string, std::string> given;
+    for (const auto& spec : specs_) {
+      if (app_->get_option("--" + spec.name)->count() > 0) given[spec.name] = values_[spec.name];
+    }
+    const auto config =
+        common::Config::Load(specs_, given, common::ProcessEnvironment(), std::nullopt);
+    // Before any thread or child: SIGINT/SIGTERM become a wake-up we wait on.
+    common::ShutdownSignal shutdown;
+    return Serve(config, shutdown);
+  }
+
+ private:
+  static void Say(const std::string& line) { std::cout << "holomush dev: " << line << std::endl; }
+
+  int Serve(const common::Config& config, common::ShutdownSignal& shutdown) {
+    const fs::path data_dir = fs::absolute(config.String("data-dir"));
+    const fs::path certs = data_dir / "certs";
+    const fs::path logs = data_dir / "logs";
+    fs::create_directories(logs);
+    for (const auto& dir : MakeTraversableForPostgres(data_dir)) {
+      Say("made " + dir + " searchable for the postgres user (PostgreSQL runs as postgres)");
+    }
+    if (!fs::exists(certs / "ca.crt")) {
+      common::WriteCertificateSet(common::GenerateCertificateSet({}), certs.string());
+      Say("wrote certificates to " + certs.string());
+    }
+
+    const int pg_port =
+        config.Int("pg-port") > 0 ? static_cast<int>(config.Int("pg-port")) : FreeLoopbackPort();
+    common::LocalPostgres pg({.data_dir = (data_dir / "postgres").string(), .port = pg_port});
+    Say("starting PostgreSQL on 127.0.0.1:" + std::to_string(pg_port) + " (data in " +
+        pg.data_dir() + ")");
+    StartPostgresDetached(pg);
+    pg.CreateDatabaseIfMissing("holomush");
+
+    const auto core_addr = config.Address("core-addr");
+    const auto control_addr = config.Address("control-addr");
+    const auto telnet_addr = config.Address("telnet-addr");
+    const std::string level = config.String("log-level");
+    const std::vector<std::string> common_flags = {"--tls-dir", certs.string(), "--log-format",
+                                                   "text",      "--log-level",  level};
+
+    std::vector<std::string> core_args = {
+        "holomush",           "core",       "--grpc-addr",
+        core_addr.ToString(), "--ops-addr", config.Address("core-ops-addr").ToString()};
+    core_args.insert(core_args.end(), common_flags.begin(), common_flags.end());
+    Say("starting core on " + core_addr.ToString() + " (log " + (logs / "core.log").string() + ")");
+    auto core = std::make_unique<Child>(
+        "core", core_args, std::map<std::string, std::string>{{"DATABASE_URL", pg.Url("holomush")}},
+        (logs / "core.log").string());
+    if (!WaitServing(*core, ProbeAddress(core_addr), certs.string(), 180s, shutdown)) {
+      return Abandon(std::move(core), nullptr, pg, shutdown);
+    }
+
+    std::vector<std::string> gateway_args = {
+        "holomush",       "gateway",
+        "--core-addr",    ProbeAddress(core_addr),
+        "--telnet-addr",  telnet_addr.ToString(),
+        "--web-addr",     config.Address("web-addr").ToString(),
+        "--control-addr", control_addr.ToString(),
+        "--ops-addr",     config.Address("gateway-ops-addr").ToString()};
+    gateway_args.insert(gateway_args.end(), common_flags.begin(), common_flags.end());
+    Say("starting gateway (log " + (logs / "gateway.log").string() + ")");
+    auto gateway =
+        std::make_unique<Child>("gateway", gateway_args, std::map<std::string, std::string>{},
+                                (logs / "gateway.log").string());
+    if (!WaitServing(*gateway, ProbeAddress(control_addr), certs.string(), 60s, shutdown)) {
+      return Abandon(std::move(core), std::move(gateway), pg, shutdown);
+    }
+
+    std::cout << "HoloMUSH is ready: telnet " << TelnetHint(telnet_addr) << std::endl;
+    Say("WebSocket at " + WebHint(config.Address("web-addr")) + "; `holomush status --tls-dir " +
+        certs.string() + " --core-addr " + ProbeAddress(core_addr) + " --gateway-addr " +
+        ProbeAddress(control_addr) + "`; Ctrl-C stops everything");
+
+    int exit_code = 0;
+    while (shutdown.WaitFor(500ms) < 0) {
+      for (Child* child : {core.get(), gateway.get()}) {
+        if (!child->Alive()) {
+          Say(child->name() + " exited (code " + std::to_string(child->exit_code().value_or(-1)) +
+              "); its log ends:\n" + Tail(child->log_path(), 15));
+          exit_code = 1;
+        }
+      }
+      if (exit_code != 0) break;
+    }
+    Say("stopping the gateway, core, then PostgreSQL");
+    gateway->Stop(20s);
+    core->Stop(20s);
+    pg.Stop("fast");
+    Say("stopped; the world is kept in " + data_dir.string());
+    return exit_code;
+  }
+
+  // Waits until `child` answers SERVING on `address`; false if it died, Ctrl-C came, or time
+  // ran out (the reason is printed).
+  static bool WaitServing(Child& child, const std::string& address, const std::string& certs,
+                          std::chrono::seconds limit, common::ShutdownSignal& shutdown) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    ComponentStatus last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!child.Alive()) {
+        Say(child.name() + " exited during start-up (code " +
+            std::to_string(child.exit_code().value_or(-1)) + "); its log ends:\n" +
+            Tail(child.log_path(), 15));
+        return false;
+      }
+      last = ProbeComponent(child.name(), address, certs, "cli", 1s);
+      if (last.serving()) return true;
+      if (shutdown.WaitFor(250ms) >= 0) return false;
+    }
+    Say(child.name() + " was not ready after " + std::to_string(limit.count()) +
+        "s: " + last.health + (last.error.empty() ? "" : " (" + last.error + ")") +
+        "; its log ends:\n" + Tail(child.log_path(), 15));
+    return false;
+  }
+
+  // Start-up did not finish: stop what runs. Exit 0 when the user asked (Ctrl-C).
+  static int Abandon(std::unique_ptr<Child> core, std::unique_ptr<Child> gateway,
+                     common::LocalPostgres& pg, common::ShutdownSignal& shutdown) {
+    if (gateway) gateway->Stop(20s);
+    if (core) core->Stop(20s);
+    pg.Stop("fast");
+    if (shutdown.Requested()) {
+      Say("stopped");
+      return 0;
+    }
+    return 1;
+  }
+
+  std::vector<common::SettingSpec> specs_ = DevSettings();
+  std::map<std::string, std::string> values_;
+  CLI::App* app_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Subcommand> MakeDev() { return std::make_unique<Dev>(); }
+
+}  // namespace holomush::cli
