@@ -1,0 +1,77 @@
+// `holomush dev` from nothing: PostgreSQL, certificates, core and gateway; a telnet login;
+// Ctrl-C stops everything with exit 0; the world is still there on the next run.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "gateway_harness.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DevSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("holomush-dev-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    for (int* port : {&telnet_, &web_, &grpc_, &control_, &core_ops_, &gateway_ops_, &pg_}) {
+      *port = FreePort();
+    }
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<ChildProcess> Dev() {
+    auto addr = [](int port) { return "127.0.0.1:" + std::to_string(port); };
+    return std::make_unique<ChildProcess>(std::vector<std::string>{
+        HOLOMUSH_BINARY, "dev", "--data-dir", dir_.string(), "--telnet-addr", addr(telnet_),
+        "--web-addr", addr(web_), "--core-addr", addr(grpc_), "--control-addr", addr(control_),
+        "--core-ops-addr", addr(core_ops_), "--gateway-ops-addr", addr(gateway_ops_), "--pg-port",
+        std::to_string(pg_)});
+  }
+
+  std::filesystem::path dir_;
+  int telnet_ = 0, web_ = 0, grpc_ = 0, control_ = 0, core_ops_ = 0, gateway_ops_ = 0, pg_ = 0;
+};
+
+TEST_F(DevSystemTest, StartsFromNothingAcceptsALoginAndKeepsTheWorld) {
+  auto dev = Dev();
+  const std::string ready = "HoloMUSH is ready: telnet localhost " + std::to_string(telnet_);
+  ASSERT_TRUE(dev->WaitForLine(ready, 180s)) << dev->Output();
+  {
+    TelnetPlayer ana(telnet_);
+    ASSERT_TRUE(ana.Enter("create", "ana", "secret-ana")) << ana.Pending() << dev->Output();
+    ana.Send("dig east to \"The Garden\"");
+    ASSERT_TRUE(ana.Expect("Dug \"The Garden\" through east."));
+  }
+  EXPECT_EQ(HttpGet(gateway_ops_, "/healthz/readiness").status, 200);
+  dev->Signal(SIGINT);
+  EXPECT_EQ(dev->Wait(60s), 0) << dev->Output();
+  // Everything stopped: nothing listens any more.
+  for (int port : {telnet_, grpc_, control_, pg_}) {
+    TcpClient probe(port);
+    EXPECT_FALSE(probe.connected()) << "port " << port << " still open";
+  }
+
+  // Again, from the kept data directory: the account and the dug room are still there.
+  auto again = Dev();
+  ASSERT_TRUE(again->WaitForLine(ready, 180s)) << again->Output();
+  TelnetPlayer ana(telnet_);
+  ASSERT_TRUE(ana.Enter("connect", "ana", "secret-ana")) << ana.Pending();
+  ana.Send("east");
+  EXPECT_TRUE(ana.Expect("The Garden"));
+  again->Signal(SIGTERM);
+  EXPECT_EQ(again->Wait(60s), 0) << again->Output();
+}
+
+}  // namespace
+}  // namespace holomush::testing

@@ -1,0 +1,406 @@
+// The whole game over telnet: real PostgreSQL, real `holomush core` and `holomush gateway`
+// processes, real TCP. Figures (memory, latency) are printed and recorded as test properties.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <random>
+#include <regex>
+
+#include "gateway_harness.hpp"
+#include "support/core_harness.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kNotice = "[The connection to the game was interrupted. Reconnecting...]";
+
+std::vector<std::string> Column(const std::string& url, const std::string& sql) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction txn(conn);
+  std::vector<std::string> out;
+  for (const auto& row : txn.exec(sql)) out.push_back(row[0].c_str());
+  return out;
+}
+
+// Every `<who> says, "<msg>"` in `text`, in order.
+std::vector<std::string> Said(const std::string& text, const std::string& who) {
+  std::vector<std::string> out;
+  const std::regex re(who + " says, \"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+class GatewaySystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartAll({}); }
+
+  void StartAll(const std::vector<std::string>& gateway_args) {
+    url_ = FreshDatabase("gw");
+    core_ = std::make_unique<CoreProcess>(url_);
+    ASSERT_TRUE(core_->Start()) << core_->process().Output();
+    ASSERT_TRUE(core_->WaitReady()) << core_->process().Output();
+    gateway_ = std::make_unique<GatewayProcess>(core_->address(), gateway_args);
+    ASSERT_TRUE(gateway_->Start()) << gateway_->process().Output();
+    ASSERT_TRUE(gateway_->WaitReadiness(200)) << gateway_->process().Output();
+  }
+
+  std::unique_ptr<TelnetPlayer> Player(const std::string& verb, const std::string& name) {
+    auto p = std::make_unique<TelnetPlayer>(gateway_->telnet_port());
+    EXPECT_TRUE(p->Enter(verb, name, "secret-" + name)) << p->Pending();
+    return p;
+  }
+
+  struct Run {
+    int code = -1;
+    std::string output;
+  };
+  // `holomush status` against this test's processes; `flags` replace or add to the defaults.
+  Run Status(const std::map<std::string, std::string>& flags = {}, bool json = false) {
+    std::map<std::string, std::string> all = {{"--core-addr", core_->address()},
+                                              {"--gateway-addr", gateway_->control_address()},
+                                              {"--tls-dir", TestCertsDir()},
+                                              {"--timeout", "3s"}};
+    for (const auto& [k, v] : flags) all[k] = v;
+    std::vector<std::string> argv = {HOLOMUSH_BINARY, "status"};
+    for (const auto& [k, v] : all) {
+      argv.push_back(k);
+      argv.push_back(v);
+    }
+    if (json) argv.push_back("--json");
+    ChildProcess p(argv);
+    Run run;
+    run.code = p.Wait(30s).value_or(-1);
+    run.output = p.Output();
+    return run;
+  }
+
+  std::string url_;
+  std::unique_ptr<CoreProcess> core_;
+  std::unique_ptr<GatewayProcess> gateway_;
+};
+
+TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
+  auto ana = Player("create", "ana");  // the first account: admin
+  auto bob = Player("create", "bob");
+  ASSERT_TRUE(ana->Expect("Bob has connected."));
+
+  ana->Send("say Hello there");
+  EXPECT_TRUE(ana->Expect("You say, \"Hello there\"\r\n"));
+  EXPECT_TRUE(bob->Expect("Ana says, \"Hello there\"\r\n"));
+  bob->Send(":waves.");
+  EXPECT_TRUE(ana->Expect("Bob waves.\r\n"));
+  EXPECT_TRUE(bob->Expect("Bob waves.\r\n"));
+  ana->Send("emit The lights flicker.");
+  EXPECT_TRUE(bob->Expect("The lights flicker.\r\n"));
+  ana->Send("page bob=Psst, over here");
+  EXPECT_TRUE(ana->Expect("You page Bob: Psst, over here\r\n"));
+  EXPECT_TRUE(bob->Expect("Ana pages: Psst, over here\r\n"));
+
+  // Movement through a misspelt exit, seen from both sides.
+  ana->Send("dig north to \"The Library\" return south");
+  ASSERT_TRUE(ana->Expect("Dug \"The Library\" through north. Return exit: south.\r\n"));
+  bob->Send("nroth");
+  EXPECT_TRUE(bob->Expect("The Library"));
+  EXPECT_TRUE(ana->Expect("Bob leaves north.\r\n"));
+  ana->Send("go north");
+  EXPECT_TRUE(bob->Expect("Ana has arrived.\r\n"));
+
+  // An alias end to end.
+  bob->Send("alias hi=say Hi all");
+  EXPECT_TRUE(bob->Expect("Alias 'hi' set: say Hi all\r\n"));
+  bob->Send("hi");
+  EXPECT_TRUE(ana->Expect("Bob says, \"Hi all\"\r\n"));
+
+  ana->Send("who");
+  auto who = ana->Expect("2 characters connected.\r\n");
+  ASSERT_TRUE(who);
+  EXPECT_NE(who->find("Ana"), std::string::npos);
+  EXPECT_NE(who->find("Bob"), std::string::npos);
+
+  TelnetPlayer guest(gateway_->telnet_port());
+  ASSERT_TRUE(guest.Greeted());
+  guest.Send("who");
+  auto listed = guest.Expect("2 players connected.\r\n");
+  ASSERT_TRUE(listed);
+  EXPECT_NE(listed->find("Ana "), std::string::npos);
+  guest.Send("bogus");
+  EXPECT_TRUE(guest.Expect("Unknown command. Try 'help'.\r\n"));
+  guest.Send("connect ana wrong-password");
+  EXPECT_TRUE(guest.Expect("\r\n"));  // core's refusal, verbatim, one line
+  guest.Send("connect ana");
+  EXPECT_TRUE(guest.Expect("Password: "));
+  guest.Send("secret-ana");
+  guest.Send("look");
+  EXPECT_TRUE(guest.Expect("The Library"));
+
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_sessions_active"), 3);
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_connections_active{protocol=\"telnet\"}"), 3);
+  EXPECT_GT(gateway_->Metric("holomush_gateway_bytes_sent_total{protocol=\"telnet\"}").value_or(0),
+            1000);
+  bob->Send("quit");
+  EXPECT_TRUE(bob->WaitClosed());
+  EXPECT_TRUE(
+      WaitUntil([&] { return gateway_->Metric("holomush_gateway_sessions_active") == 2; }, 10s));
+}
+
+TEST_F(GatewaySystemTest, HostileInputNeverHurtsOthers) {
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+
+  std::mt19937 rng(42);
+  std::string noise(256 * 1024, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng());
+  TelnetPlayer random_bytes(gateway_->telnet_port());
+  random_bytes.SendRaw(noise);
+
+  TelnetPlayer long_line(gateway_->telnet_port());
+  ASSERT_TRUE(long_line.Greeted());
+  long_line.SendRaw(std::string(1 << 20, 'x') + "\r\nwho\r\n");
+  EXPECT_TRUE(long_line.Expect("That line was too long (more than 4096 bytes); it was ignored."));
+  EXPECT_TRUE(long_line.Expect("connected."));  // and the connection still works
+
+  TelnetPlayer flood(gateway_->telnet_port());
+  std::string iac;
+  for (int i = 0; i < 100000; ++i) iac += std::string("\xFF\xFB") + static_cast<char>(i % 256);
+  iac += "\xFF\xFA\x18";  // an unterminated subnegotiation
+  iac += std::string(100000, 'A');
+  flood.SendRaw(iac);
+
+  ana->Send("say still here");
+  EXPECT_TRUE(bob->Expect("Ana says, \"still here\"\r\n"));
+  EXPECT_TRUE(gateway_->process().Running());
+  EXPECT_EQ(gateway_->Readiness(), 200);
+}
+
+TEST_F(GatewaySystemTest, ClientThatNeverReadsIsDroppedWhileOthersStayFast) {
+  gateway_.reset();
+  core_.reset();
+  StartAll({"--output-buffer-bytes", "65536"});
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  auto stalled = Player("create", "stalled");
+  const long rss_before = gateway_->RssKiB();
+
+  // Bob talks a lot; `stalled` never reads another byte. Ana measures round trips.
+  const std::string chunk(3000, 'z');
+  std::vector<double> latencies_ms;
+  for (int i = 0; i < 400; ++i) {
+    bob->Send("say " + chunk);
+    bob->Drain();
+    if (i % 10 == 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      ana->Send("say ping " + std::to_string(i));
+      ASSERT_TRUE(ana->Expect("You say, \"ping " + std::to_string(i) + "\"", 30s));
+      latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return gateway_->Metric(
+                   "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"slow_"
+                   "reader\"}") == 1;
+      },
+      20s));
+  const long rss_after = gateway_->RssKiB();
+  const double p50 = Percentile(latencies_ms, 0.5);
+  const double p99 = Percentile(latencies_ms, 0.99);
+  std::cout << "[figures] others' say round trip while one client never reads: p50 " << p50
+            << " ms, max " << p99 << " ms; gateway RSS " << rss_before << " KiB -> " << rss_after
+            << " KiB\n";
+  RecordProperty("latency_p50_ms", std::to_string(p50));
+  RecordProperty("latency_max_ms", std::to_string(p99));
+  EXPECT_LT(p99, 1000);
+  EXPECT_LT(rss_after - rss_before, 64 * 1024);
+  EXPECT_TRUE(stalled->WaitClosed(30s));
+}
+
+TEST_F(GatewaySystemTest, FiveHundredConnectionsOpenedAndDropped) {
+  const long rss_idle = gateway_->RssKiB();
+  std::vector<std::unique_ptr<TelnetPlayer>> clients;
+  for (int i = 0; i < 500; ++i) {
+    clients.push_back(std::make_unique<TelnetPlayer>(gateway_->telnet_port()));
+    ASSERT_TRUE(clients.back()->connected()) << i;
+  }
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return gateway_->Metric("holomush_gateway_connections_active{protocol=\"telnet\"}") == 500;
+      },
+      30s));
+  const long rss_500 = gateway_->RssKiB();
+  std::cout << "[figures] gateway RSS idle " << rss_idle << " KiB, with 500 telnet connections "
+            << rss_500 << " KiB (" << (rss_500 - rss_idle) * 1024 / 500 << " bytes each)\n";
+  RecordProperty("rss_500_connections_kib", std::to_string(rss_500));
+  clients.clear();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return gateway_->Metric("holomush_gateway_connections_active{protocol=\"telnet\"}") == 0;
+      },
+      30s));
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_connections_total{protocol=\"telnet\"}"), 500);
+  auto ana = Player("create", "ana");
+  ana->Send("say after the storm");
+  EXPECT_TRUE(ana->Expect("You say, \"after the storm\""));
+}
+
+TEST_F(GatewaySystemTest, DroppedPlayerGetsTheMissedLinesOnceInOrder) {
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ana->Send("say before");
+  ASSERT_TRUE(bob->Expect("Ana says, \"before\"\r\n"));
+  bob->Close();
+  ASSERT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 1; }, 10s));
+  for (const char* word : {"one", "two", "three", "four"}) ana->Send(std::string("say ") + word);
+  ASSERT_TRUE(ana->Expect("You say, \"four\""));
+
+  TelnetPlayer again(gateway_->telnet_port());
+  ASSERT_TRUE(again.Greeted());
+  again.Send("connect bob secret-bob");
+  auto got = again.Expect("Ana says, \"four\"\r\n");
+  ASSERT_TRUE(got) << again.Pending();
+  again.Send("say back");
+  auto rest = again.Expect("You say, \"back\"");
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(Said(*got + *rest, "Ana"), (std::vector<std::string>{"one", "two", "three", "four"}));
+}
+
+TEST_F(GatewaySystemTest, CoreKilledAndRestartedLosesAndDoublesNothing) {
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ana->Send("say warm-up");
+  ASSERT_TRUE(bob->Expect("Ana says, \"warm-up\"\r\n"));
+
+  // Mid-conversation: a burst of lines, and core dies under it.
+  for (int i = 1; i <= 30; ++i) ana->Send("say m" + std::to_string(i));
+  ASSERT_TRUE(bob->Expect("Ana says, \"m3\""));
+  std::string seen_by_bob = "Ana says, \"m3\"";
+  core_->Kill();
+  EXPECT_TRUE(gateway_->WaitReadiness(503, 10s));
+  auto notice = bob->Expect(kNotice);
+  ASSERT_TRUE(notice) << bob->Pending();
+  seen_by_bob += *notice;
+  EXPECT_TRUE(ana->Expect(kNotice));
+
+  ASSERT_TRUE(core_->Start()) << core_->process().Output();
+  ASSERT_TRUE(core_->WaitReady());
+  EXPECT_TRUE(gateway_->WaitReadiness(200, 20s));
+  // Sessions resume: the same players talk again without logging in.
+  ASSERT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 2; }, 20s));
+  ana->Send("say after");
+  auto tail = bob->Expect("Ana says, \"after\"\r\n", 20s);
+  ASSERT_TRUE(tail) << bob->Pending();
+  seen_by_bob += *tail;
+
+  // What bob saw of the burst is exactly what core committed: once each, in order.
+  std::vector<std::string> committed =
+      Column(url_,
+             "SELECT payload->>'message' FROM events WHERE type = 'say' AND "
+             "payload->>'message' ~ '^m[0-9]+$' ORDER BY id");
+  std::vector<std::string> got = Said(seen_by_bob, "Ana");
+  got.erase(std::remove(got.begin(), got.end(), "after"), got.end());
+  std::vector<std::string> expected(std::find(committed.begin(), committed.end(), "m3"),
+                                    committed.end());
+  EXPECT_EQ(got, expected);
+  EXPECT_GE(committed.size(), 3u);
+  EXPECT_EQ(std::count(seen_by_bob.begin(), seen_by_bob.end(), '['), 1)
+      << "one notice only: " << seen_by_bob;
+  EXPECT_GE(gateway_->Metric("holomush_gateway_core_reconnects_total").value_or(0), 1);
+}
+
+TEST_F(GatewaySystemTest, StatusExitCodes) {
+  auto ana = Player("create", "ana");
+  auto both = Status();
+  EXPECT_EQ(both.code, 0) << both.output;
+  EXPECT_NE(both.output.find("COMPONENT"), std::string::npos) << both.output;
+  EXPECT_EQ(std::count(both.output.begin(), both.output.end(), '\n'), 3) << both.output;
+  auto json = Status({}, true);
+  ASSERT_EQ(json.code, 0) << json.output;
+  auto j = nlohmann::json::parse(json.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.output;
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["components"][0]["health"], "SERVING");
+  EXPECT_EQ(j["components"][1]["component"], "gateway");
+  EXPECT_EQ(j["components"][1]["sessions"], 1);
+  EXPECT_EQ(j["components"][0]["sessions"], 1);
+
+  auto usage = Status({{"--core-addr", "not-an-address"}});
+  EXPECT_EQ(usage.code, 2) << usage.output;
+  auto unknown_flag = Status({{"--frobnicate", "1"}});
+  EXPECT_EQ(unknown_flag.code, 2) << unknown_flag.output;
+
+  auto wrong_ca = Status({{"--tls-dir", FreshCertsDir("status-other-ca")}});
+  EXPECT_EQ(wrong_ca.code, 1) << wrong_ca.output;
+  EXPECT_NE(wrong_ca.output.find("TLS_FAILURE"), std::string::npos) << wrong_ca.output;
+
+  core_->Kill();
+  ASSERT_TRUE(gateway_->WaitReadiness(503));
+  auto core_down = Status();
+  EXPECT_EQ(core_down.code, 1) << core_down.output;
+  EXPECT_NE(core_down.output.find("UNREACHABLE"), std::string::npos) << core_down.output;
+  EXPECT_NE(core_down.output.find("NOT_SERVING"), std::string::npos) << core_down.output;
+  EXPECT_NE(core_down.output.find("core: cannot connect to"), std::string::npos)
+      << core_down.output;
+
+  ASSERT_TRUE(core_->Start());
+  ASSERT_TRUE(gateway_->WaitReadiness(200));
+  EXPECT_EQ(Status().code, 0);
+  gateway_->Signal(SIGKILL);
+  gateway_->Wait(10s);
+  auto gateway_down = Status();
+  EXPECT_EQ(gateway_down.code, 1) << gateway_down.output;
+  EXPECT_NE(gateway_down.output.find("gateway: cannot connect to"), std::string::npos)
+      << gateway_down.output;
+}
+
+TEST_F(GatewaySystemTest, SigtermTellsPlayersAndExitsCleanly) {
+  auto ana = Player("create", "ana");
+  gateway_->Signal(SIGTERM);
+  EXPECT_TRUE(ana->Expect("The game's gateway is restarting. Please reconnect in a moment."));
+  EXPECT_TRUE(ana->WaitClosed());
+  EXPECT_EQ(gateway_->Wait(10s), 0);
+  // The session lives on in core, resumable.
+  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 0; }, 10s));
+}
+
+TEST_F(GatewaySystemTest, WebSocketClientPlaysWithTelnetOnes) {
+  auto bob = Player("create", "bob");
+  TcpClient ws(gateway_->web_port());
+  ws.Send(
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_TRUE(ws.ReadUntil("HTTP/1.1 101"));
+  // One masked text frame from the client: {"type":"command","line":"create wes pw-wes"}.
+  auto frame = [](const std::string& payload) {
+    std::string f;
+    f.push_back(static_cast<char>(0x81));
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+    const char mask[4] = {1, 2, 3, 4};
+    f.append(mask, 4);
+    for (size_t i = 0; i < payload.size(); ++i) f.push_back(payload[i] ^ mask[i % 4]);
+    return f;
+  };
+  ws.Send(frame(R"({"type":"command","line":"create wes pw-wes"})"));
+  ws.Send(frame(R"({"type":"command","line":"say hi from a browser"})"));
+  EXPECT_TRUE(bob->Expect("Wes says, \"hi from a browser\"\r\n"));
+  EXPECT_TRUE(ws.ReadUntil(R"("text":"You say, \"hi from a browser\"")"));
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_connections_active{protocol=\"websocket\"}"), 1);
+}
+
+}  // namespace
+}  // namespace holomush::testing
