@@ -189,5 +189,37 @@ TEST_F(GameTest, AccountRulesAndLockout) {
   EXPECT_EQ(carol.Login("nobody", "secret").message(), "Invalid username or password.");
 }
 
+TEST_F(GameTest, HostileStreamInputIsRefusedWithoutHarm) {
+  ana_->Send(std::string(1 << 20, 'x'));
+  EXPECT_TRUE(ana_->WaitFor("That line is too long (8192 characters at most)."));
+  ana_->Send("say \xff\xfe bytes");
+  EXPECT_TRUE(bob_->WaitFor("bytes"));
+  // A stream that does not start with `open` is refused with a status, not a crash.
+  grpc::ClientContext ctx;
+  auto stream = ana_->stub().Session(&ctx);
+  pb::ClientMessage command;
+  command.mutable_command()->set_line("look");
+  stream->Write(command);
+  stream->WritesDone();
+  pb::ServerMessage ignored;
+  while (stream->Read(&ignored)) {
+  }
+  auto status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // A forged resume token opens nothing.
+  grpc::ClientContext ctx2;
+  auto forged = ana_->stub().Session(&ctx2);
+  pb::ClientMessage open;
+  open.mutable_open()->set_session_id(ana_->session().session_id());
+  open.mutable_open()->set_resume_token("forged");
+  forged->Write(open);
+  forged->WritesDone();
+  while (forged->Read(&ignored)) {
+  }
+  EXPECT_EQ(forged->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  ana_->Send("say still here");
+  EXPECT_TRUE(bob_->WaitFor("Ana says, \"still here\""));
+}
+
 }  // namespace
 }  // namespace holomush::testing

@@ -10,6 +10,7 @@
 #include "game/command_parser.hpp"
 #include "game/exit_match.hpp"
 #include "game/render.hpp"
+#include "holomush/common/utf8.hpp"
 
 namespace holomush::core {
 namespace {
@@ -19,6 +20,7 @@ using common::ErrorKind;
 
 constexpr const char* kUnavailable = "The game cannot reach its database right now; try again.";
 constexpr size_t kMaxMessage = 4000;
+constexpr size_t kMaxLine = 8192;
 
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
@@ -384,7 +386,7 @@ void Game::OpenSession(const pb::OpenSession& open, std::shared_ptr<SessionSink>
 void Game::Submit(const std::shared_ptr<CoreSession>& session, std::string line,
                   std::function<void()> done) {
   session->Post([this, session, line = std::move(line), done = std::move(done)] {
-    Execute(session, line);
+    Execute(session, common::SanitizeUtf8(line));
     if (done) done();
   });
 }
@@ -425,6 +427,10 @@ void Game::EndSession(CoreSession& s, const std::string& reason, bool announce) 
 
 void Game::Execute(const std::shared_ptr<CoreSession>& session, const std::string& line) {
   CoreSession& s = *session;
+  if (line.size() > kMaxLine) {
+    s.Output("That line is too long (" + std::to_string(kMaxLine) + " characters at most).");
+    return;
+  }
   (void)stores_.sessions.Touch(s.id());
   auto expanded = aliases_.Expand(s.player().id, line);
   if (!expanded) {
