@@ -392,6 +392,40 @@ TEST(ChartInstanceTest, StatusHookUsesTheInstancesServicesAndOnlyTheCliCertifica
   EXPECT_FALSE(FindObject(objects, "Pod", "rel-holomush-test-status"));
 }
 
+// The hook's command line, run by the real CLI with the three files the Pod mounts: it must
+// get past its flags (2 would be a usage error) and TLS set-up, and dial the Services by
+// name. Only name resolution fails here, outside the cluster.
+TEST(ChartInstanceTest, StatusHookArgumentsAreTheClisAndTheMountedFilesSuffice) {
+  const auto objects = Render({"--set", "instance.enabled=true"});
+  const auto pod = FindObject(objects, "Pod", "rel-holomush-test-status");
+  ASSERT_TRUE(pod);
+  const fs::path dir = fs::temp_directory_path() / ("holomush-hook-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const CommandResult certs =
+      RunCommand({HOLOMUSH_BINARY, "certs", "init", "--dir", (dir / "all").string()});
+  ASSERT_TRUE(certs.Ok()) << certs.err;
+  fs::create_directories(dir / "mount");
+  for (const json& item : (*pod)["spec"]["volumes"][0]["secret"]["items"]) {
+    fs::copy_file(dir / "all" / item["key"].get<std::string>(),
+                  dir / "mount" / item["path"].get<std::string>());
+  }
+  const std::string mount = (*pod)["spec"]["containers"][0]["volumeMounts"][0]["mountPath"];
+  std::vector<std::string> argv = {HOLOMUSH_BINARY};
+  for (const json& arg : (*pod)["spec"]["containers"][0]["args"]) {
+    std::string a = arg;
+    if (a == "--tls-dir=" + mount) a = "--tls-dir=" + (dir / "mount").string();
+    argv.push_back(a);
+  }
+  const CommandResult status = RunCommand(argv);
+  fs::remove_all(dir);
+  EXPECT_EQ(status.exit_code, 1) << status.out << status.err;
+  EXPECT_EQ(status.out.find("TLS_FAILURE"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("cannot resolve rel-core.holomush.svc"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("cannot resolve rel-gateway.holomush.svc"), std::string::npos)
+      << status.out;
+}
+
 TEST(ChartInstanceTest, ReleaseNameTooLongForAnInstanceNameIsRefused) {
   const std::string release(41, 'g');
   const CommandResult r = Template({"--set", "instance.enabled=true"}, true, release);
