@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
+#include <thread>
 
 #include "db_helpers.hpp"
 #include "support/core_harness.hpp"
@@ -279,6 +281,54 @@ TEST_F(BackupTest, ScriptedSessionRestoresRowForRow) {
   EXPECT_TRUE(ana.WaitFor("Soft light everywhere."));
   ana.Send("n");
   EXPECT_TRUE(ana.WaitFor("The Garden"));
+}
+
+TEST_F(BackupTest, BackupDuringPlayIsOneConsistentMoment) {
+  CoreProcess core(url_);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  std::atomic<int> echoed{0};
+  std::atomic<bool> stop{false};
+  std::thread talker([&] {
+    for (int i = 1; !stop; ++i) {
+      ana.Send("say line " + std::to_string(i));
+      if (!ana.WaitFor("You say, \"line " + std::to_string(i) + "\"")) return;
+      echoed = i;
+    }
+  });
+  const bool started = WaitUntil([&] { return echoed >= 5; }, std::chrono::seconds(30));
+  auto run = started ? Run() : Outcome{};
+  const int after_backup = echoed;
+  const bool went_on =
+      WaitUntil([&] { return echoed >= after_backup + 3; }, std::chrono::seconds(30));
+  stop = true;
+  talker.join();
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(went_on);
+  ASSERT_EQ(run.code, 0) << run.output;
+
+  const std::string target = FreshDatabase("bkp");
+  auto restore =
+      Holomush({"backup", "restore", "--from", JsonField(run.output, "backup complete", "file")},
+               {{"DATABASE_URL", target}});
+  ASSERT_EQ(restore.code, 0) << restore.output;
+  // The dump is one snapshot: the says it holds are the first k, with no gap, while the source
+  // went on past them.
+  std::vector<std::string> says;
+  {
+    pqxx::connection conn(target);
+    pqxx::read_transaction txn(conn);
+    for (const auto& r :
+         txn.exec("SELECT payload->>'message' FROM events WHERE type = 'say' ORDER BY id")) {
+      says.push_back(r[0].as<std::string>());
+    }
+  }
+  ASSERT_GE(says.size(), 5u);
+  for (size_t i = 0; i < says.size(); ++i) EXPECT_EQ(says[i], "line " + std::to_string(i + 1));
+  EXPECT_LT(says.size(),
+            std::stoul(QueryOne(url_, "SELECT count(*) FROM events WHERE type = 'say'")));
 }
 
 class BackupFileTest : public BackupTest {
