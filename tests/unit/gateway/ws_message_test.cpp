@@ -1,0 +1,94 @@
+#include "ws_message.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "connection.hpp"
+#include "player_session.hpp"
+#include "resume_memory.hpp"
+
+namespace holomush::gateway {
+namespace {
+
+TEST(ParseClientMessageTest, AcceptsACommand) {
+  auto c = ParseClientMessage(R"({"type":"command","line":"say hi\tthere"})", 100);
+  ASSERT_TRUE(c.ok);
+  EXPECT_EQ(c.line, "say hi there");
+}
+
+TEST(ParseClientMessageTest, RefusesWithOneLine) {
+  for (const char* bad : {"not json", "[1,2]", R"({"type":"hello"})", R"({"type":"command"})",
+                          R"({"type":"command","line":7})"}) {
+    auto c = ParseClientMessage(bad, 100);
+    EXPECT_FALSE(c.ok) << bad;
+    EXPECT_FALSE(c.error.empty()) << bad;
+    EXPECT_EQ(c.error.find('\n'), std::string::npos) << bad;
+  }
+}
+
+TEST(ParseClientMessageTest, TooLongLine) {
+  auto c = ParseClientMessage(R"({"type":"command","line":")" + std::string(200, 'x') + "\"}", 100);
+  EXPECT_FALSE(c.ok);
+  EXPECT_TRUE(c.too_long);
+}
+
+TEST(WsMessagesTest, DownMessagesAreJsonWithRepairedText) {
+  auto j = nlohmann::json::parse(OutputMessage("bad \xFF byte"));
+  EXPECT_EQ(j["type"], "output");
+  EXPECT_EQ(j["text"], "bad \xEF\xBF\xBD byte");
+  j = nlohmann::json::parse(EventMessage(
+      {.id = "01J", .type = "say", .actor = "Ana", .text = "Ana says, \"hi\"", .unix_millis = 5}));
+  EXPECT_EQ(j["type"], "event");
+  EXPECT_EQ(j["event"], "say");
+  EXPECT_EQ(j["time"], 5);
+  EXPECT_EQ(nlohmann::json::parse(ClosedMessage("bye"))["reason"], "bye");
+  EXPECT_EQ(nlohmann::json::parse(EchoMessage(false))["on"], false);
+}
+
+TEST(ResumeMemoryTest, TakeRemovesAndCapacityEvictsOldest) {
+  ResumeMemory memory(2);
+  memory.Remember("a", {"s1", "r1", "e1"});
+  memory.Remember("b", {"s2", "r2", "e2"});
+  memory.Remember("a", {"s1", "r1", "e3"});
+  memory.Remember("c", {"s3", "r3", "e4"});
+  EXPECT_EQ(memory.size(), 2u);
+  EXPECT_FALSE(memory.Take("b").has_value());
+  auto a = memory.Take("a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->last_event_id, "e3");
+  EXPECT_FALSE(memory.Take("a").has_value());
+}
+
+TEST(ResumeMemoryTest, ForgetsOldEntries) {
+  ResumeMemory memory(10, std::chrono::seconds(0));
+  memory.Remember("a", {"s1", "r1", "e1"});
+  EXPECT_FALSE(memory.Take("a").has_value());
+}
+
+TEST(FormatIdleTest, Units) {
+  EXPECT_EQ(FormatIdle(5), "5s");
+  EXPECT_EQ(FormatIdle(75), "1m");
+  EXPECT_EQ(FormatIdle(7200), "2h");
+  EXPECT_EQ(FormatIdle(200000), "2d");
+}
+
+TEST(DescribeCoreErrorTest, UnavailableReadsAsAPlayerWouldWant) {
+  EXPECT_EQ(DescribeCoreError(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connect failed")),
+            text::kUnavailable);
+  EXPECT_EQ(DescribeCoreError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Bad name.")),
+            "Bad name.");
+}
+
+TEST(ConnectionRegistryTest, LimitAndStopping) {
+  ConnectionRegistry registry(1);
+  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kFull);
+  registry.Release();
+  EXPECT_TRUE(registry.WaitEmpty(std::chrono::milliseconds(10)));
+  registry.ShutdownAll("bye");
+  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kStopping);
+}
+
+}  // namespace
+}  // namespace holomush::gateway
