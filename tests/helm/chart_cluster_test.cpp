@@ -3,7 +3,7 @@
 // account may not do, NOTES.txt's commands, the test hook, helm upgrade and helm uninstall.
 //
 // The suites run in the order written (gtest's default): ChartInstallTest's tests follow one
-// release through its life, and the dry run relies on no object of its own.
+// release through its life; the other suites need nothing from them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
