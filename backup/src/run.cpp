@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "archive.hpp"
 #include "catalog.hpp"
@@ -62,6 +64,28 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
+// The summary: logged, and written to --status-file for readers without the logs (Kubernetes
+// keeps at most 4096 bytes of a termination message, so a long error is cut).
+int Finish(const RunOptions& options, const common::Logger& log, common::LogLevel level,
+           const std::string& msg, common::LogFields fields, int code) {
+  log.Log(level, msg, fields);
+  if (options.status_file.empty()) return code;
+  nlohmann::ordered_json status;
+  status["msg"] = msg;
+  status["exit_code"] = code;
+  for (auto& [key, value] : fields) {
+    if (value.is_string() && value.get<std::string>().size() > 1500) {
+      value = value.get<std::string>().substr(0, 1500) + "...";
+    }
+    status[key] = value;
+  }
+  std::ofstream out(options.status_file, std::ios::trunc);
+  out << status.dump() << "\n";
+  out.flush();
+  if (!out) log.Warn("cannot write the status file", {{"file", options.status_file}});
+  return code;
+}
+
 }  // namespace
 
 int RunBackup(const RunOptions& options, const common::Logger& log) {
@@ -73,18 +97,19 @@ int RunBackup(const RunOptions& options, const common::Logger& log) {
 
   std::string step = "prepare";
   auto fail = [&](const std::string& error) {
-    log.Error("backup failed", {{"step", step},
-                                {"error", error},
-                                {"dir", dir},
-                                {"duration_seconds", SecondsSince(started)}});
-    return kExitFailed;
+    return Finish(options, log, common::LogLevel::kError, "backup failed",
+                  {{"step", step},
+                   {"error", error},
+                   {"dir", dir},
+                   {"duration_seconds", SecondsSince(started)}},
+                  kExitFailed);
   };
   auto interrupted = [&] { return StopRequested(); };
 
   auto conn = ParseConnection(options.database_url);
   if (!conn) {
-    log.Error("backup failed", {{"step", step}, {"error", conn.error().message}});
-    return kExitUsage;
+    return Finish(options, log, common::LogLevel::kError, "backup failed",
+                  {{"step", step}, {"error", conn.error().message}}, kExitUsage);
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -94,9 +119,9 @@ int RunBackup(const RunOptions& options, const common::Logger& log) {
   auto lock = DirectoryLock::Acquire(dir);
   if (!lock) {
     if (lock.error().kind == common::ErrorKind::kConflict) {
-      log.Error("backup refused: another run is in progress",
-                {{"step", step}, {"error", lock.error().message}, {"dir", dir}});
-      return kExitLocked;
+      return Finish(options, log, common::LogLevel::kError,
+                    "backup refused: another run is in progress",
+                    {{"step", step}, {"error", lock.error().message}, {"dir", dir}}, kExitLocked);
     }
     return fail(lock.error().message);
   }
@@ -250,14 +275,16 @@ int RunBackup(const RunOptions& options, const common::Logger& log) {
     log.Info("retention not configured: nothing removed");
   }
 
-  log.Info("backup complete", {{"file", final_dump},
-                               {"size_bytes", static_cast<std::int64_t>(st.st_size)},
-                               {"sha256", *sha},
-                               {"schema_version", source.schema_version},
-                               {"server_version", source.server_version},
-                               {"removed", removed.size()},
-                               {"duration_seconds", SecondsSince(started)}});
-  return kExitOk;
+  return Finish(options, log, common::LogLevel::kInfo, "backup complete",
+                {{"file", final_dump},
+                 {"created_at", manifest.created_at},
+                 {"size_bytes", static_cast<std::int64_t>(st.st_size)},
+                 {"sha256", *sha},
+                 {"schema_version", source.schema_version},
+                 {"server_version", source.server_version},
+                 {"removed", removed.size()},
+                 {"duration_seconds", SecondsSince(started)}},
+                kExitOk);
 }
 
 }  // namespace holomush::backup

@@ -418,13 +418,30 @@ TEST_F(BackupFileTest, ArchiveWithoutChecksumFailsVerify) {
   EXPECT_NE(out.output.find("no checksum file"), std::string::npos) << out.output;
 }
 
+TEST_F(BackupFileTest, StatusFileCarriesTheSummary) {
+  const fs::path status = root_ / "termination-log";
+  auto out = Run({"--status-file", status.string()});
+  ASSERT_EQ(out.code, 0) << out.output;
+  auto j = nlohmann::json::parse(std::ifstream(status));
+  EXPECT_EQ(j["msg"], "backup complete");
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["file"], JsonField(out.output, "backup complete", "file"));
+  EXPECT_EQ(j["sha256"], JsonField(out.output, "backup complete", "sha256"));
+  EXPECT_TRUE(j.contains("created_at"));
+}
+
 TEST_F(BackupFileTest, KilledPgDumpLeavesNoCompleteLookingFile) {
   // Part of a real dump reaches the file, then "pg_dump" dies of SIGKILL.
   const auto fake =
       FakePgDump("pg_dump_killed", "\"$REAL\" \"$@\" | head -c 4000 > \"$OUT\"\nkill -KILL $$");
-  auto out = Run({"--pg-dump", fake});
+  const fs::path status = root_ / "termination-log";
+  auto out = Run({"--pg-dump", fake, "--status-file", status.string()});
   EXPECT_EQ(out.code, 1) << out.output;
   EXPECT_NE(out.output.find("killed by signal 9"), std::string::npos) << out.output;
+  auto j = nlohmann::json::parse(std::ifstream(status));
+  EXPECT_EQ(j["msg"], "backup failed");
+  EXPECT_EQ(j["exit_code"], 1);
+  EXPECT_EQ(j["step"], "dump");
   EXPECT_TRUE(CompleteLooking(dir_).empty());
   EXPECT_TRUE(Partials(dir_).empty());
   EXPECT_TRUE(ListJson(dir_).empty());

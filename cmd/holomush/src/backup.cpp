@@ -48,6 +48,9 @@ class Backup : public Subcommand {
                      "pg_dump to run (default: PATH, then newest "
                      "/usr/lib/postgresql/<N>/bin)");
     AddPgRestore(run_);
+    run_->add_option("--status-file", status_file_,
+                     "also write the summary here as one JSON object, e.g. /dev/termination-log")
+        ->envname("HOLOMUSH_BACKUP_STATUS_FILE");
     run_log_.Register(run_);
 
     list_ = app_->add_subcommand("list", "backups in --dir: time, size, schema version, verified");
@@ -105,7 +108,8 @@ class Backup : public Subcommand {
                               .dir = dir_,
                               .keep_last = keep_last_,
                               .max_age = max_age,
-                              .tools = tools_},
+                              .tools = tools_,
+                              .status_file = status_file_},
                              log);
   }
 
@@ -130,6 +134,7 @@ class Backup : public Subcommand {
   std::string dir_;
   int keep_last_ = 0;
   std::string max_age_;
+  std::string status_file_;
   std::string url_;
   std::string file_;
   bool json_ = false;

@@ -31,6 +31,9 @@ struct RunOptions {
   int keep_last = 0;                     // 0: no limit by count
   std::chrono::milliseconds max_age{0};  // 0: no limit by age
   Tools tools;
+  // When set, the summary (outcome, exit code, file, size, error...) is also written here as
+  // one JSON object, e.g. /dev/termination-log so a Job's pod carries it.
+  std::string status_file;
 };
 
 struct RestoreOptions {
