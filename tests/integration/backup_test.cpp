@@ -186,29 +186,32 @@ TEST_F(BackupTest, ScriptedSessionRestoresRowForRow) {
     PlayerClient bob(core.address());
     ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));  // the first account: admin
     ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
-    ana.Send("say Hello there");
-    said.push_back("Hello there");
-    ASSERT_TRUE(bob.WaitFor("Ana says, \"Hello there\""));
-    bob.Send("\"Hi!");
-    said.push_back("Hi!");
-    ASSERT_TRUE(ana.WaitFor("Bob says, \"Hi!\""));
-    ana.Send(":waves.");
-    ASSERT_TRUE(bob.WaitFor("Ana waves."));
-    ana.Send("dig north;n to \"The Garden\" return south;s");
-    ASSERT_TRUE(ana.WaitFor("Dug \"The Garden\" through north. Return exit: south."));
-    ana.Send("describe here=Soft light everywhere.");
-    ASSERT_TRUE(ana.WaitFor("Description set."));
-    ana.Send("alias gr=say Greetings");
-    ASSERT_TRUE(ana.WaitFor("Alias 'gr' set: say Greetings"));
-    ana.Send("gr friends");
-    said.push_back("Greetings friends");
-    ASSERT_TRUE(bob.WaitFor("Ana says, \"Greetings friends\""));
-    ana.Send("sysalias hi=say hi all");
-    ASSERT_TRUE(ana.WaitFor("System alias 'hi' set"));
-    ana.Send("page bob=psst");
-    ASSERT_TRUE(bob.WaitFor("Ana pages: psst"));
-    bob.Send("nroth");
-    ASSERT_TRUE(bob.WaitFor("The Garden"));
+    // Who types what, who sees what; `said` collects the says in the order they were said.
+    struct Step {
+      PlayerClient& from;
+      std::string line;
+      PlayerClient& watcher;
+      std::string expect;
+      std::string says;
+    };
+    const std::vector<Step> script = {
+        {ana, "say Hello there", bob, "Ana says, \"Hello there\"", "Hello there"},
+        {bob, "\"Hi!", ana, "Bob says, \"Hi!\"", "Hi!"},
+        {ana, ":waves.", bob, "Ana waves.", ""},
+        {ana, "dig north;n to \"The Garden\" return south;s", ana,
+         "Dug \"The Garden\" through north. Return exit: south.", ""},
+        {ana, "describe here=Soft light everywhere.", ana, "Description set.", ""},
+        {ana, "alias gr=say Greetings", ana, "Alias 'gr' set: say Greetings", ""},
+        {ana, "gr friends", bob, "Ana says, \"Greetings friends\"", "Greetings friends"},
+        {ana, "sysalias hi=say hi all", ana, "System alias 'hi' set", ""},
+        {ana, "page bob=psst", bob, "Ana pages: psst", ""},
+        {bob, "nroth", bob, "The Garden", ""},
+    };
+    for (const auto& step : script) {
+      step.from.Send(step.line);
+      if (!step.says.empty()) said.push_back(step.says);
+      ASSERT_TRUE(step.watcher.WaitFor(step.expect)) << step.line;
+    }
     for (int i = 1; i <= 20; ++i) {
       bob.Send("say line " + std::to_string(i));
       said.push_back("line " + std::to_string(i));

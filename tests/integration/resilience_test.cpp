@@ -107,6 +107,35 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   EXPECT_TRUE(core_->process().Running());
 }
 
+TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
+  const auto url = FreshDatabase("ghost");
+  CoreProcess core(url, {"--session-linger", "1s"});
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady());
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  const std::string id = ana.session().session_id();
+  core.Kill();
+  ana.Drop();
+  // Nobody renews the lease now; pretend the 30 s have passed rather than wait for them.
+  ExecSql(url,
+          "UPDATE sessions SET lease_until = now() - interval '2 seconds' WHERE id = '" + id + "'");
+  CoreProcess other(url, {"--session-linger", "1s"});
+  ASSERT_TRUE(other.Start()) << other.process().Output();
+  PlayerClient bob(other.address());
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  bob.Send("who");
+  auto who = bob.WaitFor("Connected characters:");
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->find("Ana"), std::string::npos) << *who;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return QueryOne(url, "SELECT ended_at IS NOT NULL FROM sessions WHERE id = '" + id + "'") ==
+               "t";
+      },
+      std::chrono::seconds(20)));
+}
+
 TEST(SessionLingerTest, ADroppedSessionEndsAfterTheLingerTime) {
   const auto url = FreshDatabase("linger");
   CoreProcess core(url, {"--session-linger", "1s"});

@@ -371,13 +371,14 @@ void Game::OpenSession(const pb::OpenSession& open, std::shared_ptr<SessionSink>
       session->Subscribe();
     }
     session->Post([this, session, open, sink, opened, refused] {
+      // Connected before `opened` goes out, so `who` agrees with what the player sees.
+      (void)stores_.sessions.SetConnected(session->id(), true);
       auto replayed =
           session->Attach(sink, open.last_event_id(), [&](int count) { opened(session, count); });
       if (!replayed) {
-        session->Detach(sink.get());
+        Detach(session, sink.get());
         return refused(replayed.error());
       }
-      (void)stores_.sessions.SetConnected(session->id(), true);
       metrics_.sessions_active().Set(static_cast<double>(registry_.AttachedCount()));
     });
   });
@@ -399,6 +400,11 @@ void Game::Detach(const std::shared_ptr<CoreSession>& session, const SessionSink
 }
 
 void Game::ExpireSessions() {
+  std::vector<std::string> attached;
+  for (const auto& s : registry_.All()) {
+    if (s->attached()) attached.push_back(s->id());
+  }
+  (void)stores_.sessions.RenewLeases(attached);
   auto expired = stores_.sessions.ExpireDetached(options_.session_linger);
   if (!expired) return;
   for (const auto& id : *expired) {

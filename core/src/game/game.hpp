@@ -66,7 +66,8 @@ class Game {
               std::function<void()> done);
   // The stream went away; the session lingers for options.session_linger.
   void Detach(const std::shared_ptr<CoreSession>& session, const SessionSink* sink);
-  // Ends sessions that lingered too long (called periodically).
+  // Renews the leases of this process's attached sessions and ends sessions that lingered
+  // too long (called every few seconds, well inside the 30 s lease).
   void ExpireSessions();
 
   // Exposed for tests: what a command line does, synchronously on the caller's thread.

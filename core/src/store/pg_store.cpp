@@ -424,8 +424,8 @@ Result<std::string> PgStore::CreateSession(const std::string& player_id,
   return db_.Transact<std::string>([&](pqxx::work& txn) {
     return txn
         .exec_params1(
-            "INSERT INTO sessions (player_id, character_id, resume_token_hash)"
-            " VALUES ($1::uuid, $2::uuid, $3) RETURNING id",
+            "INSERT INTO sessions (player_id, character_id, resume_token_hash, detached_at)"
+            " VALUES ($1::uuid, $2::uuid, $3, now()) RETURNING id",
             player_id, character_id, resume_token_hash)[0]
         .as<std::string>();
   });
@@ -452,7 +452,9 @@ Status PgStore::SetConnected(const std::string& id, bool connected) {
   return Exec(db_, [&](pqxx::work& txn) {
     txn.exec_params(
         "UPDATE sessions SET connected = $2, last_active_at = now(),"
-        " detached_at = CASE WHEN $2 THEN NULL ELSE now() END WHERE id = $1::uuid",
+        " detached_at = CASE WHEN $2 THEN NULL ELSE now() END,"
+        " lease_until = CASE WHEN $2 THEN now() + interval '30 seconds' ELSE NULL END"
+        " WHERE id = $1::uuid",
         id, connected);
   });
 }
@@ -476,8 +478,11 @@ Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds li
   return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
     std::vector<std::string> out;
     for (const auto& r : txn.exec_params(
-             "UPDATE sessions SET ended_at = now() WHERE ended_at IS NULL AND NOT connected"
-             " AND detached_at < now() - make_interval(secs => $1) RETURNING id",
+             "UPDATE sessions SET ended_at = now(), connected = false WHERE ended_at IS NULL"
+             " AND ((NOT connected AND coalesce(detached_at, created_at)"
+             "       < now() - make_interval(secs => $1))"
+             "   OR (connected AND lease_until < now() - make_interval(secs => $1)))"
+             " RETURNING id",
              static_cast<double>(linger.count()))) {
       out.push_back(r[0].as<std::string>());
     }
@@ -491,10 +496,21 @@ Result<std::vector<WhoRow>> PgStore::Who() {
     for (const auto& r :
          txn.exec("SELECT c.name, extract(epoch FROM now() - max(s.last_active_at))::bigint"
                   " FROM sessions s JOIN characters c ON c.id = s.character_id"
-                  " WHERE s.ended_at IS NULL AND s.connected GROUP BY c.name ORDER BY c.name")) {
+                  " WHERE s.ended_at IS NULL AND s.connected AND s.lease_until > now()"
+                  " GROUP BY c.name ORDER BY c.name")) {
       out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
     }
     return out;
+  });
+}
+
+Status PgStore::RenewLeases(const std::vector<std::string>& ids) {
+  if (ids.empty()) return Ok{};
+  return Exec(db_, [&](pqxx::work& txn) {
+    txn.exec_params(
+        "UPDATE sessions SET lease_until = now() + interval '30 seconds'"
+        " WHERE id = ANY($1::uuid[]) AND connected AND ended_at IS NULL",
+        ToPgArray(ids));
   });
 }
 

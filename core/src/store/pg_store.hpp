@@ -67,6 +67,7 @@ class PgStore final : public AccountStore,
   Status EndSession(const std::string& id) override;
   Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) override;
   Result<std::vector<WhoRow>> Who() override;
+  Status RenewLeases(const std::vector<std::string>& ids) override;
   Result<std::vector<std::string>> SessionsOf(const std::string& character_id) override;
 
   // EventStore

@@ -162,9 +162,12 @@ class SessionStore {
   virtual Status SetConnected(const std::string& id, bool connected) = 0;
   virtual Status Touch(const std::string& id) = 0;
   virtual Status EndSession(const std::string& id) = 0;
-  // Ends sessions detached for longer than `linger`; returns their ids.
+  // Ends sessions detached for longer than `linger`, or whose lease lapsed that long ago
+  // (their core process died); returns their ids.
   virtual Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) = 0;
   virtual Result<std::vector<WhoRow>> Who() = 0;
+  // Keeps the sessions attached to this process counted as connected for 30 more seconds.
+  virtual Status RenewLeases(const std::vector<std::string>& ids) = 0;
   // Live (not ended) sessions of a character.
   virtual Result<std::vector<std::string>> SessionsOf(const std::string& character_id) = 0;
 };
