@@ -28,13 +28,11 @@ int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
   return fd;
 }
 
-}  // namespace
-
-common::Status FsyncFile(const std::string& path) {
-  int fd = OpenRetrying(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return SystemError("cannot open", path);
+common::Status FsyncPath(const std::string& path, int flags, const std::string& what) {
+  int fd = OpenRetrying(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return SystemError("cannot open " + what, path);
   if (::fsync(fd) != 0) {
-    auto err = SystemError("cannot fsync", path);
+    auto err = SystemError("cannot fsync " + what, path);
     ::close(fd);
     return err;
   }
@@ -42,16 +40,12 @@ common::Status FsyncFile(const std::string& path) {
   return common::Ok{};
 }
 
+}  // namespace
+
+common::Status FsyncFile(const std::string& path) { return FsyncPath(path, O_RDONLY, "file"); }
+
 common::Status FsyncDirectory(const std::string& dir) {
-  int fd = OpenRetrying(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return SystemError("cannot open directory", dir);
-  if (::fsync(fd) != 0) {
-    auto err = SystemError("cannot fsync directory", dir);
-    ::close(fd);
-    return err;
-  }
-  ::close(fd);
-  return common::Ok{};
+  return FsyncPath(dir, O_RDONLY | O_DIRECTORY, "directory");
 }
 
 common::Status WriteFileSynced(const std::string& path, const std::string& content) {
