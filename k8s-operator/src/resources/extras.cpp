@@ -136,8 +136,9 @@ Json BackupCronJob(const HoloMush& hm) {
                                                           : std::string("DATABASE_URL")}}}}}},
             // Retention, read by `holomush backup run` as its --keep-last and
             // --max-age settings.
-            {{"name", "HOLOMUSH_KEEP_LAST"}, {"value", std::to_string(b.keep_last)}},
-            {{"name", "HOLOMUSH_MAX_AGE"}, {"value", std::to_string(b.max_age_days * 24) + "h"}}})},
+            {{"name", "HOLOMUSH_BACKUP_KEEP_LAST"}, {"value", std::to_string(b.keep_last)}},
+            {{"name", "HOLOMUSH_BACKUP_MAX_AGE"},
+             {"value", std::to_string(b.max_age_days * 24) + "h"}}})},
       {"securityContext",
        {{"allowPrivilegeEscalation", false},
         {"readOnlyRootFilesystem", true},
