@@ -47,7 +47,7 @@ require_docker() {
     fail "the container tests need Docker: no docker command on PATH (install docker.io)"
   local err
   if ! err=$(docker info --format '{{.ServerVersion}}' 2>&1); then
-    fail "the container tests need a running Docker engine: docker info says: $err"
+    fail "the container tests need a running Docker engine: docker info says: $(tr "\n" " " <<<"$err")"
   fi
   command -v curl >/dev/null || fail "the container tests need curl (scripts/setup installs it)"
 }
@@ -61,8 +61,24 @@ reap_stale() {
   done
   for id in $(docker network ls -q --filter "label=$label.pid"); do
     pid=$(docker network inspect --format "{{ index .Labels \"$label.pid\" }}" "$id" 2>/dev/null || true)
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then docker network rm "$id" >/dev/null 2>&1 || true; fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      remove_work "$(docker network inspect --format "{{ index .Labels \"$label.work\" }}" "$id")"
+      docker network rm "$id" >/dev/null 2>&1 || true
+    fi
   done
+}
+
+# The certificates belong to the image's user: they are deleted from a container as root.
+remove_work() {
+  local dir=$1
+  case "$dir" in
+    */holomush-container.*) ;;
+    *) return 0 ;;  # only directories this script made
+  esac
+  [ -d "$dir" ] || return 0
+  docker run --rm --user 0 --entrypoint rm -v "$dir:/work" "$image" -rf /work/tls \
+    >/dev/null 2>&1 || true
+  rm -rf "$dir"
 }
 
 run_images() {
@@ -90,12 +106,7 @@ cleanup() {
   fi
   [ ${#containers[@]} -eq 0 ] || docker rm -f "${containers[@]}" >/dev/null 2>&1
   docker network rm "$net" >/dev/null 2>&1
-  if [ -n "$work" ]; then
-    # The certificates belong to the image's user: delete them from a container as root.
-    docker run --rm --user 0 --entrypoint rm -v "$work:/work" "$image" -rf /work/tls \
-      >/dev/null 2>&1
-    rm -rf "$work"
-  fi
+  [ -z "$work" ] || remove_work "$work"
   exit "$rc"
 }
 
@@ -199,7 +210,7 @@ run_game() {
 
   work=$(mktemp -d "${TMPDIR:-/tmp}/holomush-container.XXXXXX")
   chmod 0755 "$work"
-  docker network create --label "$label.pid=$$" "$net" >/dev/null
+  docker network create --label "$label.pid=$$" --label "$label.work=$work" "$net" >/dev/null
 
   # Certificates from the image's own `certs init`, owned by its user as a Secret's files
   # are readable by the pod: core and gateway reach each other by these names.
