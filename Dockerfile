@@ -72,6 +72,8 @@ RUN if ldd /usr/local/bin/holomush-operator | grep 'not found'; then exit 1; fi
 USER 10001:10001
 EXPOSE 8081
 ENTRYPOINT ["holomush-operator"]
+# Labels come last in each final stage, not once in runtime-base: there a new revision would
+# rebuild every layer after it (the package downloads included).
 ARG BASE_IMAGE
 ARG VERSION=
 ARG REVISION=
