@@ -4,8 +4,9 @@
 #
 #   run.sh images   build holomush, holomush-operator and the test PostgreSQL image (cached)
 #   run.sh game     PostgreSQL, migrations, core and gateway on a private network; a telnet
-#                   player through the published port; `holomush status`; core stopped and
-#                   started again under the gateway
+#                   player through the published port; `holomush status`; a backup as the
+#                   operator's CronJob takes it; core stopped and started again under the
+#                   gateway
 #
 # Docker missing or unreachable is a failure with the reason, never a skip. Every container
 # and network carries a label with this script's pid: they are removed on exit, and a later
@@ -68,7 +69,8 @@ reap_stale() {
   done
 }
 
-# The certificates belong to the image's user: they are deleted from a container as root.
+# Certificates and backups belong to the image's user: they are deleted from a container as
+# root.
 remove_work() {
   local dir=$1
   case "$dir" in
@@ -76,7 +78,7 @@ remove_work() {
     *) return 0 ;;  # only directories this script made
   esac
   [ -d "$dir" ] || return 0
-  docker run --rm --user 0 --entrypoint rm -v "$dir:/work" "$image" -rf /work/tls \
+  docker run --rm --user 0 --entrypoint rm -v "$dir:/work" "$image" -rf /work/tls /work/backups \
     >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
@@ -213,10 +215,12 @@ run_game() {
   docker network create --label "$label.pid=$$" --label "$label.work=$work" "$net" >/dev/null
 
   # Certificates from the image's own `certs init`, owned by its user as a Secret's files
-  # are readable by the pod: core and gateway reach each other by these names.
+  # are readable by the pod: core and gateway reach each other by these names. The backup
+  # volume is writable by that user, as the operator's fsGroup makes it.
   docker run --rm --user 0 --entrypoint sh -v "$work:/work" "$image" -c \
     "holomush certs init --dir /work/tls --san core --san gateway >/dev/null &&
-     chown -R $uid:$uid /work/tls" || fail "holomush certs init failed"
+     mkdir /work/backups && chown -R $uid:$uid /work/tls /work/backups" ||
+    fail "holomush certs init failed"
 
   local password=ct-secret
   database_url="postgresql://postgres:$password@postgres:5432/holomush?sslmode=disable"
@@ -283,6 +287,15 @@ run_game() {
     fail "holomush status in the gateway container exited $?: $out"
   [ "$(grep -c SERVING <<<"$out")" -ge 2 ] || fail "holomush status: want both SERVING: $out"
   ok "holomush status: both SERVING"
+
+  # A backup the way the operator's CronJob runs it: pg_dump from the image, verified.
+  out=$(docker run --rm --network "$net" --read-only --tmpfs /tmp --cap-drop ALL \
+    --label "$label.pid=$$" -e DATABASE_URL="$database_url" -v "$work/backups:/backups" \
+    "$image" backup run --dir=/backups 2>&1) || fail "holomush backup run exited $?: $out"
+  out=$(docker run --rm --read-only -v "$work/backups:/backups:ro" "$image" \
+    backup list --dir=/backups --json 2>&1) || fail "holomush backup list exited $?: $out"
+  grep -q '"verified": *true' <<<"$out" || fail "no verified backup listed: $out"
+  ok "backup run in a container: pg_dump works, the backup is verified"
 
   # Core goes away: the gateway stops being ready (and says why); core returns: it recovers.
   docker stop -t 20 "$prefix-core" >/dev/null
