@@ -20,6 +20,8 @@ common::Error SystemError(const std::string& what, const std::string& path) {
   return MakeError(ErrorKind::kInternal, what + " " + path + ": " + std::strerror(errno));
 }
 
+constexpr size_t kMaxSmallFile = size_t{1} << 20;
+
 int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
   int fd;
   do {
@@ -101,7 +103,7 @@ common::Result<std::string> ReadSmallFile(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 1024 * 1024) {
+    if (out.size() > kMaxSmallFile) {
       ::close(fd);
       return MakeError(ErrorKind::kInvalid, path + " is larger than 1 MiB");
     }
@@ -134,7 +136,7 @@ common::Result<std::string> Sha256OfFile(const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  static const char kHex[] = "0123456789abcdef";
+  constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < len; ++i) {
     hex += kHex[digest[i] >> 4];

@@ -182,9 +182,11 @@ common::Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   std::vector<std::string> env_strings = ChildEnvironment(extra_env);
   std::vector<std::string> arg_strings = argv;
   std::vector<char*> args;
+  args.reserve(arg_strings.size() + 1);
   for (auto& a : arg_strings) args.push_back(a.data());
   args.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 

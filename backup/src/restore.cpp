@@ -106,8 +106,9 @@ int RestoreBackup(const RestoreOptions& options, const common::Logger& log) {
   auto tables = ListUserTables(options.database_url);
   if (!tables) return fail("cannot read " + conn->description + ": " + tables.error().message);
   if (!tables->empty() && !options.force) {
-    std::vector<std::string> some(tables->begin(),
-                                  tables->begin() + std::min<size_t>(tables->size(), 5));
+    const std::vector<std::string> some(
+        tables->begin(),
+        tables->begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(tables->size(), 5)));
     log.Error(
         "restore refused: the target database is not empty",
         {{"step", step},

@@ -67,17 +67,17 @@ std::string Trimmed(std::string s) {
 // The summary: logged, and written to --status-file for readers without the logs (Kubernetes
 // keeps at most 4096 bytes of a termination message, so a long error is cut).
 int Finish(const RunOptions& options, const common::Logger& log, common::LogLevel level,
-           const std::string& msg, common::LogFields fields, int code) {
+           const std::string& msg, const common::LogFields& fields, int code) {
   log.Log(level, msg, fields);
   if (options.status_file.empty()) return code;
   nlohmann::ordered_json status;
   status["msg"] = msg;
   status["exit_code"] = code;
-  for (auto& [key, value] : fields) {
-    if (value.is_string() && value.get<std::string>().size() > 1500) {
-      value = value.get<std::string>().substr(0, 1500) + "...";
-    }
-    status[key] = value;
+  for (const auto& [key, value] : fields) {
+    const bool long_text = value.is_string() && value.get<std::string>().size() > 1500;
+    status[key] = long_text
+                      ? nlohmann::ordered_json(value.get<std::string>().substr(0, 1500) + "...")
+                      : nlohmann::ordered_json(value);
   }
   std::ofstream out(options.status_file, std::ios::trunc);
   out << status.dump() << "\n";
