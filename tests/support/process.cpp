@@ -61,6 +61,7 @@ void ChildProcess::Reader(int fd) {
   }
   std::lock_guard lock(mu_);
   if (!partial.empty()) lines_.push_back(partial);
+  reader_done_ = true;
   cv_.notify_all();
   ::close(fd);
 }
@@ -80,6 +81,12 @@ bool ChildProcess::Running() {
 
 std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
   WaitUntil([this] { return !Running(); }, timeout);
+  if (status_) {
+    // Everything it wrote is read before the caller looks at the output (unless a
+    // grandchild still holds the pipe open).
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return reader_done_; });
+  }
   return status_;
 }
 

@@ -41,6 +41,7 @@ class ChildProcess {
   std::condition_variable cv_;
   std::vector<std::string> lines_;
   std::optional<int> status_;
+  bool reader_done_ = false;
 };
 
 }  // namespace holomush::testing
