@@ -24,12 +24,14 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 ARG JOBS=
+# The commit for `holomush --version` (the build context has no .git).
+ARG REVISION=
 # ccache lives in a cache mount, outside every layer: a rebuild after a small change
 # recompiles only what changed even though `COPY . .` invalidated this layer.
 RUN --mount=type=cache,id=holomush-ccache,target=/root/.cache/ccache \
     export CCACHE_DIR=/root/.cache/ccache CCACHE_BASEDIR=/src CCACHE_MAXSIZE=2G \
  && ccache --zero-stats >/dev/null \
- && cmake --preset release -DHOLOMUSH_BUILD_TESTS=OFF >/dev/null \
+ && cmake --preset release -DHOLOMUSH_BUILD_TESTS=OFF -DHOLOMUSH_GIT_COMMIT="${REVISION}" >/dev/null \
  && cmake --build --preset release --target holomush holomush-operator ${JOBS:+-j ${JOBS}} \
  && ccache --show-stats \
  && mkdir -p /out/bin /out/debug \
