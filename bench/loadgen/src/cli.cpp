@@ -31,7 +31,7 @@ int LoadgenMain(int argc, char** argv) {
   app.require_subcommand(1);
 
   RunConfig run;
-  std::vector<std::string> watch, meta;
+  std::vector<std::string> watch, meta, measures;
   std::string json_path;
   auto* run_cmd = app.add_subcommand("run", "run one scenario against a server");
   run_cmd->add_option("--label", run.label, "scenario name in the report");
@@ -71,6 +71,12 @@ int LoadgenMain(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--watch", watch, "name=pid: a server process (descendants included)");
   run_cmd->add_option("--meta", meta, "key=value recorded in the JSON (versions, settings)");
+  run_cmd->add_option("--on-window-start", run.on_window_start,
+                      "shell command run when the measured window opens");
+  run_cmd->add_option("--on-window-end", run.on_window_end,
+                      "shell command run when the measured window closes");
+  run_cmd->add_option("--measure", measures,
+                      "name=command: run after the load; its output is recorded as a number");
   run_cmd->add_option("--json", json_path, "write the figures here");
 
   SetupConfig setup;
@@ -103,6 +109,10 @@ int LoadgenMain(int argc, char** argv) {
       for (const auto& m : meta) {
         const auto [key, value] = SplitPair(m, "--meta");
         run.meta[key] = value;
+      }
+      for (const auto& m : measures) {
+        const auto [name, command] = SplitPair(m, "--measure");
+        run.measures[name] = command;
       }
       const auto result = RunScenario(run);
       std::cout << Summary(result) << std::flush;

@@ -54,6 +54,38 @@ std::string Dialect::Enter(size_t room) const { return "go " + ExitName(room) + 
 // TinyMUX only knows QUIT in capitals; HoloMUSH takes any case.
 std::string Dialect::Quit() const { return "QUIT\r\n"; }
 
+bool Dialect::IsLoginRefusal(std::string_view line) const {
+  static constexpr std::string_view kTinyMux[] = {
+      "Either that player does not exist, or has a different password.",
+      "That name is not allowed.",
+      "The limit of new players for this hour has been reached.",
+      "is already taken.",
+  };
+  static constexpr std::string_view kHoloMush[] = {
+      "That name is already taken.",
+      "Invalid username or password.",
+      "This account is locked",
+      "Usernames are 3 to 30",
+      "Your first character takes your username",
+      "Passwords must be",
+      "Account not created.",
+      "Login refused.",
+  };
+  auto contains = [&](std::string_view phrase) {
+    return line.find(phrase) != std::string_view::npos;
+  };
+  if (target_ == Target::kTinyMux) {
+    for (auto phrase : kTinyMux) {
+      if (contains(phrase)) return true;
+    }
+    return false;
+  }
+  for (auto phrase : kHoloMush) {
+    if (contains(phrase)) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> Dialect::AdminLogin(const std::string& user,
                                              const std::string& password) const {
   if (target_ == Target::kTinyMux) {

@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -47,6 +50,30 @@ int64_t Ns(double seconds) { return static_cast<int64_t>(std::llround(seconds * 
 
 double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+double WallSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Runs a hook through the shell and returns what it printed (trimmed).
+std::string RunHook(const std::string& command, double window_start, double window_end) {
+  if (command.empty()) return "";
+  setenv("LOADGEN_WINDOW_START", std::to_string(window_start).c_str(), 1);
+  setenv("LOADGEN_WINDOW_END", std::to_string(window_end).c_str(), 1);
+  std::string out;
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int rc = pclose(p);
+    if (rc != 0)
+      std::fprintf(stderr, "holomush-loadgen: hook exited %d: %s\n", rc, command.c_str());
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out;
+}
+
 double CpuSeconds(const rusage& r) {
   return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
          static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
@@ -66,11 +93,8 @@ json LatencyJson(const LatencyHistogram& h) {
 json GroupsJson(const std::map<std::string, GroupSample>& groups) {
   json out = json::object();
   for (const auto& [name, g] : groups) {
-    out[name] = {{"processes", g.processes},
-                 {"rss_kb", g.rss_kb},
-                 {"anon_kb", g.anon_kb},
-                 {"hwm_kb", g.hwm_kb},
-                 {"cpu_seconds", g.cpu_seconds}};
+    out[name] = {{"processes", g.processes}, {"rss_kb", g.rss_kb}, {"anon_kb", g.anon_kb},
+                 {"pss_kb", g.pss_kb},       {"hwm_kb", g.hwm_kb}, {"cpu_seconds", g.cpu_seconds}};
   }
   return out;
 }
@@ -202,6 +226,7 @@ class Driver {
   int64_t last_token_ns_ = 0;
   int64_t login_started_ns_ = 0, login_done_ns_ = 0;
   rusage usage_start_{}, usage_end_{};
+  double wall_start_ = 0, wall_end_ = 0;
   std::map<std::string, GroupSample> groups_start_, groups_end_;
   std::unique_ptr<ProcSampler> sampler_;
   json memory_before_ = json::object(), memory_after_login_ = json::object();
@@ -428,7 +453,11 @@ void Driver::OnLine(Session& s, std::string_view line, int64_t now) {
   ++lines_total_;
   if (now >= window_start_ && now < window_end_) ++lines_window_;
   if (auto token = FindToken(line)) return OnToken(s, *token, now);
-  if (!s.await_room.empty() && Dialect::IsRoomTitle(line, s.await_room)) OnRoomTitle(s, now);
+  if (!s.await_room.empty() && Dialect::IsRoomTitle(line, s.await_room)) {
+    OnRoomTitle(s, now);
+  } else if (s.phase == Phase::kLogin && dialect_.IsLoginRefusal(line)) {
+    Fail(s, "refused: " + std::string(line));
+  }
 }
 
 void Driver::OnToken(Session& s, const Token& t, int64_t now) {
@@ -772,12 +801,16 @@ json Driver::Run() {
     schedule_ =
         std::make_unique<PoissonSchedule>(sessions_.size(), config_.rate, start, config_.seed);
     At(window_start_, [this](int64_t) {
+      wall_start_ = WallSeconds();
+      RunHook(config_.on_window_start, wall_start_, 0);
       getrusage(RUSAGE_SELF, &usage_start_);
       if (sampler_) groups_start_ = sampler_->Now();
     });
     At(window_end_, [this](int64_t) {
       getrusage(RUSAGE_SELF, &usage_end_);
       if (sampler_) groups_end_ = sampler_->Now();
+      wall_end_ = WallSeconds();
+      RunHook(config_.on_window_end, wall_start_, wall_end_);
     });
     if (config_.drop_fraction > 0 && config_.drop_every_s > 0) {
       for (int64_t t = window_start_ + Ns(config_.drop_every_s); t < window_end_;
@@ -889,6 +922,18 @@ json Driver::Results(const json& memory) {
                     {"resume", LatencyJson(resume_)}};
   out["deliveries"] = Classify();
   out["reconnect"] = {{"storms", storms_}, {"dropped", drops_}};
+  out["load"]["window_start_unix"] = wall_start_;
+  out["load"]["window_end_unix"] = wall_end_;
+  json measures = json::object();
+  for (const auto& [name, command] : config_.measures) {
+    const std::string text = RunHook(command, wall_start_, wall_end_);
+    try {
+      measures[name] = std::stod(text);
+    } catch (const std::exception&) {
+      measures[name] = text;
+    }
+  }
+  out["measures"] = measures;
 
   const double loadgen_cpu = CpuSeconds(usage_end_) - CpuSeconds(usage_start_);
   out["loadgen"] = {{"cpu_seconds", loadgen_cpu},
@@ -911,6 +956,7 @@ json Driver::Results(const json& memory) {
                        {"cpu_util", window > 0 ? cpu / window : 0},
                        {"peak_rss_kb", peaks.count(name) ? peaks.at(name) : 0},
                        {"rss_end_kb", g_end.rss_kb},
+                       {"pss_end_kb", g_end.pss_kb},
                        {"hwm_sum_kb", g_end.hwm_kb}};
     }
   }

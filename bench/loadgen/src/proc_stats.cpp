@@ -65,7 +65,10 @@ ProcMemory ParseProcStatus(std::string_view text) {
           .anon_kb = FieldKb(text, "RssAnon:")};
 }
 
-std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots) {
+uint64_t ParsePssKb(std::string_view smaps_rollup) { return FieldKb(smaps_rollup, "\nPss:"); }
+
+std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots,
+                                                bool with_pss) {
   std::map<pid_t, ProcStat> all;
   if (DIR* dir = opendir("/proc")) {
     while (dirent* e = readdir(dir)) {
@@ -95,6 +98,9 @@ std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_
       g.rss_kb += m.rss_kb;
       g.hwm_kb += m.hwm_kb;
       g.anon_kb += m.anon_kb;
+      if (with_pss) {
+        g.pss_kb += ParsePssKb(ReadFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+      }
       for (pid_t c : children[pid]) todo.push_back(c);
     }
     out[name] = g;
@@ -116,7 +122,7 @@ ProcSampler::~ProcSampler() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::map<std::string, GroupSample> ProcSampler::Now() const { return SampleGroups(roots_); }
+std::map<std::string, GroupSample> ProcSampler::Now() const { return SampleGroups(roots_, true); }
 
 void ProcSampler::ResetPeaks() {
   const auto now = SampleGroups(roots_);

@@ -1,9 +1,467 @@
 #include "holomush/loadgen/report.hpp"
 
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace holomush::loadgen {
+namespace {
 
-void WriteReport(const ReportConfig&) { throw std::runtime_error("report: not written yet"); }
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr const char* kBegin = "<!-- bench/run: generated from here -->";
+constexpr const char* kEnd = "<!-- bench/run: generated up to here -->";
+
+// The scenario files of one run, by file stem ("holomush-s1000", "tinymux-hot50", ...).
+class Results {
+ public:
+  explicit Results(const std::string& dir) {
+    if (!fs::is_directory(dir)) throw std::runtime_error(dir + " is not a folder");
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const auto path = entry.path();
+      if (path.extension() == ".json") {
+        std::ifstream in(path);
+        try {
+          files_[path.stem().string()] = json::parse(in);
+        } catch (const std::exception& e) {
+          throw std::runtime_error("cannot read " + path.string() + ": " + e.what());
+        }
+      } else if (path.extension() == ".txt") {
+        std::ifstream in(path);
+        std::stringstream buf;
+        buf << in.rdbuf();
+        texts_[path.stem().string()] = buf.str();
+      }
+    }
+  }
+  const json* Get(const std::string& stem) const {
+    auto it = files_.find(stem);
+    return it == files_.end() ? nullptr : &it->second;
+  }
+  const json* Any() const { return files_.empty() ? nullptr : &files_.begin()->second; }
+  std::string Text(const std::string& stem) const {
+    auto it = texts_.find(stem);
+    return it == texts_.end() ? "" : it->second;
+  }
+
+ private:
+  std::map<std::string, json> files_;
+  std::map<std::string, std::string> texts_;
+};
+
+std::string Num(double v, int digits) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(digits) << v;
+  return o.str();
+}
+
+// 12345.6 -> "12,346".
+std::string Int(double v) {
+  std::string s = std::to_string(static_cast<long long>(std::llround(v)));
+  const bool neg = !s.empty() && s[0] == '-';
+  for (int i = static_cast<int>(s.size()) - 3; i > (neg ? 1 : 0); i -= 3) {
+    s.insert(static_cast<size_t>(i), ",");
+  }
+  return s;
+}
+
+double D(const json* r, std::initializer_list<const char*> path, double fallback = NAN) {
+  if (r == nullptr) return fallback;
+  const json* at = r;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return fallback;
+    at = &(*at)[key];
+  }
+  return at->is_number() ? at->get<double>() : fallback;
+}
+
+std::string Ms(const json* r, const char* kind, const char* stat) {
+  const double v = D(r, {"latency", kind, stat});
+  if (std::isnan(v) || D(r, {"latency", kind, "count"}, 0) == 0) return "–";
+  return v < 10 ? Num(v, 2) : Num(v, 1);
+}
+
+std::string Ratio(double ours, double theirs) {
+  if (std::isnan(ours) || std::isnan(theirs) || theirs <= 0) return "–";
+  return Num(ours / theirs, 2) + "×";
+}
+
+double ServerCpu(const json* r) {
+  double sum = 0;
+  if (r == nullptr || !r->contains("servers")) return NAN;
+  for (const auto& [name, s] : (*r)["servers"].items()) sum += s.value("cpu_seconds", 0.0);
+  return sum;
+}
+
+std::string MemoryCell(const json* r) {
+  if (r == nullptr || !r->contains("servers")) return "–";
+  double peak = 0, pss = 0;
+  for (const auto& [name, s] : (*r)["servers"].items()) {
+    peak += s.value("peak_rss_kb", 0.0);
+    pss += s.value("pss_end_kb", 0.0);
+  }
+  return Num(peak / 1024, 0) + " (" + Num(pss / 1024, 0) + ")";
+}
+
+std::string CpuBreakdown(const json* r) {
+  if (r == nullptr || !r->contains("servers")) return "–";
+  std::string out;
+  for (const auto& [name, s] : (*r)["servers"].items()) {
+    if (!out.empty()) out += " + ";
+    out += name + " " + Num(s.value("cpu_seconds", 0.0), 1);
+  }
+  return out;
+}
+
+std::string Lost(const json* r) {
+  if (r == nullptr) return "–";
+  const double lost = D(r, {"deliveries", "lost"}, 0) + D(r, {"deliveries", "lost_at_drop"}, 0) +
+                      D(r, {"deliveries", "lost_connection_failed"}, 0) +
+                      D(r, {"deliveries", "lost_while_offline"}, 0);
+  const double expected = D(r, {"deliveries", "expected"}, 0);
+  return Int(lost) + " of " + Int(expected);
+}
+
+double EventsPerSecond(const json* r) {
+  const double events = D(r, {"measures", "persisted_events"});
+  const double window = D(r, {"load", "window_s"});
+  return window > 0 ? events / window : NAN;
+}
+
+std::string Describe(const json* r) {
+  if (r == nullptr) return "";
+  const auto& c = (*r)["config"];
+  std::string out =
+      Int(c.value("sessions", 0.0)) + " sessions × " +
+      Num(c.value("rate_per_session", 0.0), c.value("rate_per_session", 0.0) < 1 ? 1 : 0) + "/s, " +
+      Int(c.value("rooms", 0.0)) + (c.value("rooms", 0) == 1 ? " room" : " rooms");
+  if (c.value("zipf", 1.0) == 0) out += " (uniform)";
+  if (c.value("mix", std::string()) != "say=40,pose=20,look=20,move=10,page=10") {
+    out += ", " + c.value("mix", std::string());
+  }
+  if (c.value("drop_fraction", 0.0) > 0) {
+    out += ", " + Num(c.value("drop_fraction", 0.0) * 100, 0) + " % dropped every " +
+           Num(c.value("drop_every_s", 0.0), 1) + " s";
+  }
+  return out;
+}
+
+struct MemoryStep {
+  double sessions = 0;
+  std::map<std::string, double> rss_kb;
+};
+
+std::vector<MemoryStep> Steps(const json* r) {
+  std::vector<MemoryStep> out;
+  if (r == nullptr) return out;
+  for (const auto& step : (*r)["memory"]["steps"]) {
+    MemoryStep m;
+    m.sessions = step.value("sessions", 0.0);
+    if (step["groups"].is_object()) {
+      // Pss where the kernel gave it: PostgreSQL's shared buffers count once, not per backend.
+      for (const auto& [name, g] : step["groups"].items()) {
+        const double pss = g.value("pss_kb", 0.0);
+        m.rss_kb[name] = pss > 0 ? pss : g.value("rss_kb", 0.0);
+      }
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+// kB per session between the first and last idle step, for the named groups summed.
+double PerSessionKb(const json* r, const std::vector<std::string>& groups) {
+  const auto steps = Steps(r);
+  if (steps.size() < 2 || steps.back().sessions <= steps.front().sessions) return NAN;
+  double delta = 0;
+  for (const auto& g : groups) {
+    auto a = steps.front().rss_kb.find(g);
+    auto b = steps.back().rss_kb.find(g);
+    if (a == steps.front().rss_kb.end() || b == steps.back().rss_kb.end()) return NAN;
+    delta += b->second - a->second;
+  }
+  return delta / (steps.back().sessions - steps.front().sessions);
+}
+
+std::string Verdict(bool met) { return met ? "**met**" : "**missed**"; }
+
+void Goals(std::ostream& o, const Results& r) {
+  const json* s1000 = r.Get("holomush-s1000");
+  const json* events = r.Get("holomush-events");
+  const json* idle = r.Get("holomush-idle");
+  o << "### Goals (HoloMUSH, synchronous_commit on, loopback, this machine)\n\n"
+    << "| Goal | Target | Measured | Verdict |\n|---|---|---|---|\n";
+  if (s1000 != nullptr) {
+    const double p50 = D(s1000, {"latency", "say", "p50_ms"});
+    const double p99 = D(s1000, {"latency", "say", "p99_ms"});
+    o << "| say → recipient p50, 1,000 sessions × 0.1/s | ≤ 2 ms | " << Ms(s1000, "say", "p50_ms")
+      << " ms | " << Verdict(p50 <= 2) << " |\n";
+    o << "| say → recipient p99, 1,000 sessions × 0.1/s | ≤ 10 ms | " << Ms(s1000, "say", "p99_ms")
+      << " ms | " << Verdict(p99 <= 10) << " |\n";
+  }
+  if (events != nullptr) {
+    const double eps = EventsPerSecond(events);
+    o << "| persisted events/s, sustained | ≥ 5,000 | " << Int(eps) << "/s (offered "
+      << Int(D(events, {"load", "actions_per_s"})) << " says/s; say p99 "
+      << Ms(events, "say", "p99_ms") << " ms) | " << Verdict(eps >= 5000) << " |\n";
+  }
+  if (idle != nullptr) {
+    const double kb = PerSessionKb(idle, {"core", "gateway"});
+    o << "| user-space memory per idle session (core + gateway PSS, marginal) | ≤ 20 kB | "
+      << Num(kb, 1) << " kB (PostgreSQL: " << Num(PerSessionKb(idle, {"postgres"}), 1) << " kB) | "
+      << Verdict(kb <= 20) << " |\n";
+  }
+  o << "\n";
+}
+
+const std::vector<std::string> kScenarios = {"s100",  "s1000",     "s1000x1",
+                                             "hot50", "reconnect", "events"};
+
+void LatencyTable(std::ostream& o, const Results& r) {
+  o << "### Say → each recipient, from the due time (ms)\n\n"
+    << "Ratios are HoloMUSH / TinyMUX: below 1 means HoloMUSH is faster.\n\n"
+    << "| Scenario | Load | HoloMUSH p50 | p99 | p99.9 | max | TinyMUX p50 | p99 | p99.9 | max "
+       "| ratio p50 | ratio p99 |\n"
+    << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& s : kScenarios) {
+    const json* ours = r.Get("holomush-" + s);
+    const json* mux = r.Get("tinymux-" + s);
+    if (ours == nullptr && mux == nullptr) continue;
+    o << "| " << s << " | " << Describe(ours != nullptr ? ours : mux) << " | "
+      << Ms(ours, "say", "p50_ms") << " | " << Ms(ours, "say", "p99_ms") << " | "
+      << Ms(ours, "say", "p999_ms") << " | " << Ms(ours, "say", "max_ms") << " | "
+      << Ms(mux, "say", "p50_ms") << " | " << Ms(mux, "say", "p99_ms") << " | "
+      << Ms(mux, "say", "p999_ms") << " | " << Ms(mux, "say", "max_ms") << " | "
+      << Ratio(D(ours, {"latency", "say", "p50_ms"}), D(mux, {"latency", "say", "p50_ms"})) << " | "
+      << Ratio(D(ours, {"latency", "say", "p99_ms"}), D(mux, {"latency", "say", "p99_ms"}))
+      << " |\n";
+  }
+  o << "\nOther timings, HoloMUSH / TinyMUX (p50 and p99, ms): the speaker's own echo "
+       "(`You say`) is the command round trip; a move is `go out` + `go b<n>` until the new "
+       "room's title.\n\n"
+    << "| Scenario | say echo | pose → recipient | page → target | move |\n|---|---|---|---|---|\n";
+  for (const auto& s : kScenarios) {
+    const json* ours = r.Get("holomush-" + s);
+    const json* mux = r.Get("tinymux-" + s);
+    if (ours == nullptr && mux == nullptr) continue;
+    o << "| " << s;
+    for (const char* kind : {"say_echo", "pose", "page", "move"}) {
+      o << " | " << Ms(ours, kind, "p50_ms") << " / " << Ms(ours, kind, "p99_ms") << " vs "
+        << Ms(mux, kind, "p50_ms") << " / " << Ms(mux, kind, "p99_ms");
+    }
+    o << " |\n";
+  }
+  o << "\n";
+}
+
+void CostTable(std::ostream& o, const Results& r) {
+  o << "### Throughput and cost over the measured window\n\n"
+    << "CPU is seconds used by the server's processes during the window (PostgreSQL: "
+       "postmaster and every backend). Memory is the highest sampled sum of RSS over the run, "
+       "logins included, and in brackets the sum of PSS at the end (RSS counts PostgreSQL's "
+       "shared buffers once per backend; PSS shares them out).\n\n"
+    << "| Scenario | Server | Actions/s | Lines/s | Persisted events/s | Lost | CPU s | Peak "
+       "RSS (PSS) MiB |\n|---|---|---|---|---|---|---|---|\n";
+  for (const auto& s : kScenarios) {
+    for (const std::string target : {"holomush", "holomush-async", "tinymux"}) {
+      const json* x = r.Get(target + "-" + s);
+      if (x == nullptr) continue;
+      const double eps = EventsPerSecond(x);
+      o << "| " << s << " | " << target << " | " << Num(D(x, {"load", "actions_per_s"}), 1) << " | "
+        << Int(D(x, {"load", "lines_per_s"})) << " | " << (std::isnan(eps) ? "–" : Int(eps))
+        << " | " << Lost(x) << " | " << CpuBreakdown(x) << " | " << MemoryCell(x) << " |\n";
+    }
+  }
+  o << "\n";
+}
+
+void SyncTable(std::ostream& o, const Results& r) {
+  bool any = false;
+  for (const auto& s : kScenarios) any |= r.Get("holomush-async-" + s) != nullptr;
+  if (!any) return;
+  o << "### HoloMUSH with synchronous_commit on and off\n\n"
+    << "| Scenario | say p50 on / off | say p99 on / off | echo p50 on / off | events/s on / off "
+       "| server CPU s on / off |\n|---|---|---|---|---|---|\n";
+  for (const auto& s : kScenarios) {
+    const json* on = r.Get("holomush-" + s);
+    const json* off = r.Get("holomush-async-" + s);
+    if (off == nullptr) continue;
+    o << "| " << s << " | " << Ms(on, "say", "p50_ms") << " / " << Ms(off, "say", "p50_ms") << " | "
+      << Ms(on, "say", "p99_ms") << " / " << Ms(off, "say", "p99_ms") << " | "
+      << Ms(on, "say_echo", "p50_ms") << " / " << Ms(off, "say_echo", "p50_ms") << " | "
+      << Int(EventsPerSecond(on)) << " / " << Int(EventsPerSecond(off)) << " | "
+      << Num(ServerCpu(on), 1) << " / " << Num(ServerCpu(off), 1) << " |\n";
+  }
+  o << "\n";
+}
+
+void ReconnectTable(std::ostream& o, const Results& r) {
+  const json* ours = r.Get("holomush-reconnect");
+  const json* mux = r.Get("tinymux-reconnect");
+  if (ours == nullptr && mux == nullptr) return;
+  auto row = [&](const std::string& name, auto value) {
+    o << "| " << name << " | " << value(ours) << " | " << value(mux) << " |\n";
+  };
+  o << "### Reconnect storm\n\n"
+    << Describe(ours != nullptr ? ours : mux) << ".\n\n"
+    << "| | HoloMUSH | TinyMUX |\n|---|---|---|\n";
+  row("players dropped (connection reset)", [](const json* x) {
+    return x ? Int(D(x, {"reconnect", "dropped"}, 0)) : "–";
+  });
+  row("reconnect to room title, p50 / p99 ms", [](const json* x) {
+    return x ? Ms(x, "resume", "p50_ms") + " / " + Ms(x, "resume", "p99_ms") : "–";
+  });
+  row("messages for players while offline: replayed", [](const json* x) {
+    return x ? Int(D(x, {"latency", "replayed", "count"}, 0)) : "–";
+  });
+  row("… lost", [](const json* x) {
+    return x ? Int(D(x, {"deliveries", "lost_while_offline"}, 0)) : "–";
+  });
+  row("messages in flight at the drop, lost", [](const json* x) {
+    return x ? Int(D(x, {"deliveries", "lost_at_drop"}, 0)) : "–";
+  });
+  row("other messages lost", [](const json* x) {
+    return x ? Int(D(x, {"deliveries", "lost"}, 0) +
+                   D(x, {"deliveries", "lost_connection_failed"}, 0))
+             : "–";
+  });
+  row("duplicates", [](const json* x) {
+    return x ? Int(D(x, {"deliveries", "duplicates"}, 0)) : "–";
+  });
+  row("say p99 ms during the storms",
+      [](const json* x) { return x ? Ms(x, "say", "p99_ms") : "–"; });
+  o << "\n";
+}
+
+void MemoryTable(std::ostream& o, const Results& r) {
+  const json* ours = r.Get("holomush-idle");
+  const json* mux = r.Get("tinymux-idle");
+  if (ours == nullptr && mux == nullptr) return;
+  o << "### Memory per idle session\n\n"
+    << "Proportional resident memory (PSS, summed over the process and its children) after "
+       "logging in the first and the last step of idle sessions, settled; per session is the "
+       "difference divided by the sessions added, so start-up and one-time costs (allocator "
+       "arenas, caches, argon2's 19 MiB buffers) drop out.\n\n"
+    << "| Server | Process | PSS at first step MiB | PSS at last step MiB | per session kB |\n"
+    << "|---|---|---|---|---|\n";
+  for (const auto& [name, x] : {std::pair{"HoloMUSH", ours}, std::pair{"TinyMUX", mux}}) {
+    const auto steps = Steps(x);
+    if (steps.size() < 2) continue;
+    for (const auto& [group, kb] : steps.front().rss_kb) {
+      const double last = steps.back().rss_kb.count(group) ? steps.back().rss_kb.at(group) : NAN;
+      o << "| " << name << " (" << Int(steps.front().sessions) << " → "
+        << Int(steps.back().sessions) << ") | " << group << " | " << Num(kb / 1024, 1) << " | "
+        << Num(last / 1024, 1) << " | " << Num(PerSessionKb(x, {group}), 1) << " |\n";
+    }
+  }
+  o << "\n";
+}
+
+void CeilingTable(std::ostream& o, const Results& r) {
+  bool any = false;
+  for (const auto* name : {"echo-ceiling-1000x1", "echo-ceiling-1000x10"})
+    any |= r.Get(name) != nullptr;
+  if (!any) return;
+  o << "### The load generator's ceiling (against the echo server)\n\n"
+    << "The echo server is a trivial single-threaded MUSH that does no work beyond fan-out, so "
+       "these runs show how much the load generator itself can drive and how much latency it "
+       "adds on this machine (both share the same 2 cores).\n\n"
+    << "| Run | Actions/s | Lines/s | say p50 / p99 / max ms | loadgen CPU | schedule lag p99 / "
+       "max ms | lines per loadgen CPU second |\n|---|---|---|---|---|---|---|\n";
+  for (const auto* name : {"echo-ceiling-1000x1", "echo-ceiling-1000x10"}) {
+    const json* x = r.Get(name);
+    if (x == nullptr) continue;
+    const double cpu = D(x, {"loadgen", "cpu_seconds"});
+    const double lines = D(x, {"load", "lines"});
+    o << "| " << Describe(x) << " | " << Int(D(x, {"load", "actions_per_s"})) << " | "
+      << Int(D(x, {"load", "lines_per_s"})) << " | " << Ms(x, "say", "p50_ms") << " / "
+      << Ms(x, "say", "p99_ms") << " / " << Ms(x, "say", "max_ms") << " | "
+      << Num(D(x, {"loadgen", "cpu_util"}) * 100, 1) << " % | "
+      << Num(D(x, {"loadgen", "schedule_lag", "p99_ms"}), 3) << " / "
+      << Num(D(x, {"loadgen", "schedule_lag", "max_ms"}), 3) << " | "
+      << (cpu > 0 ? Int(lines / cpu) : "–") << " |\n";
+  }
+  o << "\n";
+}
+
+void Profile(std::ostream& o, const Results& r) {
+  const std::string text = r.Text("profile");
+  if (text.empty()) return;
+  o << "### Where the time goes (callgrind, 40 sessions × 2/s, measured window only)\n\n"
+    << "```\n"
+    << text << (text.back() == '\n' ? "" : "\n") << "```\n\n";
+}
+
+std::string Generated(const Results& r) {
+  std::ostringstream o;
+  const json* any = r.Any();
+  std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  o << kBegin << "\n\n## Figures (bench/run, " << date << ")\n\n";
+  if (any != nullptr) {
+    const auto& meta = (*any)["meta"];
+    const auto& c = (*any)["config"];
+    auto m = [&](const char* key) { return meta.value(key, std::string("?")); };
+    o << "Machine: " << m("cpus") << " × " << m("cpu_model") << ", Linux " << m("kernel")
+      << ", load average at start " << m("loadavg_at_start") << ". HoloMUSH "
+      << m("holomush_version") << " (" << m("git_commit") << ", " << m("build") << "), "
+      << m("postgresql_version") << ", TinyMUX " << m("tinymux_version")
+      << ". Each scenario: " << Num(c.value("warmup_s", 0.0), 0) << " s warm-up, "
+      << Num(c.value("duration_s", 0.0), 0) << " s measured, seed " << c.value("seed", 0)
+      << "; the load generator, the servers and PostgreSQL share the "
+      << "machine.\n\n";
+  }
+  Goals(o, r);
+  LatencyTable(o, r);
+  CostTable(o, r);
+  SyncTable(o, r);
+  ReconnectTable(o, r);
+  MemoryTable(o, r);
+  CeilingTable(o, r);
+  Profile(o, r);
+  o << kEnd << "\n";
+  return o.str();
+}
+
+}  // namespace
+
+void WriteReport(const ReportConfig& config) {
+  const Results results(config.results_dir);
+  const std::string generated = Generated(results);
+  std::string existing;
+  {
+    std::ifstream in(config.out_path);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    existing = buf.str();
+  }
+  std::string out;
+  const size_t begin = existing.find(kBegin);
+  const size_t end = existing.find(kEnd);
+  if (begin != std::string::npos && end != std::string::npos && end > begin) {
+    out = existing.substr(0, begin) + generated +
+          existing.substr(end + std::string(kEnd).size() + 1 <= existing.size()
+                              ? end + std::string(kEnd).size() + 1
+                              : existing.size());
+  } else {
+    out = existing.empty() ? "# Benchmark results\n\n" + generated : existing + "\n" + generated;
+  }
+  const std::string tmp = config.out_path + ".tmp";
+  {
+    std::ofstream o(tmp);
+    o << out;
+    if (!o) throw std::runtime_error("cannot write " + tmp);
+  }
+  fs::rename(tmp, config.out_path);
+}
 
 }  // namespace holomush::loadgen

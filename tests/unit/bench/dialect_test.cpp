@@ -28,6 +28,18 @@ TEST(DialectTest, EachServerDigsItsOwnWay) {
   EXPECT_FALSE(Dialect::For("holomush").IsDigReply("You can't do that."));
 }
 
+TEST(DialectTest, RecognisesEachServersLoginRefusals) {
+  const auto mux = Dialect::For("tinymux");
+  const auto ours = Dialect::For("holomush");
+  EXPECT_TRUE(
+      mux.IsLoginRefusal("Either that player does not exist, or has a different password."));
+  EXPECT_TRUE(mux.IsLoginRefusal("The name Baaaaab is already taken."));
+  EXPECT_TRUE(ours.IsLoginRefusal("That name is already taken."));
+  EXPECT_TRUE(ours.IsLoginRefusal("Invalid username or password."));
+  EXPECT_FALSE(ours.IsLoginRefusal("The Nexus"));
+  EXPECT_FALSE(mux.IsLoginRefusal("Welcome to TinyMUX"));
+}
+
 TEST(DialectTest, HubRoomsDiffer) {
   EXPECT_EQ(Dialect::For("holomush").hub_room(), "The Nexus");
   EXPECT_EQ(Dialect::For("echo").hub_room(), "The Nexus");

@@ -36,11 +36,19 @@ TEST(ParseProcStatusTest, ReadsResidentSizes) {
   EXPECT_EQ(m.anon_kb, 5000u);
 }
 
+TEST(ParsePssKbTest, ReadsProportionalSetSize) {
+  const std::string text =
+      "55d0a0000000-7ffd0f9f1000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:                8000 kB\nPss:                5120 kB\nPss_Anon:           4000 kB\n";
+  EXPECT_EQ(ParsePssKb(text), 5120u);
+}
+
 TEST(SampleGroupsTest, FindsThisProcessAndItsMemory) {
-  const auto groups = SampleGroups({{"self", getpid()}, {"gone", 0}});
+  const auto groups = SampleGroups({{"self", getpid()}, {"gone", 0}}, true);
   ASSERT_EQ(groups.count("self"), 1u);
   EXPECT_GE(groups.at("self").processes, 1u);
   EXPECT_GT(groups.at("self").rss_kb, 0u);
+  EXPECT_GT(groups.at("self").pss_kb, 0u);
   EXPECT_EQ(groups.at("gone").processes, 0u);
 }
 

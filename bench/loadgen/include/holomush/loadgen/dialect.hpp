@@ -33,6 +33,9 @@ class Dialect {
   // From the hub into a bench room.
   std::string Enter(size_t room) const;
   std::string Quit() const;
+  // A line that refuses a login or an account (name taken, wrong password, limits), so a
+  // session fails at once instead of waiting for its timeout.
+  bool IsLoginRefusal(std::string_view line) const;
 
   // Room building, as the admin (HoloMUSH: the first account; TinyMUX: the wizard).
   std::vector<std::string> AdminLogin(const std::string& user, const std::string& password) const;

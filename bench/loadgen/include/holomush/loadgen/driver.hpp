@@ -43,6 +43,12 @@ struct RunConfig {
   double settle_s = 3;
   std::map<std::string, pid_t> watch;  // group name -> root pid (descendants included)
   std::map<std::string, std::string> meta;
+  // Shell commands run at the edges of the measured window (e.g. to switch a profiler on
+  // and off), and after the run: each `measures` command's output is recorded as a number.
+  // They see LOADGEN_WINDOW_START and LOADGEN_WINDOW_END (Unix seconds) in the environment.
+  std::string on_window_start;
+  std::string on_window_end;
+  std::map<std::string, std::string> measures;
 };
 
 // Runs one scenario and returns its figures (config, results, meta) as JSON.

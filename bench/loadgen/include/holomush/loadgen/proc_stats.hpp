@@ -32,6 +32,11 @@ struct ProcMemory {
   uint64_t anon_kb = 0;  // RssAnon
 };
 
+// The Pss line of /proc/<pid>/smaps_rollup: resident memory with shared pages divided
+// among the processes sharing them, so that a sum over PostgreSQL's processes counts
+// shared_buffers once.
+uint64_t ParsePssKb(std::string_view smaps_rollup);
+
 // /proc/<pid>/stat text; the command name may hold spaces and parentheses.
 std::optional<ProcStat> ParseProcStat(std::string_view text);
 // /proc/<pid>/status text.
@@ -44,10 +49,12 @@ struct GroupSample {
   uint64_t rss_kb = 0;     // sum of VmRSS
   uint64_t hwm_kb = 0;     // sum of VmHWM
   uint64_t anon_kb = 0;    // sum of RssAnon
+  uint64_t pss_kb = 0;     // sum of Pss, when asked for (reading it costs more)
 };
 
 // Descendants of each root, found through the ppid of every process in /proc.
-std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots);
+std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots,
+                                                bool with_pss = false);
 
 // Samples the groups every `period` on its own thread and keeps the peak summed RSS of each
 // since the last ResetPeaks(). All methods are thread-safe.
@@ -59,7 +66,7 @@ class ProcSampler {
   ProcSampler& operator=(const ProcSampler&) = delete;
 
   const std::map<std::string, pid_t>& roots() const { return roots_; }
-  // A fresh sample taken now by the caller's thread.
+  // A fresh sample taken now by the caller's thread, Pss included.
   std::map<std::string, GroupSample> Now() const;
   void ResetPeaks();
   std::map<std::string, uint64_t> PeakRssKb() const;
