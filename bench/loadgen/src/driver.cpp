@@ -24,6 +24,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "holomush/loadgen/dialect.hpp"
 #include "holomush/loadgen/histogram.hpp"
@@ -59,10 +60,12 @@ double WallSeconds() {
 // Runs a hook through the shell and returns what it printed (trimmed).
 std::string RunHook(const std::string& command, double window_start, double window_end) {
   if (command.empty()) return "";
-  setenv("LOADGEN_WINDOW_START", std::to_string(window_start).c_str(), 1);
-  setenv("LOADGEN_WINDOW_END", std::to_string(window_end).c_str(), 1);
+  // Passed on the command line rather than through setenv, which is not thread-safe.
+  const std::string full = "LOADGEN_WINDOW_START=" + std::to_string(window_start) +
+                           " LOADGEN_WINDOW_END=" + std::to_string(window_end) + "; export " +
+                           "LOADGEN_WINDOW_START LOADGEN_WINDOW_END; " + command;
   std::string out;
-  if (FILE* p = popen(command.c_str(), "r")) {
+  if (FILE* p = popen(full.c_str(), "r")) {
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
@@ -72,6 +75,13 @@ std::string RunHook(const std::string& command, double window_start, double wind
   }
   while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
   return out;
+}
+
+// Window-edge hooks run on a thread of their own so that the schedule never waits for them.
+std::thread RunHookAside(const std::string& command, double window_start, double window_end) {
+  if (command.empty()) return {};
+  return std::thread(
+      [command, window_start, window_end] { RunHook(command, window_start, window_end); });
 }
 
 double CpuSeconds(const rusage& r) {
@@ -229,6 +239,7 @@ class Driver {
   double wall_start_ = 0, wall_end_ = 0;
   std::map<std::string, GroupSample> groups_start_, groups_end_;
   std::unique_ptr<ProcSampler> sampler_;
+  std::vector<std::thread> hooks_;
   json memory_before_ = json::object(), memory_after_login_ = json::object();
 };
 
@@ -603,7 +614,9 @@ void Driver::Act(uint32_t index, int64_t due, int64_t now) {
       }
       d.flags.resize(d.recipients.size(), 0);
       for (size_t i = 0; i < d.recipients.size(); ++i) {
-        if (sessions_[d.recipients[i]].phase == Phase::kOffline) d.flags[i] = kOfflineAtSend;
+        // Offline until logged back in: a server that drops what happens meanwhile loses it.
+        const Session& r = sessions_[d.recipients[i]];
+        if (r.phase == Phase::kOffline || r.reconnecting) d.flags[i] = kOfflineAtSend;
       }
       const std::string token = FormatToken(
           {.kind = d.kind, .id = deliveries_.size(), .sender = index, .due_ns = due}, filler_);
@@ -802,7 +815,7 @@ json Driver::Run() {
         std::make_unique<PoissonSchedule>(sessions_.size(), config_.rate, start, config_.seed);
     At(window_start_, [this](int64_t) {
       wall_start_ = WallSeconds();
-      RunHook(config_.on_window_start, wall_start_, 0);
+      hooks_.push_back(RunHookAside(config_.on_window_start, wall_start_, 0));
       getrusage(RUSAGE_SELF, &usage_start_);
       if (sampler_) groups_start_ = sampler_->Now();
     });
@@ -810,7 +823,7 @@ json Driver::Run() {
       getrusage(RUSAGE_SELF, &usage_end_);
       if (sampler_) groups_end_ = sampler_->Now();
       wall_end_ = WallSeconds();
-      RunHook(config_.on_window_end, wall_start_, wall_end_);
+      hooks_.push_back(RunHookAside(config_.on_window_end, wall_start_, wall_end_));
     });
     if (config_.drop_fraction > 0 && config_.drop_every_s > 0) {
       for (int64_t t = window_start_ + Ns(config_.drop_every_s); t < window_end_;
@@ -832,6 +845,9 @@ json Driver::Run() {
   } else {
     getrusage(RUSAGE_SELF, &usage_start_);
     usage_end_ = usage_start_;
+  }
+  for (auto& hook : hooks_) {
+    if (hook.joinable()) hook.join();
   }
   json memory = {{"before_login", memory_before_},
                  {"after_login", memory_after_login_},

@@ -1,5 +1,6 @@
 #include "holomush/loadgen/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -366,9 +367,10 @@ void MemoryTable(std::ostream& o, const Results& r) {
 }
 
 void CeilingTable(std::ostream& o, const Results& r) {
+  const std::vector<std::string> names = {"echo-ceiling-1000x1", "echo-ceiling-1000x3",
+                                          "echo-ceiling-1000x10"};
   bool any = false;
-  for (const auto* name : {"echo-ceiling-1000x1", "echo-ceiling-1000x10"})
-    any |= r.Get(name) != nullptr;
+  for (const auto& name : names) any |= r.Get(name) != nullptr;
   if (!any) return;
   o << "### The load generator's ceiling (against the echo server)\n\n"
     << "The echo server is a trivial single-threaded MUSH that does no work beyond fan-out, so "
@@ -376,7 +378,7 @@ void CeilingTable(std::ostream& o, const Results& r) {
        "adds on this machine (both share the same 2 cores).\n\n"
     << "| Run | Actions/s | Lines/s | say p50 / p99 / max ms | loadgen CPU | schedule lag p99 / "
        "max ms | lines per loadgen CPU second |\n|---|---|---|---|---|---|---|\n";
-  for (const auto* name : {"echo-ceiling-1000x1", "echo-ceiling-1000x10"}) {
+  for (const auto& name : names) {
     const json* x = r.Get(name);
     if (x == nullptr) continue;
     const double cpu = D(x, {"loadgen", "cpu_seconds"});
@@ -392,12 +394,97 @@ void CeilingTable(std::ostream& o, const Results& r) {
   o << "\n";
 }
 
+// "1,234 (5.6%)  path/file.cpp:ns::Fn<long args>(more args) [/usr/lib/lib.so]" becomes
+// "1,234 (5.6%)  ns::Fn<…>(…)"; empty when the frame is dispatch plumbing (asio, std::function).
+std::string ShortFrame(const std::string& line) {
+  const size_t pct = line.find("%)");
+  if (pct == std::string::npos) return "";
+  const std::string cost = line.substr(0, pct + 2);
+  std::string rest = line.substr(pct + 2);
+  while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+  if (rest.rfind("PROGRAM TOTALS", 0) == 0) return cost + "  PROGRAM TOTALS";
+  if (const size_t colon = rest.find(':'); colon != std::string::npos) rest.erase(0, colon + 1);
+  std::string library;
+  if (const size_t lib = rest.rfind(" ["); lib != std::string::npos && rest.back() == ']') {
+    library = rest.substr(lib + 2, rest.size() - lib - 3);
+    library = library.substr(library.rfind('/') + 1);
+    rest.erase(lib);
+  }
+  // An address without a symbol: say at least which library it is in.
+  if (rest.rfind("0x", 0) == 0 && !library.empty()) return cost + "  (" + library + ")";
+  // Template and parameter lists collapse to "<…>" and "(…)"; empty ones stay "()".
+  std::string fn;
+  int depth = 0;
+  bool inner = false;
+  for (char c : rest) {
+    if (c == '<' || c == '(') {
+      if (depth++ == 0) {
+        fn += c;
+        inner = false;
+      }
+      continue;
+    }
+    if ((c == '>' || c == ')') && depth > 0) {
+      if (--depth == 0) fn += inner ? std::string("…") + c : std::string(1, c);
+      continue;
+    }
+    if (depth == 0) {
+      fn += c;
+    } else {
+      inner = true;
+    }
+  }
+  for (const char* plumbing :
+       {"boost::asio::detail", "std::_Function_handler", "std::__invoke", "std::function",
+        "void boost::asio::detail", "non-virtual thunk", "std::thread", "start_thread", "clone3",
+        "execute_native_thread_routine", "void std::__invoke"}) {
+    if (fn.rfind(plumbing, 0) == 0) return "";
+  }
+  if (fn.size() > 120) fn = fn.substr(0, 117) + "...";
+  return cost + "  " + fn;
+}
+
 void Profile(std::ostream& o, const Results& r) {
   const std::string text = r.Text("profile");
   if (text.empty()) return;
   o << "### Where the time goes (callgrind, 40 sessions × 2/s, measured window only)\n\n"
-    << "```\n"
-    << text << (text.back() == '\n' ? "" : "\n") << "```\n\n";
+    << "Instructions executed (Ir) by core and gateway while the load ran, inclusive (a "
+       "function and everything it called) and self; dispatch plumbing (asio, std::function) "
+       "is left out. Time inside PostgreSQL is not in these figures: see the CPU split "
+       "above.\n\n"
+    << "```\n";
+  std::istringstream in(text);
+  std::vector<std::string> seen;
+  int shown = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("###", 0) == 0 || line.rfind("profiler:", 0) == 0) {
+      o << (line.rfind("###", 0) == 0 ? "\n" : "") << line << "\n";
+      seen.clear();
+      shown = 0;
+      continue;
+    }
+    const std::string frame = ShortFrame(line);
+    if (frame.empty() || shown >= 22) continue;
+    const std::string fn = frame.substr(frame.find("  ") + 2);
+    if (std::find(seen.begin(), seen.end(), fn) != seen.end()) continue;
+    seen.push_back(fn);
+    ++shown;
+    o << frame << "\n";
+  }
+  o << "```\n\n";
+}
+
+void Statements(std::ostream& o, const Results& r) {
+  bool any = false;
+  for (const auto* s : {"events", "s1000x1"})
+    any |= !r.Text(std::string("holomush-") + s + ".pgstat").empty();
+  if (!any) return;
+  o << "### PostgreSQL during the window (pg_stat_statements, synchronous_commit on)\n\n";
+  for (const auto* s : {"events", "s1000x1"}) {
+    const std::string text = r.Text(std::string("holomush-") + s + ".pgstat");
+    if (text.empty()) continue;
+    o << "`" << s << "`:\n\n```\n" << text << (text.back() == '\n' ? "" : "\n") << "```\n\n";
+  }
 }
 
 std::string Generated(const Results& r) {
@@ -428,6 +515,7 @@ std::string Generated(const Results& r) {
   MemoryTable(o, r);
   CeilingTable(o, r);
   Profile(o, r);
+  Statements(o, r);
   o << kEnd << "\n";
   return o.str();
 }

@@ -22,7 +22,7 @@ struct RunConfig {
   double rate = 0.1;  // actions per second per session; 0: log in and stay idle
   double warmup_s = 5;
   double duration_s = 30;
-  double drain_s = 5;
+  double drain_s = 10;  // at most; ends after a second without a timed message
   std::string mix = "say=40,pose=20,look=20,move=10,page=10";
   size_t rooms = 10;
   double zipf = 1.0;
@@ -44,7 +44,8 @@ struct RunConfig {
   std::map<std::string, pid_t> watch;  // group name -> root pid (descendants included)
   std::map<std::string, std::string> meta;
   // Shell commands run at the edges of the measured window (e.g. to switch a profiler on
-  // and off), and after the run: each `measures` command's output is recorded as a number.
+  // and off; on a thread of their own, not awaited), and after the run: each `measures`
+  // command's output is recorded as a number.
   // They see LOADGEN_WINDOW_START and LOADGEN_WINDOW_END (Unix seconds) in the environment.
   std::string on_window_start;
   std::string on_window_end;
