@@ -66,80 +66,89 @@ bool TelnetPlayer::Greeted(std::chrono::milliseconds timeout) {
   return Expect("quit                           leave\r\n", timeout).has_value();
 }
 
+namespace {
+
+enum StripState { kData, kIac, kOpt, kSb, kSbIac };
+
+// One byte through the IAC stripper; appends data bytes to `out`.
+void StripByte(int& state, char ch, std::string& out) {
+  const auto b = static_cast<unsigned char>(ch);
+  switch (state) {
+    case kData:
+      if (b == 255) {
+        state = kIac;
+      } else {
+        out.push_back(ch);
+      }
+      break;
+    case kIac:
+      if (b == 255) {
+        out.push_back(ch);
+        state = kData;
+      } else if (b >= 251 && b <= 254) {
+        state = kOpt;
+      } else if (b == 250) {
+        state = kSb;
+      } else {
+        state = kData;
+      }
+      break;
+    case kOpt:
+      state = kData;
+      break;
+    case kSb:
+      if (b == 255) state = kSbIac;
+      break;
+    case kSbIac:
+      state = b == 240 ? kData : kSb;
+      break;
+  }
+}
+
+}  // namespace
+
 std::string TelnetPlayer::Strip(const std::string& raw) {
   std::string out;
-  enum { kData, kIac, kOpt, kSb, kSbIac } state = kData;
-  for (const char ch : raw) {
-    const auto b = static_cast<unsigned char>(ch);
-    switch (state) {
-      case kData:
-        if (b == 255) {
-          state = kIac;
-        } else {
-          out.push_back(ch);
-        }
-        break;
-      case kIac:
-        if (b == 255) {
-          out.push_back(ch);
-          state = kData;
-        } else if (b >= 251 && b <= 254) {
-          state = kOpt;
-        } else if (b == 250) {
-          state = kSb;
-        } else {
-          state = kData;
-        }
-        break;
-      case kOpt:
-        state = kData;
-        break;
-      case kSb:
-        if (b == 255) state = kSbIac;
-        break;
-      case kSbIac:
-        state = b == 240 ? kData : kSb;
-        break;
-    }
-  }
+  int state = kData;
+  for (const char ch : raw) StripByte(state, ch, out);
   return out;
+}
+
+void TelnetPlayer::Feed(const char* raw, size_t n) {
+  for (size_t i = 0; i < n; ++i) StripByte(strip_state_, raw[i], text_);
 }
 
 std::optional<std::string> TelnetPlayer::Expect(const std::string& needle,
                                                 std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string raw;
+  size_t searched = 0;  // no match starts before this offset of text_
   while (true) {
-    // Negotiation is whole 3-byte commands in practice; strip what we have so far.
-    const std::string text = text_ + Strip(raw);
-    if (auto pos = text.find(needle); pos != std::string::npos) {
-      text_ = text.substr(pos + needle.size());
-      return text.substr(0, pos + needle.size());
+    if (auto pos = text_.find(needle, searched); pos != std::string::npos) {
+      std::string out = text_.substr(0, pos + needle.size());
+      text_.erase(0, pos + needle.size());
+      return out;
     }
+    searched = text_.size() >= needle.size() ? text_.size() - needle.size() + 1 : 0;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || client_.fd() < 0) {
-      text_ = text;
-      return std::nullopt;
-    }
+    if (left.count() <= 0 || client_.fd() < 0) return std::nullopt;
     pollfd p{client_.fd(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[65536];
     const ssize_t n = ::recv(client_.fd(), buf, sizeof buf, 0);
-    if (n <= 0) {
-      text_ = text;
-      return std::nullopt;
-    }
-    raw.append(buf, static_cast<size_t>(n));
+    if (n <= 0) return std::nullopt;
+    Feed(buf, static_cast<size_t>(n));
   }
 }
 
-void TelnetPlayer::Drain() {
+void TelnetPlayer::Drain(std::chrono::milliseconds wait) {
   text_.clear();
   char buf[65536];
+  int timeout = static_cast<int>(wait.count());
   while (client_.fd() >= 0) {
     pollfd p{client_.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0 || ::recv(client_.fd(), buf, sizeof buf, 0) <= 0) return;
+    if (::poll(&p, 1, timeout) <= 0 || ::recv(client_.fd(), buf, sizeof buf, 0) <= 0) return;
+    timeout = 0;
   }
 }
 

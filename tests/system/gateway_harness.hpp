@@ -58,23 +58,28 @@ class TelnetPlayer {
   // Text up to and including `needle` (IAC sequences removed), or nullopt on timeout/close.
   std::optional<std::string> Expect(const std::string& needle,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(15));
-  // Reads and discards whatever has arrived (a player who reads but does not care).
-  void Drain();
+  // Reads and discards whatever arrives within `wait` (a player who reads but does not care).
+  void Drain(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // `create`/`connect`, then `look` until the location shows.
   bool Enter(const std::string& verb, const std::string& user, const std::string& password);
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     return client_.WaitClosed(timeout);
   }
   void Close() { client_.Close(); }
-  std::string Pending() const { return Strip(client_.Pending()); }
+  // Received text not consumed by Expect yet.
+  std::string Pending() const { return text_; }
   TcpClient& client() { return client_; }
 
   // Removes telnet commands (IAC ...) from received bytes.
   static std::string Strip(const std::string& raw);
 
  private:
+  // Appends `raw` to text_ without telnet commands; the state carries across reads.
+  void Feed(const char* raw, size_t n);
+
   TcpClient client_;
   std::string text_;  // stripped text received and not yet consumed
+  int strip_state_ = 0;
 };
 
 // Writes a fresh certificate set (for tests that need their own CA).

@@ -4,10 +4,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
 #include <regex>
+#include <thread>
 
 #include "gateway_harness.hpp"
 #include "support/core_harness.hpp"
@@ -189,46 +191,65 @@ TEST_F(GatewaySystemTest, HostileInputNeverHurtsOthers) {
 }
 
 TEST_F(GatewaySystemTest, ClientThatNeverReadsIsDroppedWhileOthersStayFast) {
-  gateway_.reset();
-  core_.reset();
-  StartAll({"--output-buffer-bytes", "65536"});
   auto ana = Player("create", "ana");
   auto bob = Player("create", "bob");
   auto stalled = Player("create", "stalled");
   const long rss_before = gateway_->RssKiB();
 
-  // Bob talks a lot; `stalled` never reads another byte. Ana measures round trips.
+  // Bob talks a lot on his own thread, reading his echoes every tenth line as a player does;
+  // `stalled` never reads another byte (1.2 MB is sent its way); ana measures her round
+  // trips meanwhile.
   const std::string chunk(3000, 'z');
-  std::vector<double> latencies_ms;
-  for (int i = 0; i < 400; ++i) {
-    bob->Send("say " + chunk);
-    bob->Drain();
-    if (i % 10 == 0) {
-      const auto t0 = std::chrono::steady_clock::now();
-      ana->Send("say ping " + std::to_string(i));
-      ASSERT_TRUE(ana->Expect("You say, \"ping " + std::to_string(i) + "\"", 30s));
-      latencies_ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  std::atomic<bool> bob_ok{true};
+  std::atomic<bool> talking{true};
+  std::thread talker([&] {
+    for (int i = 1; i <= 400 && bob_ok; ++i) {
+      bob->Send("say " + chunk);
+      if (i % 10 == 0) {
+        bob->Send("say mark " + std::to_string(i));
+        bob_ok = bob->Expect("You say, \"mark " + std::to_string(i) + "\"", 30s).has_value();
+      }
     }
+    talking = false;
+  });
+  // Ana keeps reading (her pings) for as long as bob talks.
+  std::vector<double> latencies_ms;
+  for (int i = 0; talking || i < 10; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ana->Send("say ping " + std::to_string(i));
+    const bool echoed = ana->Expect("You say, \"ping " + std::to_string(i) + "\"", 30s).has_value();
+    EXPECT_TRUE(echoed) << "ping " << i;
+    if (!echoed) break;
+    latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
+  talker.join();
+  EXPECT_TRUE(bob_ok);
+  const std::string slow =
+      "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"slow_reader\"}";
   EXPECT_TRUE(WaitUntil(
       [&] {
-        return gateway_->Metric(
-                   "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"slow_"
-                   "reader\"}") == 1;
+        ana->Drain();
+        bob->Drain();
+        return gateway_->Metric(slow) == 1;
       },
-      20s));
+      30s));
+  EXPECT_TRUE(stalled->WaitClosed(30s));
+  // The readers were never in danger.
+  ana->Send("say still here");
+  EXPECT_TRUE(ana->Expect("You say, \"still here\"", 30s));
+  EXPECT_EQ(gateway_->Metric(slow), 1);
+
   const long rss_after = gateway_->RssKiB();
   const double p50 = Percentile(latencies_ms, 0.5);
-  const double p99 = Percentile(latencies_ms, 0.99);
+  const double max = Percentile(latencies_ms, 1.0);
   std::cout << "[figures] others' say round trip while one client never reads: p50 " << p50
-            << " ms, max " << p99 << " ms; gateway RSS " << rss_before << " KiB -> " << rss_after
-            << " KiB\n";
+            << " ms, max " << max << " ms over " << latencies_ms.size() << " pings; gateway RSS "
+            << rss_before << " KiB -> " << rss_after << " KiB\n";
   RecordProperty("latency_p50_ms", std::to_string(p50));
-  RecordProperty("latency_max_ms", std::to_string(p99));
-  EXPECT_LT(p99, 1000);
+  RecordProperty("latency_max_ms", std::to_string(max));
+  EXPECT_LT(max, 2000);
   EXPECT_LT(rss_after - rss_before, 64 * 1024);
-  EXPECT_TRUE(stalled->WaitClosed(30s));
 }
 
 TEST_F(GatewaySystemTest, FiveHundredConnectionsOpenedAndDropped) {
@@ -290,8 +311,10 @@ TEST_F(GatewaySystemTest, CoreKilledAndRestartedLosesAndDoublesNothing) {
   for (int i = 1; i <= 30; ++i) ana->Send("say m" + std::to_string(i));
   ASSERT_TRUE(bob->Expect("Ana says, \"m3\""));
   std::string seen_by_bob = "Ana says, \"m3\"";
+  const auto killed = std::chrono::steady_clock::now();
   core_->Kill();
   EXPECT_TRUE(gateway_->WaitReadiness(503, 10s));
+  const auto not_ready = std::chrono::steady_clock::now();
   auto notice = bob->Expect(kNotice);
   ASSERT_TRUE(notice) << bob->Pending();
   seen_by_bob += *notice;
@@ -299,9 +322,16 @@ TEST_F(GatewaySystemTest, CoreKilledAndRestartedLosesAndDoublesNothing) {
 
   ASSERT_TRUE(core_->Start()) << core_->process().Output();
   ASSERT_TRUE(core_->WaitReady());
+  const auto core_ready = std::chrono::steady_clock::now();
   EXPECT_TRUE(gateway_->WaitReadiness(200, 20s));
+  const auto ready_again = std::chrono::steady_clock::now();
   // Sessions resume: the same players talk again without logging in.
   ASSERT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 2; }, 20s));
+  const auto resumed = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::cout << "[figures] core SIGKILL -> gateway readiness 503 in " << ms(not_ready - killed)
+            << " ms; core ready -> gateway readiness 200 in " << ms(ready_again - core_ready)
+            << " ms, both sessions reattached in " << ms(resumed - core_ready) << " ms\n";
   ana->Send("say after");
   auto tail = bob->Expect("Ana says, \"after\"\r\n", 20s);
   ASSERT_TRUE(tail) << bob->Pending();
