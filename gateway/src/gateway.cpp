@@ -112,13 +112,15 @@ void Gateway::Start() {
                                   common::MutualTlsClientCredentials(options_.tls_dir, "gateway"));
   core_ = std::make_unique<GrpcCoreClient>(channel_);
 
-  ConnectionEnv env{
-      .limits = options_.limits,
-      .deps = {.core = core_.get(), .resume = resume_.get(), .metrics = metrics_.get()},
-      .session = {},
-      .metrics = metrics_.get(),
-      .registry = nullptr,
-      .log = log_};
+  ConnectionEnv env{.limits = options_.limits,
+                    .deps = {.core = core_.get(),
+                             .resume = resume_.get(),
+                             .metrics = metrics_.get(),
+                             .log = &log_},
+                    .session = {},
+                    .metrics = metrics_.get(),
+                    .registry = nullptr,
+                    .log = log_};
   front_ = std::make_unique<ClientFront>(env, options_.max_connections, options_.io_threads);
 
   // The control server: mutual TLS as `gateway`; grpc.health.v1 follows our readiness.

@@ -112,6 +112,10 @@ bool PlayerSession::logged_in() const {
          (phase_ == Phase::kClosed && !session_id_.empty());
 }
 
+void PlayerSession::Log(std::string_view msg, common::LogFields fields) const {
+  if (deps_.log != nullptr) deps_.log->Info(msg, fields);
+}
+
 void PlayerSession::Say(std::string_view text) {
   if (port_ != nullptr) port_->SendText(text);
 }
@@ -413,7 +417,15 @@ void PlayerSession::OpenStream() {
 void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage message) {
   if (generation != generation_ || phase_ == Phase::kClosed) return;
   switch (message.kind_case()) {
-    case v1::ServerMessage::kOpened:
+    case v1::ServerMessage::kOpened: {
+      const bool after_break = phase_ == Phase::kReconnecting;
+      Log(after_break ? "session reopened after a broken link"
+          : resuming_ ? "session resumed"
+                      : "session started",
+          {{"session_id", session_id_},
+           {"character", character_.name()},
+           {"protocol", ProtocolName(options_.protocol)},
+           {"replayed_events", message.opened().replayed_events()}});
       opened_ = true;
       if (resuming_) {
         resuming_ = false;
@@ -424,6 +436,7 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
       phase_ = Phase::kPlaying;
       DrainQueue();
       return;
+    }
     case v1::ServerMessage::kOutput:
       Say(message.output().text());
       return;
@@ -510,6 +523,11 @@ void PlayerSession::SendToCore(std::string line) {
 }
 
 void PlayerSession::EndSession() {
+  if (counted_) {
+    Log("session left", {{"session_id", session_id_},
+                         {"character", character_.name()},
+                         {"resumable", !session_id_.empty()}});
+  }
   if (stream_ != nullptr) {
     stream_->Cancel();
     stream_.reset();

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "core_api.hpp"
+#include "holomush/common/logging.hpp"
 #include "metrics.hpp"
 #include "resume_memory.hpp"
 
@@ -38,7 +39,8 @@ class ClientPort {
 struct SessionDeps {
   CoreApi* core = nullptr;
   ResumeMemory* resume = nullptr;
-  GatewayMetrics* metrics = nullptr;  // optional
+  GatewayMetrics* metrics = nullptr;    // optional
+  const common::Logger* log = nullptr;  // optional
 };
 
 struct SessionOptions {
@@ -125,6 +127,7 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   void DrainQueue();
   void EndSession();
   void Say(std::string_view text);
+  void Log(std::string_view msg, common::LogFields fields) const;
   void CloseWith(std::string_view text, CloseReason reason);
 
   boost::asio::any_io_executor executor_;
