@@ -448,7 +448,8 @@ void Driver::CloseFd(Session& s, bool reset) {
 }
 
 void Driver::Fail(Session& s, const std::string& why) {
-  if (LoginBusy(s)) --logins_in_flight_;
+  const bool was_logging_in = LoginBusy(s);
+  if (was_logging_in) --logins_in_flight_;
   s.reconnecting = false;
   CloseFd(s, false);
   Leave(s);
@@ -456,6 +457,7 @@ void Driver::Fail(Session& s, const std::string& why) {
   s.await_room.clear();
   s.phase = Phase::kFailed;
   ++failures_[why];
+  if (was_logging_in) PumpLogins();
 }
 
 // ---- what the server says -------------------------------------------------------------
@@ -528,6 +530,7 @@ void Driver::OnRoomTitle(Session& s, int64_t now) {
       Join(s, s.home_room);
       login_.Record(now - s.phase_start_ns);
       --logins_in_flight_;
+      PumpLogins();
       return;
     case Phase::kActive:
       if (!s.in_transit) return;
