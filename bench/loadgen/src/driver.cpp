@@ -138,6 +138,8 @@ struct Session {
   int home_room = 0;
   int dest_room = -1;
   bool in_transit = false;
+  bool look_pending = false;  // a timed `look`: its room title ends it
+  int64_t look_due_ns = 0;
   int64_t move_due_ns = 0;
   int64_t last_move_sent_ns = kNever;
   int64_t last_drop_ns = kNever;
@@ -227,7 +229,7 @@ class Driver {
 
   // Figures.
   std::map<std::string, uint64_t> failures_;
-  LatencyHistogram say_, pose_, page_, say_echo_, move_, replay_, resume_, login_, lag_;
+  LatencyHistogram say_, pose_, page_, say_echo_, look_, move_, replay_, resume_, login_, lag_;
   uint64_t actions_[kActionKinds] = {};
   uint64_t skipped_ = 0, substituted_ = 0, unscored_ = 0;
   uint64_t lines_window_ = 0, lines_total_ = 0, bytes_total_ = 0;
@@ -533,6 +535,12 @@ void Driver::OnRoomTitle(Session& s, int64_t now) {
       PumpLogins();
       return;
     case Phase::kActive:
+      if (s.look_pending) {
+        s.look_pending = false;
+        s.await_room.clear();
+        if (Measured(s.look_due_ns)) look_.Record(now - s.look_due_ns);
+        return;
+      }
       if (!s.in_transit) return;
       s.in_transit = false;
       s.await_room.clear();
@@ -634,6 +642,11 @@ void Driver::Act(uint32_t index, int64_t due, int64_t now) {
       return;
     }
     case ActionKind::kLook:
+      if (!s.in_transit && !s.look_pending && s.room >= 0) {
+        s.look_pending = true;
+        s.look_due_ns = due;
+        s.await_room = Dialect::RoomName(static_cast<size_t>(s.room));
+      }
       Send(s, dialect_.Look());
       return;
     case ActionKind::kMove: {
@@ -642,6 +655,7 @@ void Driver::Act(uint32_t index, int64_t due, int64_t now) {
         dest = static_cast<int>(zipf_.Pick(rng_));
       }
       Leave(s);
+      s.look_pending = false;  // the look's title would be the room being left
       s.in_transit = true;
       s.dest_room = dest;
       s.move_due_ns = due;
@@ -935,10 +949,10 @@ json Driver::Results(const json& memory) {
                  {"lines_per_s", window > 0 ? static_cast<double>(lines_window_) / window : 0},
                  {"lines_total", lines_total_},
                  {"bytes_total", bytes_total_}};
-  out["latency"] = {{"say", LatencyJson(say_)},      {"pose", LatencyJson(pose_)},
-                    {"page", LatencyJson(page_)},    {"say_echo", LatencyJson(say_echo_)},
-                    {"move", LatencyJson(move_)},    {"replayed", LatencyJson(replay_)},
-                    {"resume", LatencyJson(resume_)}};
+  out["latency"] = {{"say", LatencyJson(say_)},         {"pose", LatencyJson(pose_)},
+                    {"page", LatencyJson(page_)},       {"say_echo", LatencyJson(say_echo_)},
+                    {"look", LatencyJson(look_)},       {"move", LatencyJson(move_)},
+                    {"replayed", LatencyJson(replay_)}, {"resume", LatencyJson(resume_)}};
   out["deliveries"] = Classify();
   out["reconnect"] = {{"storms", storms_}, {"dropped", drops_}};
   out["load"]["window_start_unix"] = wall_start_;
@@ -1022,7 +1036,8 @@ std::string Summary(const json& r) {
       << "/s), lines " << load["lines"] << " (" << Fixed(load["lines_per_s"], 0) << "/s), skipped "
       << load["skipped_not_connected"] << "\n";
     o << " latency ms (due time to receipt):\n";
-    for (const char* k : {"say", "pose", "page", "say_echo", "move", "replayed", "resume"}) {
+    for (const char* k :
+         {"say", "pose", "page", "say_echo", "look", "move", "replayed", "resume"}) {
       o << LatencyLine(k, r["latency"][k]);
     }
     const auto& d = r["deliveries"];

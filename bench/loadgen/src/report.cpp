@@ -245,16 +245,17 @@ void LatencyTable(std::ostream& o, const Results& r) {
       << Ratio(D(ours, {"latency", "say", "p99_ms"}), D(mux, {"latency", "say", "p99_ms"}))
       << " |\n";
   }
-  o << "\nOther timings, HoloMUSH / TinyMUX (p50 and p99, ms): the speaker's own echo "
-       "(`You say`) is the command round trip; a move is `go out` + `go b<n>` until the new "
-       "room's title.\n\n"
-    << "| Scenario | say echo | pose → recipient | page → target | move |\n|---|---|---|---|---|\n";
+  o << "\nOther timings, HoloMUSH vs TinyMUX (p50 / p99, ms): the speaker's own echo "
+       "(`You say`) is a round trip through the event path; `look` is a round trip that "
+       "writes no event; a move is `go out` + `go b<n>` until the new room's title.\n\n"
+    << "| Scenario | say echo | look | pose → recipient | page → target | move |\n"
+    << "|---|---|---|---|---|---|\n";
   for (const auto& s : kScenarios) {
     const json* ours = r.Get("holomush-" + s);
     const json* mux = r.Get("tinymux-" + s);
     if (ours == nullptr && mux == nullptr) continue;
     o << "| " << s;
-    for (const char* kind : {"say_echo", "pose", "page", "move"}) {
+    for (const char* kind : {"say_echo", "look", "pose", "page", "move"}) {
       o << " | " << Ms(ours, kind, "p50_ms") << " / " << Ms(ours, kind, "p99_ms") << " vs "
         << Ms(mux, kind, "p50_ms") << " / " << Ms(mux, kind, "p99_ms");
     }
