@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
@@ -374,7 +375,9 @@ TEST_F(GatewaySystemTest, StatusExitCodes) {
   auto unknown_flag = Status({{"--frobnicate", "1"}});
   EXPECT_EQ(unknown_flag.code, 2) << unknown_flag.output;
 
-  auto wrong_ca = Status({{"--tls-dir", FreshCertsDir("status-other-ca")}});
+  const std::string other_ca = FreshCertsDir("status-other-ca");
+  auto wrong_ca = Status({{"--tls-dir", other_ca}});
+  std::filesystem::remove_all(other_ca);
   EXPECT_EQ(wrong_ca.code, 1) << wrong_ca.output;
   EXPECT_NE(wrong_ca.output.find("TLS_FAILURE"), std::string::npos) << wrong_ca.output;
 
