@@ -98,9 +98,9 @@ class WebSocketConnection final : public ConnectionBase {
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::server, std::string("holomush-gateway/") + common::kVersion);
     }));
-    // A frame a little larger than a line is refused by the client protocol; far larger ones
-    // fail the read (and close) before we buffer them.
-    ws_.read_message_max(env().limits.max_line_bytes * 4 + 1024);
+    // A line at the limit, JSON-escaped at worst (\u00XX per byte), still fits and is answered
+    // "too long" like telnet; frames beyond that fail the read (and close) unbuffered.
+    ws_.read_message_max(env().limits.max_line_bytes * 6 + 1024);
     ws_.text(true);
     ws_.async_accept(request, [self = Self()](const boost::system::error_code& accept_ec) {
       self->OnAccepted(accept_ec);
