@@ -269,9 +269,11 @@ void CostTable(std::ostream& o, const Results& r) {
     << "CPU is seconds used by the server's processes during the window (PostgreSQL: "
        "postmaster and every backend). Memory is the highest sampled sum of RSS over the run, "
        "logins included, and in brackets the sum of PSS at the end (RSS counts PostgreSQL's "
-       "shared buffers once per backend; PSS shares them out).\n\n"
-    << "| Scenario | Server | Actions/s | Lines/s | Persisted events/s | Lost | CPU s | Peak "
-       "RSS (PSS) MiB |\n|---|---|---|---|---|---|---|---|\n";
+       "shared buffers once per backend; PSS shares them out). Not received: timed messages "
+       "an expected recipient still had not seen 10 s after the window closed (lost, or "
+       "queued behind a backlog), out of all expected receipts.\n\n"
+    << "| Scenario | Server | Actions/s | Lines/s | Persisted events/s | Not received | CPU s | "
+       "Peak RSS (PSS) MiB |\n|---|---|---|---|---|---|---|---|\n";
   for (const auto& s : kScenarios) {
     for (const std::string target : {"holomush", "holomush-async", "tinymux"}) {
       const json* x = r.Get(target + "-" + s);
@@ -321,10 +323,10 @@ void ReconnectTable(std::ostream& o, const Results& r) {
   row("reconnect to room title, p50 / p99 ms", [](const json* x) {
     return x ? Ms(x, "resume", "p50_ms") + " / " + Ms(x, "resume", "p99_ms") : "–";
   });
-  row("messages for players while offline: replayed", [](const json* x) {
+  row("messages for players while offline: delivered after reconnecting", [](const json* x) {
     return x ? Int(D(x, {"latency", "replayed", "count"}, 0)) : "–";
   });
-  row("… lost", [](const json* x) {
+  row("… never delivered", [](const json* x) {
     return x ? Int(D(x, {"deliveries", "lost_while_offline"}, 0)) : "–";
   });
   row("messages in flight at the drop, lost", [](const json* x) {
@@ -475,6 +477,50 @@ void Profile(std::ostream& o, const Results& r) {
   o << "```\n\n";
 }
 
+// The value of one sample line of Prometheus text ("name{labels} value"); NAN when absent.
+double Metric(const std::string& text, const std::string& sample) {
+  size_t at = 0;
+  while ((at = text.find(sample, at)) != std::string::npos) {
+    const bool line_start = at == 0 || text[at - 1] == '\n';
+    const size_t end = at + sample.size();
+    if (line_start && end < text.size() && text[end] == ' ') {
+      try {
+        return std::stod(text.substr(end + 1, text.find('\n', end) - end - 1));
+      } catch (const std::exception&) {
+        return NAN;
+      }
+    }
+    at = end;
+  }
+  return NAN;
+}
+
+void CoreInside(std::ostream& o, const Results& r) {
+  bool any = false;
+  for (const auto& s : kScenarios) any |= !r.Text("holomush-" + s + ".core-metrics").empty();
+  if (!any) return;
+  o << "### Inside core (its own metrics, since start, logins included)\n\n"
+    << "Command time is from the command's arrival on the gRPC stream to the end of its "
+       "handler (database calls included, delivery to other players not); events per commit "
+       "is the group commit's batch size.\n\n"
+    << "| Scenario | commands | mean command time ms | events | mean events per commit |\n"
+    << "|---|---|---|---|---|\n";
+  for (const std::string target : {"holomush", "holomush-async"}) {
+    for (const auto& s : kScenarios) {
+      const std::string text = r.Text(target + "-" + s + ".core-metrics");
+      if (text.empty()) continue;
+      const double cmd_sum = Metric(text, "holomush_grpc_latency_seconds_sum{method=\"Session\"}");
+      const double cmd_n = Metric(text, "holomush_grpc_latency_seconds_count{method=\"Session\"}");
+      const double ev_sum = Metric(text, "holomush_event_append_batch_size_sum");
+      const double ev_n = Metric(text, "holomush_event_append_batch_size_count");
+      o << "| " << s << (target == "holomush" ? "" : " (synchronous_commit off)") << " | "
+        << Int(cmd_n) << " | " << (cmd_n > 0 ? Num(cmd_sum / cmd_n * 1000, 2) : "–") << " | "
+        << Int(ev_sum) << " | " << (ev_n > 0 ? Num(ev_sum / ev_n, 1) : "–") << " |\n";
+    }
+  }
+  o << "\n";
+}
+
 void Statements(std::ostream& o, const Results& r) {
   bool any = false;
   for (const auto* s : {"events", "s1000x1"})
@@ -515,6 +561,7 @@ std::string Generated(const Results& r) {
   ReconnectTable(o, r);
   MemoryTable(o, r);
   CeilingTable(o, r);
+  CoreInside(o, r);
   Profile(o, r);
   Statements(o, r);
   o << kEnd << "\n";
