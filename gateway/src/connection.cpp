@@ -158,6 +158,26 @@ void ConnectionBase::OnOutputDrained() {
   if (closing_ && !finished_) Finish();
 }
 
+bool ConnectionBase::ReadCompleted(const boost::system::error_code& ec, size_t bytes) {
+  if (finished_) return false;
+  if (ec) {
+    Abort(CloseReason::kClientGone);
+    return false;
+  }
+  if (metrics_ != nullptr) metrics_->bytes_received->Increment(static_cast<double>(bytes));
+  return true;
+}
+
+bool ConnectionBase::WriteCompleted(const boost::system::error_code& ec, size_t bytes) {
+  if (metrics_ != nullptr) metrics_->bytes_sent->Increment(static_cast<double>(bytes));
+  if (finished_) return false;
+  if (ec) {
+    Abort(CloseReason::kClientGone);
+    return false;
+  }
+  return true;
+}
+
 // The next moment a timeout could fire. Before login that is the login deadline, or the idle
 // deadline if sooner (login completes without input, so the timer must already be running
 // for idleness by then). Input only moves last_input_; the timer re-arms itself on firing.

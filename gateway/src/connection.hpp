@@ -102,6 +102,10 @@ class ConnectionBase : public ClientConnection,
   void Abort(CloseReason reason);
   // The transport wrote everything queued: a closing connection can finish now.
   void OnOutputDrained();
+  // The common start of a read or write completion: counts the bytes, and on an error closes
+  // (the client is gone). False when the transport should stop there.
+  bool ReadCompleted(const boost::system::error_code& ec, size_t bytes);
+  bool WriteCompleted(const boost::system::error_code& ec, size_t bytes);
 
   // Transport: queue the farewell, say whether output is drained, close the socket.
   virtual void QueueFarewell(std::string_view text) = 0;
@@ -110,9 +114,7 @@ class ConnectionBase : public ClientConnection,
 
   bool closing() const { return closing_; }
   bool finished() const { return finished_; }
-  GatewayMetrics::PerProtocol* metrics() const { return metrics_; }
   const ConnectionEnv& env() const { return env_; }
-  PlayerSession* session() const { return session_.get(); }
   void set_remote(std::string remote) { remote_ = std::move(remote); }
 
  private:

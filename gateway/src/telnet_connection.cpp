@@ -76,12 +76,7 @@ class TelnetConnection final : public ConnectionBase {
   }
 
   void OnRead(const boost::system::error_code& ec, size_t n) {
-    if (finished()) return;
-    if (ec) {
-      Abort(CloseReason::kClientGone);
-      return;
-    }
-    if (metrics() != nullptr) metrics()->bytes_received->Increment(static_cast<double>(n));
+    if (!ReadCompleted(ec, n)) return;
     if (!closing()) {
       std::string data;
       std::string reply;
@@ -129,13 +124,8 @@ class TelnetConnection final : public ConnectionBase {
   }
 
   void OnWritten(const boost::system::error_code& ec, size_t n) {
-    if (metrics() != nullptr) metrics()->bytes_sent->Increment(static_cast<double>(n));
     out_.Written();
-    if (finished()) return;
-    if (ec) {
-      Abort(CloseReason::kClientGone);
-      return;
-    }
+    if (!WriteCompleted(ec, n)) return;
     Flush();
     if (out_.empty()) OnOutputDrained();
   }

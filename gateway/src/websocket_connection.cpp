@@ -125,12 +125,7 @@ class WebSocketConnection final : public ConnectionBase {
   }
 
   void OnRead(const boost::system::error_code& ec, size_t n) {
-    if (finished()) return;
-    if (ec) {
-      Abort(CloseReason::kClientGone);
-      return;
-    }
-    if (metrics() != nullptr) metrics()->bytes_received->Increment(static_cast<double>(n));
+    if (!ReadCompleted(ec, n)) return;
     if (!closing()) {
       const std::string frame = beast::buffers_to_string(buffer_.data());
       ClientCommand command = ParseClientMessage(frame, env().limits.max_line_bytes);
@@ -167,15 +162,10 @@ class WebSocketConnection final : public ConnectionBase {
   }
 
   void OnWritten(const boost::system::error_code& ec, size_t n) {
-    if (metrics() != nullptr) metrics()->bytes_sent->Increment(static_cast<double>(n));
     queued_bytes_ -= frames_.front().size();
     frames_.pop_front();
     writing_ = false;
-    if (finished()) return;
-    if (ec) {
-      Abort(CloseReason::kClientGone);
-      return;
-    }
+    if (!WriteCompleted(ec, n)) return;
     WriteNext();
     if (!frames_.empty()) return;
     if (closing() && !close_started_) {
