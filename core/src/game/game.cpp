@@ -401,10 +401,13 @@ void Game::Detach(const std::shared_ptr<CoreSession>& session, const SessionSink
 
 void Game::ExpireSessions() {
   std::vector<std::string> attached;
+  std::vector<std::string> active;
   for (const auto& s : registry_.All()) {
-    if (s->attached()) attached.push_back(s->id());
+    if (!s->attached()) continue;
+    attached.push_back(s->id());
+    if (s->TakeActive()) active.push_back(s->id());
   }
-  (void)stores_.sessions.RenewLeases(attached);
+  (void)stores_.sessions.RenewLeases(attached, active);
   auto expired = stores_.sessions.ExpireDetached(options_.session_linger);
   if (!expired) return;
   for (const auto& id : *expired) {
@@ -437,7 +440,7 @@ void Game::Execute(const std::shared_ptr<CoreSession>& session, const std::strin
     s.Output("That line is too long (" + std::to_string(kMaxLine) + " characters at most).");
     return;
   }
-  (void)stores_.sessions.Touch(s.id());
+  s.MarkActive();
   auto expanded = aliases_.Expand(s.player().id, line);
   if (!expanded) {
     metrics_.Command("alias");

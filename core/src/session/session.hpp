@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
@@ -78,6 +79,9 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   void Post(std::function<void()> fn);
 
   std::chrono::steady_clock::time_point detached_since() const;
+  // A command ran; the next lease renewal records it (who's idle time).
+  void MarkActive() { active_ = true; }
+  bool TakeActive() { return active_.exchange(false); }
   // Called for "boot" events addressed to this character (set by the game).
   void OnBoot(std::function<void()> handler) { on_boot_ = std::move(handler); }
 
@@ -96,6 +100,7 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   EventStore& events_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::function<void()> on_boot_;
+  std::atomic<bool> active_{false};
 
   mutable std::mutex mu_;
   Character character_;

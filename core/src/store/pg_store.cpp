@@ -459,12 +459,6 @@ Status PgStore::SetConnected(const std::string& id, bool connected) {
   });
 }
 
-Status PgStore::Touch(const std::string& id) {
-  return Exec(db_, [&](pqxx::work& txn) {
-    txn.exec_params("UPDATE sessions SET last_active_at = now() WHERE id = $1::uuid", id);
-  });
-}
-
 Status PgStore::EndSession(const std::string& id) {
   return Exec(db_, [&](pqxx::work& txn) {
     txn.exec_params(
@@ -504,13 +498,15 @@ Result<std::vector<WhoRow>> PgStore::Who() {
   });
 }
 
-Status PgStore::RenewLeases(const std::vector<std::string>& ids) {
+Status PgStore::RenewLeases(const std::vector<std::string>& ids,
+                            const std::vector<std::string>& active) {
   if (ids.empty()) return Ok{};
   return Exec(db_, [&](pqxx::work& txn) {
     txn.exec_params(
-        "UPDATE sessions SET lease_until = now() + interval '30 seconds'"
+        "UPDATE sessions SET lease_until = now() + interval '30 seconds',"
+        " last_active_at = CASE WHEN id = ANY($2::uuid[]) THEN now() ELSE last_active_at END"
         " WHERE id = ANY($1::uuid[]) AND connected AND ended_at IS NULL",
-        ToPgArray(ids));
+        ToPgArray(ids), ToPgArray(active));
   });
 }
 

@@ -160,14 +160,16 @@ class SessionStore {
                                             const std::string& resume_token_hash) = 0;
   virtual Result<SessionRecord> GetSession(const std::string& id) = 0;
   virtual Status SetConnected(const std::string& id, bool connected) = 0;
-  virtual Status Touch(const std::string& id) = 0;
   virtual Status EndSession(const std::string& id) = 0;
   // Ends sessions detached for longer than `linger`, or whose lease lapsed that long ago
   // (their core process died); returns their ids.
   virtual Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) = 0;
   virtual Result<std::vector<WhoRow>> Who() = 0;
-  // Keeps the sessions attached to this process counted as connected for 30 more seconds.
-  virtual Status RenewLeases(const std::vector<std::string>& ids) = 0;
+  // Keeps the sessions attached to this process counted as connected for 30 more seconds,
+  // and records that `active` (a subset) ran commands since the last renewal (`who`'s idle
+  // time): one write every few seconds instead of one per command.
+  virtual Status RenewLeases(const std::vector<std::string>& ids,
+                             const std::vector<std::string>& active) = 0;
   // Live (not ended) sessions of a character.
   virtual Result<std::vector<std::string>> SessionsOf(const std::string& character_id) = 0;
 };
