@@ -499,23 +499,30 @@ void CoreInside(std::ostream& o, const Results& r) {
   bool any = false;
   for (const auto& s : kScenarios) any |= !r.Text("holomush-" + s + ".core-metrics").empty();
   if (!any) return;
-  o << "### Inside core (its own metrics, since start, logins included)\n\n"
-    << "Command time is from the command's arrival on the gRPC stream to the end of its "
-       "handler (database calls included, delivery to other players not); events per commit "
+  o << "### Inside core (its own metrics over the measured window)\n\n"
+    << "Command time is from the command's arrival on core's gRPC stream to the end of its "
+       "handler (database calls included; delivery to other players not); events per commit "
        "is the group commit's batch size.\n\n"
-    << "| Scenario | commands | mean command time ms | events | mean events per commit |\n"
+    << "| Scenario | commands/s | mean command time ms | events/s | mean events per commit |\n"
     << "|---|---|---|---|---|\n";
   for (const std::string target : {"holomush", "holomush-async"}) {
     for (const auto& s : kScenarios) {
-      const std::string text = r.Text(target + "-" + s + ".core-metrics");
-      if (text.empty()) continue;
-      const double cmd_sum = Metric(text, "holomush_grpc_latency_seconds_sum{method=\"Session\"}");
-      const double cmd_n = Metric(text, "holomush_grpc_latency_seconds_count{method=\"Session\"}");
-      const double ev_sum = Metric(text, "holomush_event_append_batch_size_sum");
-      const double ev_n = Metric(text, "holomush_event_append_batch_size_count");
+      const std::string end = r.Text(target + "-" + s + ".core-metrics");
+      const std::string start = r.Text(target + "-" + s + ".core-metrics-start");
+      const json* x = r.Get(target + "-" + s);
+      const double window = D(x, {"load", "window_s"});
+      if (end.empty() || start.empty() || !(window > 0)) continue;
+      auto delta = [&](const std::string& sample) {
+        return Metric(end, sample) - Metric(start, sample);
+      };
+      const double cmd_sum = delta("holomush_grpc_latency_seconds_sum{method=\"Session\"}");
+      const double cmd_n = delta("holomush_grpc_latency_seconds_count{method=\"Session\"}");
+      const double ev_sum = delta("holomush_event_append_batch_size_sum");
+      const double ev_n = delta("holomush_event_append_batch_size_count");
       o << "| " << s << (target == "holomush" ? "" : " (synchronous_commit off)") << " | "
-        << Int(cmd_n) << " | " << (cmd_n > 0 ? Num(cmd_sum / cmd_n * 1000, 2) : "–") << " | "
-        << Int(ev_sum) << " | " << (ev_n > 0 ? Num(ev_sum / ev_n, 1) : "–") << " |\n";
+        << Int(cmd_n / window) << " | " << (cmd_n > 0 ? Num(cmd_sum / cmd_n * 1000, 2) : "–")
+        << " | " << Int(ev_sum / window) << " | " << (ev_n > 0 ? Num(ev_sum / ev_n, 1) : "–")
+        << " |\n";
     }
   }
   o << "\n";
