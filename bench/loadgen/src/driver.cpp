@@ -239,6 +239,7 @@ class Driver {
   int64_t login_started_ns_ = 0, login_done_ns_ = 0;
   rusage usage_start_{}, usage_end_{};
   double wall_start_ = 0, wall_end_ = 0;
+  double busy_start_ = 0, busy_end_ = 0;  // the whole machine's busy CPU seconds
   std::map<std::string, GroupSample> groups_start_, groups_end_;
   std::unique_ptr<ProcSampler> sampler_;
   std::vector<std::thread> hooks_;
@@ -835,9 +836,11 @@ json Driver::Run() {
       hooks_.push_back(RunHookAside(config_.on_window_start, wall_start_, 0));
       getrusage(RUSAGE_SELF, &usage_start_);
       if (sampler_) groups_start_ = sampler_->Now();
+      busy_start_ = MachineBusySeconds();
     });
     At(window_end_, [this](int64_t) {
       getrusage(RUSAGE_SELF, &usage_end_);
+      busy_end_ = MachineBusySeconds();
       if (sampler_) groups_end_ = sampler_->Now();
       wall_end_ = WallSeconds();
       hooks_.push_back(RunHookAside(config_.on_window_end, wall_start_, wall_end_));
@@ -994,6 +997,12 @@ json Driver::Results(const json& memory) {
     }
   }
   out["servers"] = servers;
+  // Everybody else's CPU during the window: what else the 2 cores were doing.
+  double watched_cpu = loadgen_cpu;
+  for (const auto& [name, srv] : servers.items()) watched_cpu += srv.value("cpu_seconds", 0.0);
+  out["machine"] = {{"busy_cpu_seconds", busy_end_ - busy_start_},
+                    {"other_cpu_seconds", std::max(0.0, busy_end_ - busy_start_ - watched_cpu)},
+                    {"cpus", sysconf(_SC_NPROCESSORS_ONLN)}};
   out["memory"] = memory;
   return out;
 }

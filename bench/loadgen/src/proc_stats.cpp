@@ -65,6 +65,21 @@ ProcMemory ParseProcStatus(std::string_view text) {
           .anon_kb = FieldKb(text, "RssAnon:")};
 }
 
+double ParseBusySeconds(std::string_view proc_stat, double ticks_per_second) {
+  if (proc_stat.rfind("cpu ", 0) != 0) return 0;
+  std::istringstream in{std::string(proc_stat.substr(4, proc_stat.find('\n') - 4))};
+  uint64_t busy = 0, value = 0;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  for (int field = 0; field < 8 && in >> value; ++field) {
+    if (field != 3 && field != 4) busy += value;
+  }
+  return static_cast<double>(busy) / ticks_per_second;
+}
+
+double MachineBusySeconds() {
+  return ParseBusySeconds(ReadFile("/proc/stat"), static_cast<double>(sysconf(_SC_CLK_TCK)));
+}
+
 uint64_t ParsePssKb(std::string_view smaps_rollup) { return FieldKb(smaps_rollup, "\nPss:"); }
 
 std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots,

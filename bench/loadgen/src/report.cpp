@@ -271,9 +271,11 @@ void CostTable(std::ostream& o, const Results& r) {
        "logins included, and in brackets the sum of PSS at the end (RSS counts PostgreSQL's "
        "shared buffers once per backend; PSS shares them out). Not received: timed messages "
        "an expected recipient still had not seen 10 s after the window closed (lost, or "
-       "queued behind a backlog), out of all expected receipts.\n\n"
+       "queued behind a backlog), out of all expected receipts. Other CPU s: what the rest of "
+       "the machine (other people's builds and tests) used during the window, out of 2 × the "
+       "window's seconds: the noise under each row.\n\n"
     << "| Scenario | Server | Actions/s | Lines/s | Persisted events/s | Not received | CPU s | "
-       "Peak RSS (PSS) MiB |\n|---|---|---|---|---|---|---|---|\n";
+       "Other CPU s | Peak RSS (PSS) MiB |\n|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& s : kScenarios) {
     for (const std::string target : {"holomush", "holomush-async", "tinymux"}) {
       const json* x = r.Get(target + "-" + s);
@@ -281,7 +283,8 @@ void CostTable(std::ostream& o, const Results& r) {
       const double eps = EventsPerSecond(x);
       o << "| " << s << " | " << target << " | " << Num(D(x, {"load", "actions_per_s"}), 1) << " | "
         << Int(D(x, {"load", "lines_per_s"})) << " | " << (std::isnan(eps) ? "–" : Int(eps))
-        << " | " << Lost(x) << " | " << CpuBreakdown(x) << " | " << MemoryCell(x) << " |\n";
+        << " | " << Lost(x) << " | " << CpuBreakdown(x) << " | "
+        << Num(D(x, {"machine", "other_cpu_seconds"}), 1) << " | " << MemoryCell(x) << " |\n";
     }
   }
   o << "\n";
@@ -380,7 +383,7 @@ void CeilingTable(std::ostream& o, const Results& r) {
        "these runs show how much the load generator itself can drive and how much latency it "
        "adds on this machine (both share the same 2 cores).\n\n"
     << "| Run | Actions/s | Lines/s | say p50 / p99 / max ms | loadgen CPU | schedule lag p99 / "
-       "max ms | lines per loadgen CPU second |\n|---|---|---|---|---|---|---|\n";
+       "max ms | lines per loadgen CPU second | other CPU s |\n|---|---|---|---|---|---|---|---|\n";
   for (const auto& name : names) {
     const json* x = r.Get(name);
     if (x == nullptr) continue;
@@ -392,7 +395,8 @@ void CeilingTable(std::ostream& o, const Results& r) {
       << Num(D(x, {"loadgen", "cpu_util"}) * 100, 1) << " % | "
       << Num(D(x, {"loadgen", "schedule_lag", "p99_ms"}), 3) << " / "
       << Num(D(x, {"loadgen", "schedule_lag", "max_ms"}), 3) << " | "
-      << (cpu > 0 ? Int(lines / cpu) : "–") << " |\n";
+      << (cpu > 0 ? Int(lines / cpu) : "–") << " | "
+      << Num(D(x, {"machine", "other_cpu_seconds"}), 1) << " |\n";
   }
   o << "\n";
 }

@@ -43,6 +43,14 @@ TEST(ParsePssKbTest, ReadsProportionalSetSize) {
   EXPECT_EQ(ParsePssKb(text), 5120u);
 }
 
+TEST(ParseBusySecondsTest, CountsEverythingButIdleAndIowait) {
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const std::string text = "cpu  100 20 30 5000 70 1 2 3 0 0\ncpu0 50 10 15 2500 35 0 1 1 0 0\n";
+  EXPECT_DOUBLE_EQ(ParseBusySeconds(text, 100), (100 + 20 + 30 + 1 + 2 + 3) / 100.0);
+  EXPECT_EQ(ParseBusySeconds("intr 1 2 3\n", 100), 0);
+  EXPECT_GT(MachineBusySeconds(), 0);
+}
+
 TEST(SampleGroupsTest, FindsThisProcessAndItsMemory) {
   const auto groups = SampleGroups({{"self", getpid()}, {"gone", 0}}, true);
   ASSERT_EQ(groups.count("self"), 1u);

@@ -52,6 +52,12 @@ struct GroupSample {
   uint64_t pss_kb = 0;     // sum of Pss, when asked for (reading it costs more)
 };
 
+// CPU seconds the whole machine spent busy (all states but idle and iowait), from the
+// "cpu" line of /proc/stat; with the watched groups and the load generator subtracted,
+// what is left is everybody else on the machine: the noise in a measurement.
+double ParseBusySeconds(std::string_view proc_stat, double ticks_per_second);
+double MachineBusySeconds();
+
 // Descendants of each root, found through the ppid of every process in /proc.
 std::map<std::string, GroupSample> SampleGroups(const std::map<std::string, pid_t>& roots,
                                                 bool with_pss = false);
