@@ -34,14 +34,26 @@ class Database {
   // Runs `fn` in a transaction and commits. `retry_safe` work is retried once on a lost
   // connection or serialisation failure (it must be idempotent or fully transactional).
   template <typename T>
-  Result<T> Transact(const std::function<T(pqxx::work&)>& fn, bool retry_safe = true);
+  Result<T> Transact(const std::function<T(pqxx::work&)>& fn, bool retry_safe = true) {
+    return Run<pqxx::work, T>(fn, retry_safe);
+  }
+
+  // Runs `fn` in autocommit mode: no BEGIN and no COMMIT, so one statement is one round
+  // trip instead of three. For a single read, or a single statement that is atomic by
+  // itself (several statements sent in one exec() also run as one implicit transaction).
+  template <typename T>
+  Result<T> Autocommit(const std::function<T(pqxx::transaction_base&)>& fn,
+                       bool retry_safe = true) {
+    return Run<pqxx::nontransaction, T>(fn, retry_safe);
+  }
 
   // Cheap liveness query for readiness; never blocks longer than the acquire timeout.
   common::Status Ping();
   const std::string& url() const { return url_; }
 
  private:
-  class Lease;
+  template <typename Txn, typename T, typename Fn>
+  Result<T> Run(const Fn& fn, bool retry_safe);
   std::unique_ptr<pqxx::connection> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn);
 
@@ -56,8 +68,8 @@ class Database {
 
 bool IsRetryable(const Error& error);
 
-template <typename T>
-Result<T> Database::Transact(const std::function<T(pqxx::work&)>& fn, bool retry_safe) {
+template <typename Txn, typename T, typename Fn>
+Result<T> Database::Run(const Fn& fn, bool retry_safe) {
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<pqxx::connection> conn;
     try {
@@ -69,7 +81,7 @@ Result<T> Database::Transact(const std::function<T(pqxx::work&)>& fn, bool retry
     }
     if (!conn) return Error{ErrorKind::kUnavailable, "database connection pool exhausted"};
     try {
-      pqxx::work txn(*conn);
+      Txn txn(*conn);
       T value = fn(txn);
       txn.commit();
       Release(std::move(conn));

@@ -57,6 +57,19 @@ Status Exec(Database& db, F&& fn, bool retry_safe = true) {
   return Ok{};
 }
 
+// Runs one statement that returns nothing, in autocommit mode (one round trip).
+template <typename F>
+Status ExecOne(Database& db, F&& fn, bool retry_safe = true) {
+  auto r = db.Autocommit<Ok>(
+      [&](pqxx::transaction_base& txn) {
+        fn(txn);
+        return Ok{};
+      },
+      retry_safe);
+  if (!r) return r.error();
+  return Ok{};
+}
+
 // Creates an exit and its aliases; names[0] is the name.
 void InsertExit(pqxx::work& txn, const std::string& from, const std::string& to,
                 const std::vector<std::string>& names) {
@@ -100,7 +113,7 @@ Result<NewAccount> PgStore::CreateAccount(const std::string& username,
 }
 
 Result<PlayerAuth> PgStore::FindPlayer(const std::string& username) {
-  auto r = db_.Transact<std::optional<PlayerAuth>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<PlayerAuth>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT id, username, role, password_hash,"
         " coalesce(locked_until > now(), false) AS locked"
@@ -137,7 +150,7 @@ Result<bool> PgStore::RecordLoginFailure(const std::string& player_id, int max_f
 }
 
 Status PgStore::RecordLoginSuccess(const std::string& player_id) {
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params("UPDATE players SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid",
                     player_id);
   });
@@ -155,7 +168,7 @@ Status PgStore::SaveLoginToken(const std::string& player_id, const std::string& 
 }
 
 Result<Player> PgStore::PlayerForLoginToken(const std::string& token_hash) {
-  auto r = db_.Transact<std::optional<Player>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<Player>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT p.id, p.username, p.role FROM login_tokens t JOIN players p ON p.id = t.player_id"
         " WHERE t.token_hash = $1 AND t.expires_at > now()",
@@ -170,7 +183,7 @@ Result<Player> PgStore::PlayerForLoginToken(const std::string& token_hash) {
 }
 
 Result<std::vector<Character>> PgStore::CharactersOf(const std::string& player_id) {
-  return db_.Transact<std::vector<Character>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<Character>>([&](pqxx::transaction_base& txn) {
     std::vector<Character> out;
     for (const auto& row : txn.exec_params("SELECT id, player_id, name, location_id FROM characters"
                                            " WHERE player_id = $1::uuid ORDER BY created_at",
@@ -182,7 +195,7 @@ Result<std::vector<Character>> PgStore::CharactersOf(const std::string& player_i
 }
 
 Result<Player> PgStore::GetPlayer(const std::string& player_id) {
-  auto r = db_.Transact<std::optional<Player>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<Player>>([&](pqxx::transaction_base& txn) {
     auto rows =
         txn.exec_params("SELECT id, username, role FROM players WHERE id = $1::uuid", player_id);
     if (rows.empty()) return std::optional<Player>();
@@ -197,7 +210,7 @@ Result<Player> PgStore::GetPlayer(const std::string& player_id) {
 // ---- world ----
 
 Result<Location> PgStore::GetLocation(const std::string& id) {
-  auto r = db_.Transact<std::optional<Location>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<Location>>([&](pqxx::transaction_base& txn) {
     auto rows =
         txn.exec_params("SELECT id, name, description FROM locations WHERE id = $1::uuid", id);
     if (rows.empty()) return std::optional<Location>();
@@ -210,7 +223,7 @@ Result<Location> PgStore::GetLocation(const std::string& id) {
 }
 
 Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
-  return db_.Transact<std::vector<Exit>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<Exit>>([&](pqxx::transaction_base& txn) {
     std::vector<Exit> out;
     for (const auto& row : txn.exec_params(
              "SELECT e.id, e.name, e.to_location_id,"
@@ -232,7 +245,7 @@ Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
 }
 
 Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_id) {
-  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
     for (const auto& row : txn.exec_params(
              "SELECT c.name FROM characters c WHERE c.location_id = $1::uuid AND EXISTS"
@@ -246,7 +259,7 @@ Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_
 }
 
 Result<Character> PgStore::GetCharacter(const std::string& id) {
-  auto r = db_.Transact<std::optional<Character>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<Character>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT id, player_id, name, location_id FROM characters WHERE id = $1::uuid", id);
     if (rows.empty()) return std::optional<Character>();
@@ -258,7 +271,7 @@ Result<Character> PgStore::GetCharacter(const std::string& id) {
 }
 
 Result<Character> PgStore::FindCharacter(const std::string& name) {
-  auto r = db_.Transact<std::optional<Character>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<Character>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT id, player_id, name, location_id FROM characters WHERE lower(name) = lower($1)",
         name);
@@ -271,7 +284,7 @@ Result<Character> PgStore::FindCharacter(const std::string& name) {
 }
 
 Status PgStore::MoveCharacter(const std::string& character_id, const std::string& location_id) {
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params("UPDATE characters SET location_id = $2::uuid WHERE id = $1::uuid",
                     character_id, location_id);
   });
@@ -280,16 +293,20 @@ Status PgStore::MoveCharacter(const std::string& character_id, const std::string
 Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(
     const std::string& location_id, const std::string& text,
     const std::vector<std::string>& variants) {
-  return db_.Transact<std::vector<ExitCandidate>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<ExitCandidate>>([&](pqxx::transaction_base& txn) {
     std::vector<ExitCandidate> out;
     for (const auto& row : txn.exec_params(
-             "SELECT e.id, e.name, e.to_location_id,"
-             " lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
-             "   WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)),"
-             " (SELECT max(greatest(similarity(e.name, v), coalesce((SELECT max(similarity("
-             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = e.id), 0)))"
-             "   FROM unnest($3::text[]) v)"
-             " FROM exits e WHERE e.from_location_id = $1::uuid",
+             // Similarity is only worked out when no exit matches exactly.
+             "WITH here AS (SELECT e.id, e.name, e.to_location_id,"
+             "   lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
+             "     WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)) AS exact"
+             "   FROM exits e WHERE e.from_location_id = $1::uuid)"
+             " SELECT h.id, h.name, h.to_location_id, h.exact,"
+             " CASE WHEN (SELECT bool_or(exact) FROM here) THEN 0.0 ELSE"
+             " (SELECT max(greatest(similarity(h.name, v), coalesce((SELECT max(similarity("
+             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = h.id), 0)))"
+             "   FROM unnest($3::text[]) v) END"
+             " FROM here h",
              location_id, text, ToPgArray(variants))) {
       out.push_back(
           {Exit{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}},
@@ -331,7 +348,7 @@ Result<Location> PgStore::Link(const std::string& from_id, const std::vector<std
 }
 
 Status PgStore::Describe(const std::string& location_id, const std::string& text) {
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params("UPDATE locations SET description = $2 WHERE id = $1::uuid", location_id, text);
   });
 }
@@ -392,7 +409,7 @@ Result<bool> PgStore::DeleteSystemAlias(const std::string& alias) {
 }
 
 Result<std::vector<AliasStore::Row>> PgStore::AllAliases() {
-  return db_.Transact<std::vector<Row>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<Row>>([&](pqxx::transaction_base& txn) {
     std::vector<Row> out;
     for (const auto& r : txn.exec("SELECT player_id::text, alias, command FROM player_aliases"
                                   " UNION ALL SELECT '', alias, command FROM system_aliases")) {
@@ -404,7 +421,7 @@ Result<std::vector<AliasStore::Row>> PgStore::AllAliases() {
 
 Result<std::optional<AliasStore::Row>> PgStore::GetAlias(const std::string& player_id,
                                                          const std::string& alias) {
-  return db_.Transact<std::optional<Row>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::optional<Row>>([&](pqxx::transaction_base& txn) {
     auto rows = player_id.empty()
                     ? txn.exec_params("SELECT command FROM system_aliases WHERE alias = $1", alias)
                     : txn.exec_params(
@@ -421,7 +438,7 @@ Result<std::optional<AliasStore::Row>> PgStore::GetAlias(const std::string& play
 Result<std::string> PgStore::CreateSession(const std::string& player_id,
                                            const std::string& character_id,
                                            const std::string& resume_token_hash) {
-  return db_.Transact<std::string>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::string>([&](pqxx::transaction_base& txn) {
     return txn
         .exec_params1(
             "INSERT INTO sessions (player_id, character_id, resume_token_hash, detached_at)"
@@ -432,7 +449,7 @@ Result<std::string> PgStore::CreateSession(const std::string& player_id,
 }
 
 Result<SessionRecord> PgStore::GetSession(const std::string& id) {
-  auto r = db_.Transact<std::optional<SessionRecord>>([&](pqxx::work& txn) {
+  auto r = db_.Autocommit<std::optional<SessionRecord>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT id, player_id, character_id, resume_token_hash, ended_at IS NOT NULL,"
         " (extract(epoch FROM created_at) * 1000)::bigint FROM sessions WHERE id::text = $1",
@@ -449,7 +466,7 @@ Result<SessionRecord> PgStore::GetSession(const std::string& id) {
 }
 
 Status PgStore::SetConnected(const std::string& id, bool connected) {
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET connected = $2, last_active_at = now(),"
         " detached_at = CASE WHEN $2 THEN NULL ELSE now() END,"
@@ -460,7 +477,7 @@ Status PgStore::SetConnected(const std::string& id, bool connected) {
 }
 
 Status PgStore::EndSession(const std::string& id) {
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET ended_at = now(), connected = false WHERE id = $1::uuid"
         " AND ended_at IS NULL",
@@ -469,7 +486,7 @@ Status PgStore::EndSession(const std::string& id) {
 }
 
 Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds linger) {
-  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
     for (const auto& r : txn.exec_params(
              "UPDATE sessions SET ended_at = now(), connected = false WHERE ended_at IS NULL"
@@ -485,7 +502,7 @@ Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds li
 }
 
 Result<std::vector<WhoRow>> PgStore::Who() {
-  return db_.Transact<std::vector<WhoRow>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<WhoRow>>([&](pqxx::transaction_base& txn) {
     std::vector<WhoRow> out;
     for (const auto& r :
          txn.exec("SELECT c.name, extract(epoch FROM now() - max(s.last_active_at))::bigint"
@@ -501,7 +518,7 @@ Result<std::vector<WhoRow>> PgStore::Who() {
 Status PgStore::RenewLeases(const std::vector<std::string>& ids,
                             const std::vector<std::string>& active) {
   if (ids.empty()) return Ok{};
-  return Exec(db_, [&](pqxx::work& txn) {
+  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET lease_until = now() + interval '30 seconds',"
         " last_active_at = CASE WHEN id = ANY($2::uuid[]) THEN now() ELSE last_active_at END"
@@ -511,7 +528,7 @@ Status PgStore::RenewLeases(const std::vector<std::string>& ids,
 }
 
 Result<std::vector<std::string>> PgStore::SessionsOf(const std::string& character_id) {
-  return db_.Transact<std::vector<std::string>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
     for (const auto& r : txn.exec_params(
              "SELECT id FROM sessions WHERE character_id = $1::uuid AND ended_at IS NULL",
@@ -541,11 +558,13 @@ std::vector<std::string> NotifyPayloads(const std::vector<EventRecord>& events, 
 
 Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::string& channel) {
   if (events.empty()) return Ok{};
-  // Not retried: a lost connection at commit leaves the outcome unknown, and the ids are
-  // the primary key, so the caller decides (it reports the failure to the player).
-  return Exec(
+  // One round trip: the INSERT and its NOTIFYs go as one simple query, which PostgreSQL
+  // runs as one implicit transaction (all or nothing, notifications sent at its commit).
+  // Not retried: a lost connection leaves the outcome unknown, and the ids are the primary
+  // key, so the caller decides (it reports the failure to the player).
+  return ExecOne(
       db_,
-      [&](pqxx::work& txn) {
+      [&](pqxx::transaction_base& txn) {
         std::string sql =
             "INSERT INTO events (id, stream, type, actor_id, actor_name, payload, created_at)"
             " VALUES ";
@@ -557,17 +576,17 @@ Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::s
                  ',' + txn.quote(e.actor_name) + ',' + txn.quote(e.payload.dump()) +
                  "::jsonb, to_timestamp(" + std::to_string(e.unix_millis) + " / 1000.0))";
         }
-        txn.exec(sql);
         for (const auto& payload : NotifyPayloads(events)) {
-          txn.exec("NOTIFY " + txn.quote_name(channel) + ", " + txn.quote(payload));
+          sql += ";NOTIFY " + txn.quote_name(channel) + ", " + txn.quote(payload);
         }
+        txn.exec(sql);
       },
       false);
 }
 
 Result<std::vector<EventRecord>> PgStore::ReadAfter(const std::vector<std::string>& streams,
                                                     const std::string& after_id, int limit) {
-  return db_.Transact<std::vector<EventRecord>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<EventRecord>>([&](pqxx::transaction_base& txn) {
     std::vector<EventRecord> out;
     for (const auto& row : txn.exec_params(std::string("SELECT ") + kEventColumns +
                                                " FROM events WHERE stream = ANY($1::text[])"
@@ -580,7 +599,7 @@ Result<std::vector<EventRecord>> PgStore::ReadAfter(const std::vector<std::strin
 }
 
 Result<std::vector<EventRecord>> PgStore::ReadIds(const std::vector<std::string>& ids) {
-  return db_.Transact<std::vector<EventRecord>>([&](pqxx::work& txn) {
+  return db_.Autocommit<std::vector<EventRecord>>([&](pqxx::transaction_base& txn) {
     std::vector<EventRecord> out;
     for (const auto& row : txn.exec_params(std::string("SELECT ") + kEventColumns +
                                                " FROM events WHERE id = ANY($1::text[])"

@@ -115,7 +115,8 @@ class WorldStore {
   virtual Result<Character> FindCharacter(const std::string& name) = 0;
   virtual Status MoveCharacter(const std::string& character_id, const std::string& location_id) = 0;
   // Every exit from the location: exact when its name or an alias equals `text` (ignoring
-  // case), and its best pg_trgm similarity to any of `variants` (ranked by exit_match.hpp).
+  // case), and its best pg_trgm similarity to any of `variants` (ranked by exit_match.hpp);
+  // when some exit matches exactly, the similarities are left at 0.
   virtual Result<std::vector<ExitCandidate>> ExitCandidates(
       const std::string& location_id, const std::string& text,
       const std::vector<std::string>& variants) = 0;
