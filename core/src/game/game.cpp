@@ -459,9 +459,10 @@ void Game::Execute(const std::shared_ptr<CoreSession>& session, const std::strin
   const std::string typed = Trim(*expanded);
   auto candidates =
       stores_.world.ExitCandidates(s.character().location_id, typed, TypoVariants(typed));
-  if (candidates && RankExits(*candidates, options_.exit_match_threshold)) {
+  if (!candidates) return s.Output(kUnavailable);
+  if (auto exit = RankExits(*candidates, options_.exit_match_threshold)) {
     metrics_.Command("go");
-    Go(s, typed);
+    MoveThrough(s, *exit);
     return;
   }
   metrics_.Command("unknown");
@@ -594,13 +595,18 @@ void Game::Go(CoreSession& s, const std::string& args) {
   if (!candidates) return s.Output(kUnavailable);
   auto exit = RankExits(*candidates, options_.exit_match_threshold);
   if (!exit) return s.Output("You can't go '" + args + "' from here.");
-  if (auto moved = stores_.world.MoveCharacter(me.id, exit->to_location_id); !moved) {
+  MoveThrough(s, *exit);
+}
+
+void Game::MoveThrough(CoreSession& s, const Exit& exit) {
+  const auto me = s.character();
+  if (auto moved = stores_.world.MoveCharacter(me.id, exit.to_location_id); !moved) {
     return s.Output(kUnavailable);
   }
-  Append(s, LocationStream(me.location_id), "leave", {{"exit", exit->name}});
-  s.SetLocation(exit->to_location_id);
-  Append(s, LocationStream(exit->to_location_id), "arrive", {{"exit", exit->name}});
-  s.Output(DescribeLocation(exit->to_location_id));
+  Append(s, LocationStream(me.location_id), "leave", {{"exit", exit.name}});
+  s.SetLocation(exit.to_location_id);
+  Append(s, LocationStream(exit.to_location_id), "arrive", {{"exit", exit.name}});
+  s.Output(DescribeLocation(exit.to_location_id));
 }
 
 void Game::WhoCommand(CoreSession& s, const std::string&) {

@@ -93,6 +93,8 @@ class Game {
   void Emit(CoreSession& s, const std::string& args);
   void Page(CoreSession& s, const std::string& args);
   void Go(CoreSession& s, const std::string& args);
+  // Moves the character through `exit`: leave and arrive events, then the new room.
+  void MoveThrough(CoreSession& s, const Exit& exit);
   void WhoCommand(CoreSession& s, const std::string& args);
   void Help(CoreSession& s, const std::string& args);
   void Alias(CoreSession& s, const std::string& args);
