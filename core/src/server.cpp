@@ -168,8 +168,10 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.store = std::make_unique<PgStore>(*rt.db);
     rt.hub = std::make_unique<ListenHub>(url, *rt.store, ctx.health);
     rt.writer = std::make_unique<EventWriter>(*rt.store, *rt.metrics);
-    rt.writer->Observe([hub = rt.hub.get()](const auto& events) { hub->Remember(events); },
-                       [hub = rt.hub.get()](const auto& events) { hub->Forget(events); });
+    auto* hub = rt.hub.get();
+    rt.writer->Observe({.prepared = [hub](const auto& events) { hub->Remember(events); },
+                        .committed = [hub](const auto& events) { hub->Publish(events); },
+                        .aborted = [hub](const auto& events) { hub->Forget(events); }});
     rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
     rt.registry = std::make_unique<SessionRegistry>();
     GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),

@@ -22,10 +22,7 @@ void EventWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void EventWriter::Observe(BatchHook prepared, BatchHook aborted) {
-  prepared_ = std::move(prepared);
-  aborted_ = std::move(aborted);
-}
+void EventWriter::Observe(Hooks hooks) { hooks_ = std::move(hooks); }
 
 void EventWriter::Append(EventRecord event, Done done) {
   {
@@ -61,13 +58,14 @@ void EventWriter::Run() {
       p.event.unix_millis = now;
       events.push_back(p.event);
     }
-    if (prepared_) prepared_(events);
+    if (hooks_.prepared) hooks_.prepared(events);
     auto status = store_.AppendBatch(events, kEventsChannel);
     if (status) {
       metrics_.BatchCommitted(events.size());
       for (const auto& e : events) metrics_.EventAppended(e.type);
-    } else if (aborted_) {
-      aborted_(events);
+      if (hooks_.committed) hooks_.committed(events);
+    } else if (hooks_.aborted) {
+      hooks_.aborted(events);
     }
     for (auto& p : batch) {
       if (p.done) p.done(status, p.event);

@@ -31,10 +31,14 @@ class EventWriter {
   void Stop();
   void Append(EventRecord event, Done done);
   using BatchHook = std::function<void(const std::vector<EventRecord>&)>;
-  // `prepared` sees each batch (ids assigned) just before its transaction, `aborted` when it
-  // failed: the listen hub keeps this process's own events so their notifications need no
-  // database read. Set before Start().
-  void Observe(BatchHook prepared, BatchHook aborted);
+  struct Hooks {
+    BatchHook prepared;   // each batch, ids assigned, just before it is written
+    BatchHook committed;  // after its commit, before the `done` callbacks
+    BatchHook aborted;    // when it failed
+  };
+  // The listen hub delivers this process's own events as soon as they are committed,
+  // without waiting for (or reading back) their notification. Set before Start().
+  void Observe(Hooks hooks);
 
  private:
   void Run();
@@ -46,8 +50,7 @@ class EventWriter {
   CoreMetrics& metrics_;
   size_t max_batch_;
   common::UlidGenerator ulids_;
-  BatchHook prepared_;
-  BatchHook aborted_;
+  Hooks hooks_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;

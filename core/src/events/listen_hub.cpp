@@ -55,12 +55,27 @@ void ListenHub::Unsubscribe(const std::string& stream, const EventSubscriber* su
 
 void ListenHub::Remember(const std::vector<EventRecord>& events) {
   std::lock_guard lock(mu_);
-  for (const auto& e : events) local_.emplace(e.id, e);
+  for (const auto& e : events) own_[e.id] = Own::kPending;
+}
+
+void ListenHub::Publish(const std::vector<EventRecord>& events) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& e : events) {
+      auto it = own_.find(e.id);
+      if (it != own_.end() && it->second == Own::kNotified) {
+        own_.erase(it);
+      } else {
+        own_[e.id] = Own::kPublished;
+      }
+    }
+  }
+  Deliver(events);
 }
 
 void ListenHub::Forget(const std::vector<EventRecord>& events) {
   std::lock_guard lock(mu_);
-  for (const auto& e : events) local_.erase(e.id);
+  for (const auto& e : events) own_.erase(e.id);
 }
 
 std::vector<std::shared_ptr<EventSubscriber>> ListenHub::AllSubscribers() {
@@ -84,34 +99,37 @@ void ListenHub::HandleEvents(const std::string& payload) {
     ids.push_back(payload.substr(start, comma - start));
     start = comma + 1;
   }
-  std::vector<EventRecord> events;
   std::vector<std::string> missing;
   {
     std::lock_guard lock(mu_);
-    for (const auto& id : ids) {
-      if (auto it = local_.find(id); it != local_.end()) {
-        events.push_back(std::move(it->second));
-        local_.erase(it);
+    for (auto& id : ids) {
+      auto it = own_.find(id);
+      if (it == own_.end()) {
+        missing.push_back(std::move(id));
+      } else if (it->second == Own::kPending) {
+        it->second = Own::kNotified;  // committed; the writer is about to deliver it
       } else {
-        missing.push_back(id);
+        own_.erase(it);  // already delivered by the writer
       }
     }
   }
-  if (!missing.empty()) {
-    // Another core process wrote these: read them once for all local sessions.
-    auto fetched = events_.ReadIds(missing);
-    if (fetched) {
-      events.insert(events.end(), fetched->begin(), fetched->end());
-    } else {
-      log_.Warn("could not read notified events; sessions will resync",
-                {{"error", fetched.error().message}});
-      for (auto& s : AllSubscribers()) s->Resync();
-    }
+  if (missing.empty()) return;
+  // Another core process wrote these: read them once for all local sessions.
+  auto fetched = events_.ReadIds(missing);
+  if (!fetched) {
+    log_.Warn("could not read notified events; sessions will resync",
+              {{"error", fetched.error().message}});
+    for (auto& s : AllSubscribers()) s->Resync();
+    return;
   }
-  std::sort(events.begin(), events.end(),
-            [](const EventRecord& a, const EventRecord& b) { return a.id < b.id; });
+  Deliver(*fetched);
+}
+
+void ListenHub::Deliver(const std::vector<EventRecord>& events) {
+  // In id order (ReadIds sorts; a writer's batch is in id order already).
+  std::vector<std::shared_ptr<EventSubscriber>> targets;
   for (const auto& e : events) {
-    std::vector<std::shared_ptr<EventSubscriber>> targets;
+    targets.clear();
     {
       std::lock_guard lock(mu_);
       auto it = subscribers_.find(e.stream);
@@ -144,8 +162,10 @@ void ListenHub::Run() {
         log_.Info("listener reconnected; resyncing sessions");
         if (alias_handler_) alias_handler_("");
         for (auto& s : AllSubscribers()) s->Resync();
+        // Notifications sent while we were away will never come: forget all but the
+        // events still being written.
         std::lock_guard lock(mu_);
-        local_.clear();
+        std::erase_if(own_, [](const auto& entry) { return entry.second != Own::kPending; });
       }
       ever_connected = true;
       auto last_ping = std::chrono::steady_clock::now();

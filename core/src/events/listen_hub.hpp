@@ -41,8 +41,11 @@ class ListenHub {
   // Payloads NOTIFYed on holomush_aliases ("player:<id>:<alias>" or "system::<alias>"), and
   // a reload request (empty payload) after the listener reconnects.
   void OnAliasChange(std::function<void(const std::string& payload)> handler);
-  // This process's own events, kept until their notification arrives.
+  // This process's own events: Remember() before their commit, then Publish() delivers
+  // them to local sessions at once, or Forget() when the commit failed. Their notification
+  // is recognised and skipped, whichever arrives first.
   void Remember(const std::vector<EventRecord>& events);
+  void Publish(const std::vector<EventRecord>& events);
   void Forget(const std::vector<EventRecord>& events);
   bool connected() const { return connected_; }
 
@@ -50,6 +53,7 @@ class ListenHub {
   class Receiver;
   void Run();
   void HandleEvents(const std::string& payload);
+  void Deliver(const std::vector<EventRecord>& events);
   std::vector<std::shared_ptr<EventSubscriber>> AllSubscribers();
 
   std::string url_;
@@ -61,10 +65,14 @@ class ListenHub {
   std::atomic<bool> connected_{false};
   std::thread thread_;
 
-  std::mutex mu_;  // guards subscribers_ and local_
+  // Where one of this process's events stands: written but not yet committed, delivered
+  // (its notification still to come), or notified before it was delivered.
+  enum class Own { kPending, kPublished, kNotified };
+
+  std::mutex mu_;  // guards subscribers_ and own_
   std::map<std::string, std::map<const EventSubscriber*, std::weak_ptr<EventSubscriber>>>
       subscribers_;
-  std::unordered_map<std::string, EventRecord> local_;
+  std::unordered_map<std::string, Own> own_;
 };
 
 }  // namespace holomush::core
