@@ -1,38 +1,57 @@
 #include "holomush/common/utf8.hpp"
 
+#include <cstdint>
+
 namespace holomush::common {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-// Length of the valid sequence starting at text[i], or 0 when it is not one.
-size_t ValidSequence(std::string_view text, size_t i) {
-  const auto b0 = static_cast<unsigned char>(text[i]);
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid; `bad` is
+// then the length of the maximal ill-formed subpart to replace with one U+FFFD (Unicode's
+// recommended practice, so "\xE2\x82" is one replacement, not two).
+size_t ValidSequence(std::string_view text, size_t i, size_t& bad) {
+  const auto b0 = static_cast<uint8_t>(text[i]);
+  bad = 1;
   if (b0 < 0x80) return 1;
-  size_t len = 0;
-  uint32_t cp = 0;
+  size_t need = 0;
+  uint8_t lo = 0x80;
+  uint8_t hi = 0xBF;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    cp = b0 & 0x07;
+    need = 1;
+  } else if (b0 == 0xE0) {
+    need = 2;
+    lo = 0xA0;
+  } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
+    need = 2;
+  } else if (b0 == 0xED) {
+    need = 2;
+    hi = 0x9F;  // no surrogates
+  } else if (b0 == 0xF0) {
+    need = 3;
+    lo = 0x90;
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
+    need = 3;
+  } else if (b0 == 0xF4) {
+    need = 3;
+    hi = 0x8F;  // nothing above U+10FFFF
   } else {
     return 0;
   }
-  if (i + len > text.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
+  for (size_t k = 1; k <= need; ++k) {
+    if (i + k >= text.size()) {
+      bad = k;
+      return 0;
+    }
+    const auto b = static_cast<uint8_t>(text[i + k]);
+    const uint8_t min = k == 1 ? lo : 0x80;
+    const uint8_t max = k == 1 ? hi : 0xBF;
+    if (b < min || b > max) {
+      bad = k;
+      return 0;
+    }
   }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0;  // overlong
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                            // surrogate
-  if (cp > 0x10FFFF) return 0;
-  return len;
+  return need + 1;
 }
 
 }  // namespace
@@ -40,14 +59,16 @@ size_t ValidSequence(std::string_view text, size_t i) {
 std::string SanitizeUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t len = ValidSequence(text, i);
-    if (len == 0) {
-      out += kReplacement;
-      ++i;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t bad = 1;
+    const size_t n = ValidSequence(text, i, bad);
+    if (n > 0) {
+      out.append(text.substr(i, n));
+      i += n;
     } else {
-      out.append(text.substr(i, len));
-      i += len;
+      out.append(kReplacement);
+      i += bad;
     }
   }
   return out;

@@ -9,8 +9,6 @@
 namespace holomush::gateway {
 namespace {
 
-constexpr size_t kRecentIds = 1024;
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -443,13 +441,7 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
     case v1::ServerMessage::kEvent: {
       const v1::Event& event = message.event();
       if (!event.id().empty()) {
-        if (recent_set_.count(event.id()) != 0) return;  // already shown before a resume
-        recent_ids_.push_back(event.id());
-        recent_set_.insert(event.id());
-        if (recent_ids_.size() > kRecentIds) {
-          recent_set_.erase(recent_ids_.front());
-          recent_ids_.pop_front();
-        }
+        if (!recent_ids_.Insert(event.id())) return;  // already shown before a resume
         if (event.id() > last_event_id_) last_event_id_ = event.id();
       }
       if (port_ != nullptr) port_->SendEvent(event);

@@ -10,10 +10,10 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 #include "core_api.hpp"
 #include "holomush/common/logging.hpp"
+#include "holomush/common/recent_ids.hpp"
 #include "metrics.hpp"
 #include "resume_memory.hpp"
 
@@ -158,8 +158,7 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   // a new session is started instead.
   bool resuming_ = false;
   // Ids of recent events delivered: a replay overlapping what we showed is not shown twice.
-  std::deque<std::string> recent_ids_;
-  std::unordered_set<std::string> recent_set_;
+  common::RecentIds recent_ids_;
   std::chrono::milliseconds backoff_;
   boost::asio::steady_timer reconnect_timer_;
   std::minstd_rand rng_;

@@ -4,11 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "holomush/common/utf8.hpp"
+
 namespace holomush::gateway {
 
-// Returns `text` with every invalid UTF-8 sequence (bad lead or continuation bytes, overlong
-// forms, surrogates, code points above U+10FFFF, truncated sequences) replaced by U+FFFD.
-std::string SanitizeUtf8(std::string_view text);
+using common::SanitizeUtf8;
 
 // A line as a player typed it, made safe for core: valid UTF-8, tabs as spaces, other C0
 // controls and DEL removed, trailing spaces trimmed.

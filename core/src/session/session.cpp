@@ -13,28 +13,6 @@ constexpr int kReplayLimit = 5000;
 
 }  // namespace
 
-RecentIds::Id RecentIds::Pack(const std::string& id) {
-  Id packed{};
-  std::copy_n(id.begin(), std::min(id.size(), packed.size()), packed.begin());
-  return packed;
-}
-
-bool RecentIds::Contains(const std::string& id) const {
-  const Id packed = Pack(id);
-  return std::find(ring_.begin(), ring_.end(), packed) != ring_.end();
-}
-
-bool RecentIds::Insert(const std::string& id) {
-  if (Contains(id)) return false;
-  if (ring_.size() < kCapacity) {
-    ring_.push_back(Pack(id));
-  } else {
-    ring_[next_] = Pack(id);
-    next_ = (next_ + 1) % kCapacity;
-  }
-  return true;
-}
-
 std::string CharacterStream(const std::string& id) { return "character:" + id; }
 std::string LocationStream(const std::string& id) { return "location:" + id; }
 
@@ -164,7 +142,7 @@ Result<int> CoreSession::Attach(std::shared_ptr<SessionSink> sink, const std::st
     sink_ = std::move(sink);
     // A new stream starts a new dedupe window: what went into an old stream may never have
     // reached the player, so only the gateway's last id says what was seen.
-    recent_ = RecentIds{};
+    recent_.Clear();
     if (after.empty() || !common::IsUlid(after)) {
       // Nothing seen on any connection: everything since the session began.
       after = common::UlidFloor(static_cast<uint64_t>(record_.created_unix_millis));

@@ -13,28 +13,13 @@
 #include <vector>
 
 #include "events/listen_hub.hpp"
+#include "holomush/common/recent_ids.hpp"
 #include "holomush/core/v1/core.pb.h"
 #include "store/store.hpp"
 
 namespace holomush::core {
 
 namespace pb = ::holomush::core::v1;
-
-// The last few event ids a session sent, so a replay and live delivery never send one twice.
-// A fixed ring of raw ULIDs: a few kilobytes per session however long it lives.
-class RecentIds {
- public:
-  // Returns false when `id` was already recorded.
-  bool Insert(const std::string& id);
-  bool Contains(const std::string& id) const;
-
- private:
-  static constexpr size_t kCapacity = 128;
-  using Id = std::array<char, 26>;
-  static Id Pack(const std::string& id);
-  std::vector<Id> ring_;  // grows to kCapacity, then wraps
-  size_t next_ = 0;
-};
 
 // Where a session's messages go: the gRPC stream of the gateway connection it is attached to.
 class SessionSink {
@@ -108,7 +93,7 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   bool replaying_ = false;
   std::vector<EventRecord> buffered_;
   std::string last_id_;  // newest event id delivered or replayed
-  RecentIds recent_;
+  common::RecentIds recent_;
   std::chrono::steady_clock::time_point detached_since_;
 };
 
