@@ -3,6 +3,12 @@
 #include <utility>
 
 namespace holomush::gateway {
+namespace {
+
+// Enough for a typical line or two; larger bursts allocate for themselves.
+constexpr size_t kRetainedCapacity = 256;
+
+}  // namespace
 
 bool OutputQueue::Append(std::string_view bytes) {
   if (size() + bytes.size() > limit_) return false;
@@ -14,15 +20,15 @@ const std::string& OutputQueue::BeginWrite() {
   in_flight_.clear();
   std::swap(in_flight_, pending_);
   writing_ = true;
-  // Keep the buffers from holding on to the capacity of one huge burst forever.
-  if (pending_.capacity() > 64 * 1024) pending_ = std::string();
+  // An idle connection should cost little: buffers do not keep the capacity of past bursts.
+  if (pending_.capacity() > kRetainedCapacity) pending_ = std::string();
   return in_flight_;
 }
 
 void OutputQueue::Written() {
   writing_ = false;
   in_flight_.clear();
-  if (in_flight_.capacity() > 64 * 1024) in_flight_ = std::string();
+  if (in_flight_.capacity() > kRetainedCapacity) in_flight_ = std::string();
 }
 
 }  // namespace holomush::gateway

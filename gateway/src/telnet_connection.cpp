@@ -34,6 +34,7 @@ class TelnetConnection final : public ConnectionBase {
     // A modest kernel buffer: a client that stops reading reaches our queue limit soon,
     // and a thousand stalled clients do not pin megabytes each in the kernel.
     socket_.set_option(asio::socket_base::send_buffer_size(64 * 1024), ec);
+    socket_.non_blocking(true, ec);  // reads are read_some after async_wait (see Read)
     auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) set_remote(endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
     Write(protocol_.Start());
@@ -69,18 +70,32 @@ class TelnetConnection final : public ConnectionBase {
     socket_.close(ec);
   }
 
+  // Waits for the socket to be readable, then reads into a buffer shared by every
+  // connection on this thread: an idle connection holds no read buffer of its own.
   void Read() {
-    socket_.async_read_some(
-        asio::buffer(buffer_),
-        [self = Self()](const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = Self()](const boost::system::error_code& ec) { self->OnReadable(ec); });
   }
 
-  void OnRead(const boost::system::error_code& ec, size_t n) {
-    if (!ReadCompleted(ec, n)) return;
+  void OnReadable(boost::system::error_code ec) {
+    thread_local std::array<char, 4096> buffer;
+    size_t n = 0;
+    if (!ec) {
+      n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        if (!finished()) Read();  // a spurious wake-up
+        return;
+      }
+    }
+    OnRead(ec, std::string_view(buffer.data(), n));
+  }
+
+  void OnRead(const boost::system::error_code& ec, std::string_view bytes) {
+    if (!ReadCompleted(ec, bytes.size())) return;
     if (!closing()) {
       std::string data;
       std::string reply;
-      protocol_.Feed(std::string_view(buffer_.data(), n), data, reply);
+      protocol_.Feed(bytes, data, reply);
       if (!reply.empty()) Write(reply);
       lines_.clear();
       splitter_.Feed(data, lines_);
@@ -135,7 +150,6 @@ class TelnetConnection final : public ConnectionBase {
   LineSplitter splitter_;
   std::vector<InputLine> lines_;
   OutputQueue out_;
-  std::array<char, 4096> buffer_{};
   bool flush_posted_ = false;
 };
 
