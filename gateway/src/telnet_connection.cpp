@@ -73,8 +73,9 @@ class TelnetConnection final : public ConnectionBase {
   // Waits for the socket to be readable, then reads into a buffer shared by every
   // connection on this thread: an idle connection holds no read buffer of its own.
   void Read() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = Self()](const boost::system::error_code& ec) { self->OnReadable(ec); });
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = Self()](const boost::system::error_code& ec) { self->OnReadable(ec); });
   }
 
   void OnReadable(boost::system::error_code ec) {

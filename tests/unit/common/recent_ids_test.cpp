@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "holomush/common/recent_ids.hpp"
+
+#include <gtest/gtest.h>
 
 namespace holomush::common {
 namespace {
