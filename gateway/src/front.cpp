@@ -36,8 +36,10 @@ void ClientFront::Start(const common::HostPort& telnet,
 void ClientFront::Stop(std::chrono::milliseconds grace, const std::string& farewell) {
   if (stopped_) return;
   stopped_ = true;
-  if (telnet_) telnet_->Stop();
-  if (web_) web_->Stop();
+  // Refuse newcomers before telling the players: nobody connects after the farewell.
+  const bool io_running = !threads_.empty();
+  if (telnet_) telnet_->Stop(io_running);
+  if (web_) web_->Stop(io_running);
   registry_.ShutdownAll(farewell);
   if (!threads_.empty()) registry_.WaitEmpty(grace);
   work_.reset();

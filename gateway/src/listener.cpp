@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <future>
 #include <stdexcept>
 
 namespace holomush::gateway {
@@ -55,12 +56,24 @@ void Listener::Start(const common::HostPort& address) {
   Accept(state_);
 }
 
-void Listener::Stop() {
-  asio::post(state_->acceptor.get_executor(), [state = state_] {
+void Listener::Stop(bool io_running) {
+  auto close = [state = state_] {
     boost::system::error_code ec;
     state->acceptor.close(ec);
     state->retry.cancel();
+  };
+  if (!io_running) {
+    close();
+    return;
+  }
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  asio::post(state_->acceptor.get_executor(), [close, closed] {
+    close();
+    closed->set_value();
   });
+  // Bounded, so a wedged io_context cannot hang shutdown: then it is closed from here.
+  if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready) close();
 }
 
 void Listener::Accept(const std::shared_ptr<State>& state) {

@@ -25,8 +25,10 @@ class Listener {
 
   // Binds and listens; throws std::runtime_error naming `what` and the address on failure.
   void Start(const common::HostPort& address);
-  // Closes the listening socket: from now on the kernel refuses new connections.
-  void Stop();
+  // Closes the listening socket: once it returns, the kernel refuses new connections.
+  // `io_running`: threads run the io_context, so the close is done on the acceptor's strand
+  // and waited for (never call it from one of those threads); otherwise it is done here.
+  void Stop(bool io_running);
   uint16_t port() const { return port_; }
 
  private:
