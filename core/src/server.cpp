@@ -65,6 +65,7 @@ struct CoreRuntime {
   std::unique_ptr<ListenHub> hub;
   std::unique_ptr<EventWriter> writer;
   std::unique_ptr<boost::asio::thread_pool> pool;
+  std::unique_ptr<boost::asio::thread_pool> password_pool;
   std::unique_ptr<SessionRegistry> registry;
   std::unique_ptr<Game> game;
   std::unique_ptr<GameService> game_service;
@@ -142,6 +143,13 @@ std::vector<common::SettingSpec> CoreSettings() {
                    .help = "threads running commands and database calls",
                    .min = 1,
                    .max = 256});
+  specs.push_back({.name = "password-threads",
+                   .kind = SettingKind::kInt,
+                   .default_value = "1",
+                   .help = "threads hashing and checking passwords (argon2id, 19 MiB each); "
+                           "logins beyond them wait their turn instead of slowing the game",
+                   .min = 1,
+                   .max = 64});
   return specs;
 }
 
@@ -173,6 +181,8 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
                         .committed = [hub](const auto& events) { hub->Publish(events); },
                         .aborted = [hub](const auto& events) { hub->Forget(events); }});
     rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
+    rt.password_pool =
+        std::make_unique<boost::asio::thread_pool>(config.Int("password-threads"));
     rt.registry = std::make_unique<SessionRegistry>();
     GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),
                         .session_linger = std::chrono::duration_cast<std::chrono::seconds>(
@@ -188,7 +198,8 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.hub->Start();
     rt.writer->Start();
 
-    rt.game_service = std::make_unique<GameService>(*rt.game, *rt.metrics, rt.pool->get_executor());
+    rt.game_service = std::make_unique<GameService>(*rt.game, *rt.metrics, rt.pool->get_executor(),
+                                                    rt.password_pool->get_executor());
     rt.control_service = std::make_unique<ControlService>("core", *rt.registry);
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
@@ -218,6 +229,7 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.cv.notify_all();
     if (rt.monitor.joinable()) rt.monitor.join();
     if (rt.hub) rt.hub->Stop();
+    if (rt.password_pool) rt.password_pool->join();
     if (rt.pool) rt.pool->join();
   };
 

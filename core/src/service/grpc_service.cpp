@@ -252,15 +252,19 @@ std::string GrpcCodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
-GameService::GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor)
-    : game_(game), metrics_(metrics), executor_(std::move(executor)) {}
+GameService::GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor,
+                         boost::asio::any_io_executor password_executor)
+    : game_(game),
+      metrics_(metrics),
+      executor_(std::move(executor)),
+      password_executor_(std::move(password_executor)) {}
 
 template <typename Work>
 grpc::ServerUnaryReactor* GameService::Unary(grpc::CallbackServerContext* ctx, const char* method,
-                                             Work work) {
+                                             Work work, const boost::asio::any_io_executor& on) {
   auto* reactor = ctx->DefaultReactor();
   const auto start = std::chrono::steady_clock::now();
-  boost::asio::post(executor_, [this, reactor, method, start, work = std::move(work)]() mutable {
+  boost::asio::post(on, [this, reactor, method, start, work = std::move(work)]() mutable {
     grpc::Status status = work();
     metrics_.Grpc(method, GrpcCodeName(status.error_code()),
                   std::chrono::steady_clock::now() - start);
@@ -277,7 +281,7 @@ grpc::ServerUnaryReactor* GameService::CreateAccount(grpc::CallbackServerContext
     if (!r) return ToGrpcStatus(r.error());
     *reply = std::move(*r);
     return grpc::Status::OK;
-  });
+  }, password_executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::Login(grpc::CallbackServerContext* ctx,
@@ -288,7 +292,7 @@ grpc::ServerUnaryReactor* GameService::Login(grpc::CallbackServerContext* ctx,
     if (!r) return ToGrpcStatus(r.error());
     *reply = std::move(*r);
     return grpc::Status::OK;
-  });
+  }, password_executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::StartSession(grpc::CallbackServerContext* ctx,
@@ -299,7 +303,7 @@ grpc::ServerUnaryReactor* GameService::StartSession(grpc::CallbackServerContext*
     if (!r) return ToGrpcStatus(r.error());
     *reply = std::move(*r);
     return grpc::Status::OK;
-  });
+  }, executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::Who(grpc::CallbackServerContext* ctx, const pb::WhoRequest*,
@@ -309,7 +313,7 @@ grpc::ServerUnaryReactor* GameService::Who(grpc::CallbackServerContext* ctx, con
     if (!r) return ToGrpcStatus(r.error());
     *reply = std::move(*r);
     return grpc::Status::OK;
-  });
+  }, executor_);
 }
 
 grpc::ServerBidiReactor<pb::ClientMessage, pb::ServerMessage>* GameService::Session(

@@ -15,10 +15,13 @@ grpc::Status ToGrpcStatus(const common::Error& error);
 std::string GrpcCodeName(grpc::StatusCode code);
 
 // Unary calls do their database work on `executor` (never on gRPC's threads); each Session
-// stream is a reactor whose commands run on the session's strand.
+// stream is a reactor whose commands run on the session's strand. CreateAccount and Login,
+// which hash passwords (argon2id, tens of milliseconds of CPU each), run on
+// `password_executor` instead, so a login storm queues there and never delays commands.
 class GameService final : public pb::Game::CallbackService {
  public:
-  GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor);
+  GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor,
+              boost::asio::any_io_executor password_executor);
 
   grpc::ServerUnaryReactor* CreateAccount(grpc::CallbackServerContext* ctx,
                                           const pb::Credentials* request,
@@ -38,11 +41,13 @@ class GameService final : public pb::Game::CallbackService {
 
  private:
   template <typename Work>
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work);
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work,
+                                  const boost::asio::any_io_executor& on);
 
   Game& game_;
   CoreMetrics& metrics_;
   boost::asio::any_io_executor executor_;
+  boost::asio::any_io_executor password_executor_;
 };
 
 class ControlService final : public pb::Control::CallbackService {
