@@ -101,7 +101,7 @@ std::optional<std::string> ChildProcess::WaitForLine(const std::string& needle,
         return true;
       }
     }
-    return false;
+    return reader_done_;  // the process closed its output: the line will never come
   });
   return found;
 }

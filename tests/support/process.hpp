@@ -27,7 +27,8 @@ class ChildProcess {
   // Exit code, or 128+signal; nullopt on timeout.
   std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   bool Running();
-  // Waits for a stdout/stderr line containing `needle`; returns it.
+  // Waits for a stdout/stderr line containing `needle`; returns it, or nullopt on timeout
+  // or once the process has closed its output without printing it.
   std::optional<std::string> WaitForLine(
       const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::vector<std::string> Lines();
