@@ -56,6 +56,7 @@ void EventWriter::Run() {
     for (auto& p : batch) {
       p.event.id = ulids_.NextAt(static_cast<uint64_t>(now));
       p.event.unix_millis = now;
+      p.event.payload_json = p.event.payload.dump();
       events.push_back(p.event);
     }
     if (hooks_.prepared) hooks_.prepared(events);

@@ -504,10 +504,11 @@ bool Game::Allowed(CoreSession& s, const std::string& command, bool admin_only) 
 }
 
 std::string Game::DescribeLocation(const std::string& location_id) {
-  auto loc = stores_.world.GetLocation(location_id);
-  auto exits = stores_.world.ExitsFrom(location_id);
-  auto present = stores_.world.PresentAt(location_id);
-  if (!loc || !exits || !present) return kUnavailable;
+  auto view = stores_.world.ViewRoom(location_id);
+  if (!view) return kUnavailable;
+  const Location* loc = &view->location;
+  const auto* exits = &view->exits;
+  const auto* present = &view->present;
   std::vector<std::string> exit_names;
   for (const auto& e : *exits) {
     exit_names.push_back(e.aliases.empty() ? e.name : e.name + " (" + Join(e.aliases, ", ") + ")");

@@ -79,7 +79,7 @@ void CoreSession::SendEventLocked(const EventRecord& event, bool replayed) {
   e->set_type(event.type);
   e->set_actor_id(event.actor_id);
   e->set_actor_name(event.actor_name);
-  e->set_payload_json(event.payload.dump());
+  e->set_payload_json(event.payload_json.empty() ? event.payload.dump() : event.payload_json);
   e->set_unix_millis(event.unix_millis);
   e->set_text(text);
   e->set_replayed(replayed);

@@ -53,13 +53,20 @@ std::unique_ptr<pqxx::connection> Database::Acquire() {
     }
   }
   try {
-    return std::make_unique<pqxx::connection>(url_);
+    auto conn = std::make_unique<pqxx::connection>(url_);
+    for (const auto& [name, sql] : statements_) conn->prepare(name, sql);
+    return conn;
   } catch (...) {
     std::lock_guard lock(mu_);
     --open_;
     cv_.notify_one();
     throw;
   }
+}
+
+void Database::Define(std::string name, std::string sql) {
+  std::lock_guard lock(mu_);
+  statements_.emplace_back(std::move(name), std::move(sql));
 }
 
 void Database::Release(std::unique_ptr<pqxx::connection> conn) {

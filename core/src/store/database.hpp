@@ -47,6 +47,11 @@ class Database {
     return Run<pqxx::nontransaction, T>(fn, retry_safe);
   }
 
+  // Names a statement that every connection of the pool prepares (on first use), for
+  // exec_prepared(name, ...): parsed and planned once per connection, not per call. Call
+  // before the pool is used.
+  void Define(std::string name, std::string sql);
+
   // Cheap liveness query for readiness; never blocks longer than the acquire timeout.
   common::Status Ping();
   const std::string& url() const { return url_; }
@@ -63,6 +68,7 @@ class Database {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::vector<std::pair<std::string, std::string>> statements_;  // name, SQL
   int open_ = 0;  // connections handed out plus idle ones
 };
 

@@ -33,7 +33,8 @@ EventRecord EventFrom(const pqxx::row& r) {
   e.type = r["type"].as<std::string>();
   e.actor_id = r["actor_id"].is_null() ? "" : r["actor_id"].as<std::string>();
   e.actor_name = r["actor_name"].as<std::string>();
-  e.payload = nlohmann::json::parse(r["payload"].as<std::string>());
+  e.payload_json = r["payload"].as<std::string>();
+  e.payload = nlohmann::json::parse(e.payload_json);
   e.unix_millis = r["unix_millis"].as<int64_t>();
   return e;
 }
@@ -41,6 +42,22 @@ EventRecord EventFrom(const pqxx::row& r) {
 constexpr const char* kEventColumns =
     "id, stream, type, actor_id, actor_name, payload::text AS payload,"
     " (extract(epoch FROM created_at) * 1000)::bigint AS unix_millis";
+
+// The statements of every command's path, prepared once per connection (see PgStore()).
+constexpr const char* kGetLocation = "get_location";
+constexpr const char* kExitsFrom = "exits_from";
+constexpr const char* kPresentAt = "present_at";
+constexpr const char* kViewRoom = "view_room";
+constexpr const char* kGetCharacter = "get_character";
+constexpr const char* kFindCharacter = "find_character";
+constexpr const char* kMoveCharacter = "move_character";
+constexpr const char* kExitCandidates = "exit_candidates";
+
+// Characters at a location with a session that has not ended ($1: the location).
+constexpr const char* kPresentSql =
+    "SELECT c.name FROM characters c WHERE c.location_id = $1::uuid AND EXISTS"
+    " (SELECT 1 FROM sessions s WHERE s.character_id = c.id AND s.ended_at IS NULL)"
+    " ORDER BY c.name";
 
 Error NotFound(const std::string& what) { return {ErrorKind::kNotFound, what}; }
 
@@ -87,6 +104,44 @@ void InsertExit(pqxx::work& txn, const std::string& from, const std::string& to,
 }
 
 }  // namespace
+
+PgStore::PgStore(Database& db) : db_(db) {
+  db_.Define(kGetLocation, "SELECT id, name, description FROM locations WHERE id = $1::uuid");
+  db_.Define(kExitsFrom,
+             "SELECT e.id, e.name, e.to_location_id,"
+             " coalesce(array_agg(a.alias ORDER BY a.alias) FILTER (WHERE a.alias IS NOT NULL),"
+             " '{}') AS aliases"
+             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
+             " WHERE e.from_location_id = $1::uuid GROUP BY e.id ORDER BY e.name");
+  db_.Define(kPresentAt, kPresentSql);
+  db_.Define(kViewRoom,
+             std::string("SELECT l.id, l.name, l.description,"
+                         " coalesce((SELECT json_agg(json_build_object('id', e.id, 'name', e.name,"
+                         "   'to', e.to_location_id, 'aliases', coalesce((SELECT json_agg(a.alias"
+                         "   ORDER BY a.alias) FROM exit_aliases a WHERE a.exit_id = e.id),"
+                         "   '[]'::json)) ORDER BY e.name)"
+                         "   FROM exits e WHERE e.from_location_id = l.id), '[]'::json)::text,"
+                         " ARRAY(") +
+                 kPresentSql + ") FROM locations l WHERE l.id = $1::uuid");
+  db_.Define(kGetCharacter,
+             "SELECT id, player_id, name, location_id FROM characters WHERE id = $1::uuid");
+  db_.Define(kFindCharacter,
+             "SELECT id, player_id, name, location_id FROM characters"
+             " WHERE lower(name) = lower($1)");
+  db_.Define(kMoveCharacter, "UPDATE characters SET location_id = $2::uuid WHERE id = $1::uuid");
+  db_.Define(kExitCandidates,
+             // Similarity is only worked out when no exit matches exactly.
+             "WITH here AS (SELECT e.id, e.name, e.to_location_id,"
+             "   lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
+             "     WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)) AS exact"
+             "   FROM exits e WHERE e.from_location_id = $1::uuid)"
+             " SELECT h.id, h.name, h.to_location_id, h.exact,"
+             " CASE WHEN (SELECT bool_or(exact) FROM here) THEN 0.0 ELSE"
+             " (SELECT max(greatest(similarity(h.name, v), coalesce((SELECT max(similarity("
+             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = h.id), 0)))"
+             "   FROM unnest($3::text[]) v) END"
+             " FROM here h");
+}
 
 // ---- accounts ----
 
@@ -211,8 +266,7 @@ Result<Player> PgStore::GetPlayer(const std::string& player_id) {
 
 Result<Location> PgStore::GetLocation(const std::string& id) {
   auto r = db_.Autocommit<std::optional<Location>>([&](pqxx::transaction_base& txn) {
-    auto rows =
-        txn.exec_params("SELECT id, name, description FROM locations WHERE id = $1::uuid", id);
+    auto rows = txn.exec_prepared(kGetLocation, id);
     if (rows.empty()) return std::optional<Location>();
     return std::optional<Location>(Location{
         rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()});
@@ -225,13 +279,7 @@ Result<Location> PgStore::GetLocation(const std::string& id) {
 Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
   return db_.Autocommit<std::vector<Exit>>([&](pqxx::transaction_base& txn) {
     std::vector<Exit> out;
-    for (const auto& row : txn.exec_params(
-             "SELECT e.id, e.name, e.to_location_id,"
-             " coalesce(array_agg(a.alias ORDER BY a.alias) FILTER (WHERE a.alias IS NOT NULL),"
-             " '{}') AS aliases"
-             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
-             " WHERE e.from_location_id = $1::uuid GROUP BY e.id ORDER BY e.name",
-             location_id)) {
+    for (const auto& row : txn.exec_prepared(kExitsFrom, location_id)) {
       Exit e{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}};
       auto arr = row[3].as_array();
       for (auto item = arr.get_next(); item.first != pqxx::array_parser::done;
@@ -247,21 +295,41 @@ Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
 Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_id) {
   return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
-    for (const auto& row : txn.exec_params(
-             "SELECT c.name FROM characters c WHERE c.location_id = $1::uuid AND EXISTS"
-             " (SELECT 1 FROM sessions s WHERE s.character_id = c.id AND s.ended_at IS NULL)"
-             " ORDER BY c.name",
-             location_id)) {
+    for (const auto& row : txn.exec_prepared(kPresentAt, location_id)) {
       out.push_back(row[0].as<std::string>());
     }
     return out;
   });
 }
 
+Result<RoomView> PgStore::ViewRoom(const std::string& location_id) {
+  auto r = db_.Autocommit<std::optional<RoomView>>([&](pqxx::transaction_base& txn) {
+    auto rows = txn.exec_prepared(kViewRoom, location_id);
+    if (rows.empty()) return std::optional<RoomView>();
+    const auto& row = rows[0];
+    RoomView view;
+    view.location = {row[0].as<std::string>(), row[1].as<std::string>(),
+                     row[2].as<std::string>()};
+    for (const auto& e : nlohmann::json::parse(row[3].as<std::string>())) {
+      view.exits.push_back({e.at("id").get<std::string>(), e.at("name").get<std::string>(),
+                            e.at("to").get<std::string>(),
+                            e.at("aliases").get<std::vector<std::string>>()});
+    }
+    auto present = row[4].as_array();
+    for (auto item = present.get_next(); item.first != pqxx::array_parser::done;
+         item = present.get_next()) {
+      if (item.first == pqxx::array_parser::string_value) view.present.push_back(item.second);
+    }
+    return std::optional<RoomView>(std::move(view));
+  });
+  if (!r) return r.error();
+  if (!*r) return NotFound("no such location");
+  return std::move(**r);
+}
+
 Result<Character> PgStore::GetCharacter(const std::string& id) {
   auto r = db_.Autocommit<std::optional<Character>>([&](pqxx::transaction_base& txn) {
-    auto rows = txn.exec_params(
-        "SELECT id, player_id, name, location_id FROM characters WHERE id = $1::uuid", id);
+    auto rows = txn.exec_prepared(kGetCharacter, id);
     if (rows.empty()) return std::optional<Character>();
     return std::optional<Character>(CharacterFrom(rows[0]));
   });
@@ -272,9 +340,7 @@ Result<Character> PgStore::GetCharacter(const std::string& id) {
 
 Result<Character> PgStore::FindCharacter(const std::string& name) {
   auto r = db_.Autocommit<std::optional<Character>>([&](pqxx::transaction_base& txn) {
-    auto rows = txn.exec_params(
-        "SELECT id, player_id, name, location_id FROM characters WHERE lower(name) = lower($1)",
-        name);
+    auto rows = txn.exec_prepared(kFindCharacter, name);
     if (rows.empty()) return std::optional<Character>();
     return std::optional<Character>(CharacterFrom(rows[0]));
   });
@@ -285,8 +351,7 @@ Result<Character> PgStore::FindCharacter(const std::string& name) {
 
 Status PgStore::MoveCharacter(const std::string& character_id, const std::string& location_id) {
   return ExecOne(db_, [&](pqxx::transaction_base& txn) {
-    txn.exec_params("UPDATE characters SET location_id = $2::uuid WHERE id = $1::uuid",
-                    character_id, location_id);
+    txn.exec_prepared(kMoveCharacter, character_id, location_id);
   });
 }
 
@@ -295,19 +360,8 @@ Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(
     const std::vector<std::string>& variants) {
   return db_.Autocommit<std::vector<ExitCandidate>>([&](pqxx::transaction_base& txn) {
     std::vector<ExitCandidate> out;
-    for (const auto& row : txn.exec_params(
-             // Similarity is only worked out when no exit matches exactly.
-             "WITH here AS (SELECT e.id, e.name, e.to_location_id,"
-             "   lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
-             "     WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)) AS exact"
-             "   FROM exits e WHERE e.from_location_id = $1::uuid)"
-             " SELECT h.id, h.name, h.to_location_id, h.exact,"
-             " CASE WHEN (SELECT bool_or(exact) FROM here) THEN 0.0 ELSE"
-             " (SELECT max(greatest(similarity(h.name, v), coalesce((SELECT max(similarity("
-             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = h.id), 0)))"
-             "   FROM unnest($3::text[]) v) END"
-             " FROM here h",
-             location_id, text, ToPgArray(variants))) {
+    for (const auto& row :
+         txn.exec_prepared(kExitCandidates, location_id, text, ToPgArray(variants))) {
       out.push_back(
           {Exit{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}},
            row[3].as<bool>(), row[4].as<double>()});
@@ -573,7 +627,7 @@ Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::s
           if (i) sql += ',';
           sql += '(' + txn.quote(e.id) + ',' + txn.quote(e.stream) + ',' + txn.quote(e.type) + ',' +
                  (e.actor_id.empty() ? std::string("NULL") : txn.quote(e.actor_id) + "::uuid") +
-                 ',' + txn.quote(e.actor_name) + ',' + txn.quote(e.payload.dump()) +
+                 ',' + txn.quote(e.actor_name) + ',' + txn.quote(e.payload_json.empty() ? e.payload.dump() : e.payload_json) +
                  "::jsonb, to_timestamp(" + std::to_string(e.unix_millis) + " / 1000.0))";
         }
         for (const auto& payload : NotifyPayloads(events)) {

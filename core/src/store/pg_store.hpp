@@ -13,7 +13,8 @@ class PgStore final : public AccountStore,
                       public SessionStore,
                       public EventStore {
  public:
-  explicit PgStore(Database& db) : db_(db) {}
+  // Defines the hot statements on `db`, prepared once per pooled connection.
+  explicit PgStore(Database& db);
 
   // AccountStore
   Result<NewAccount> CreateAccount(const std::string& username, const std::string& password_hash,
@@ -32,6 +33,7 @@ class PgStore final : public AccountStore,
   Result<Location> GetLocation(const std::string& id) override;
   Result<std::vector<Exit>> ExitsFrom(const std::string& location_id) override;
   Result<std::vector<std::string>> PresentAt(const std::string& location_id) override;
+  Result<RoomView> ViewRoom(const std::string& location_id) override;
   Result<Character> GetCharacter(const std::string& id) override;
   Result<Character> FindCharacter(const std::string& name) override;
   Status MoveCharacter(const std::string& character_id, const std::string& location_id) override;

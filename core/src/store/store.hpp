@@ -40,6 +40,13 @@ struct Exit {
   std::vector<std::string> aliases;
 };
 
+// What `look` shows of a location, read in one statement.
+struct RoomView {
+  Location location;
+  std::vector<Exit> exits;           // by name
+  std::vector<std::string> present;  // as PresentAt
+};
+
 // An exit scored against what the player typed.
 struct ExitCandidate {
   Exit exit;
@@ -54,6 +61,7 @@ struct EventRecord {
   std::string actor_id;
   std::string actor_name;
   nlohmann::json payload = nlohmann::json::object();
+  std::string payload_json;  // payload serialised once (by the writer, or as read back)
   int64_t unix_millis = 0;
 };
 
@@ -110,6 +118,8 @@ class WorldStore {
   virtual Result<std::vector<Exit>> ExitsFrom(const std::string& location_id) = 0;
   // Names of characters here with a session that has not ended.
   virtual Result<std::vector<std::string>> PresentAt(const std::string& location_id) = 0;
+  // The location, its exits and who is present, in one round trip; kNotFound when it is gone.
+  virtual Result<RoomView> ViewRoom(const std::string& location_id) = 0;
   virtual Result<Character> GetCharacter(const std::string& id) = 0;
   // Case-insensitive; kNotFound when nobody has that name.
   virtual Result<Character> FindCharacter(const std::string& name) = 0;
