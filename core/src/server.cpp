@@ -181,8 +181,7 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
                         .committed = [hub](const auto& events) { hub->Publish(events); },
                         .aborted = [hub](const auto& events) { hub->Forget(events); }});
     rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
-    rt.password_pool =
-        std::make_unique<boost::asio::thread_pool>(config.Int("password-threads"));
+    rt.password_pool = std::make_unique<boost::asio::thread_pool>(config.Int("password-threads"));
     rt.registry = std::make_unique<SessionRegistry>();
     GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),
                         .session_linger = std::chrono::duration_cast<std::chrono::seconds>(

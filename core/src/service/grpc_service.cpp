@@ -276,44 +276,56 @@ grpc::ServerUnaryReactor* GameService::Unary(grpc::CallbackServerContext* ctx, c
 grpc::ServerUnaryReactor* GameService::CreateAccount(grpc::CallbackServerContext* ctx,
                                                      const pb::Credentials* request,
                                                      pb::LoginReply* reply) {
-  return Unary(ctx, "CreateAccount", [this, request, reply] {
-    auto r = game_.CreateAccount(request->username(), request->password());
-    if (!r) return ToGrpcStatus(r.error());
-    *reply = std::move(*r);
-    return grpc::Status::OK;
-  }, password_executor_);
+  return Unary(
+      ctx, "CreateAccount",
+      [this, request, reply] {
+        auto r = game_.CreateAccount(request->username(), request->password());
+        if (!r) return ToGrpcStatus(r.error());
+        *reply = std::move(*r);
+        return grpc::Status::OK;
+      },
+      password_executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::Login(grpc::CallbackServerContext* ctx,
                                              const pb::Credentials* request,
                                              pb::LoginReply* reply) {
-  return Unary(ctx, "Login", [this, request, reply] {
-    auto r = game_.Login(request->username(), request->password());
-    if (!r) return ToGrpcStatus(r.error());
-    *reply = std::move(*r);
-    return grpc::Status::OK;
-  }, password_executor_);
+  return Unary(
+      ctx, "Login",
+      [this, request, reply] {
+        auto r = game_.Login(request->username(), request->password());
+        if (!r) return ToGrpcStatus(r.error());
+        *reply = std::move(*r);
+        return grpc::Status::OK;
+      },
+      password_executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::StartSession(grpc::CallbackServerContext* ctx,
                                                     const pb::StartSessionRequest* request,
                                                     pb::StartSessionReply* reply) {
-  return Unary(ctx, "StartSession", [this, request, reply] {
-    auto r = game_.StartSession(request->login_token(), request->character_name());
-    if (!r) return ToGrpcStatus(r.error());
-    *reply = std::move(*r);
-    return grpc::Status::OK;
-  }, executor_);
+  return Unary(
+      ctx, "StartSession",
+      [this, request, reply] {
+        auto r = game_.StartSession(request->login_token(), request->character_name());
+        if (!r) return ToGrpcStatus(r.error());
+        *reply = std::move(*r);
+        return grpc::Status::OK;
+      },
+      executor_);
 }
 
 grpc::ServerUnaryReactor* GameService::Who(grpc::CallbackServerContext* ctx, const pb::WhoRequest*,
                                            pb::WhoReply* reply) {
-  return Unary(ctx, "Who", [this, reply] {
-    auto r = game_.Who();
-    if (!r) return ToGrpcStatus(r.error());
-    *reply = std::move(*r);
-    return grpc::Status::OK;
-  }, executor_);
+  return Unary(
+      ctx, "Who",
+      [this, reply] {
+        auto r = game_.Who();
+        if (!r) return ToGrpcStatus(r.error());
+        *reply = std::move(*r);
+        return grpc::Status::OK;
+      },
+      executor_);
 }
 
 grpc::ServerBidiReactor<pb::ClientMessage, pb::ServerMessage>* GameService::Session(

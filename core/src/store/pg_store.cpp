@@ -308,8 +308,7 @@ Result<RoomView> PgStore::ViewRoom(const std::string& location_id) {
     if (rows.empty()) return std::optional<RoomView>();
     const auto& row = rows[0];
     RoomView view;
-    view.location = {row[0].as<std::string>(), row[1].as<std::string>(),
-                     row[2].as<std::string>()};
+    view.location = {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()};
     for (const auto& e : nlohmann::json::parse(row[3].as<std::string>())) {
       view.exits.push_back({e.at("id").get<std::string>(), e.at("name").get<std::string>(),
                             e.at("to").get<std::string>(),
@@ -627,7 +626,8 @@ Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::s
           if (i) sql += ',';
           sql += '(' + txn.quote(e.id) + ',' + txn.quote(e.stream) + ',' + txn.quote(e.type) + ',' +
                  (e.actor_id.empty() ? std::string("NULL") : txn.quote(e.actor_id) + "::uuid") +
-                 ',' + txn.quote(e.actor_name) + ',' + txn.quote(e.payload_json.empty() ? e.payload.dump() : e.payload_json) +
+                 ',' + txn.quote(e.actor_name) + ',' +
+                 txn.quote(e.payload_json.empty() ? e.payload.dump() : e.payload_json) +
                  "::jsonb, to_timestamp(" + std::to_string(e.unix_millis) + " / 1000.0))";
         }
         for (const auto& payload : NotifyPayloads(events)) {
