@@ -70,6 +70,21 @@ TEST_F(GameTest, LookShowsLocationExitsAndPresent) {
   EXPECT_TRUE(ana_->WaitFor("You don't see 'unicorn' here."));
 }
 
+TEST_F(GameTest, LookListsEveryExitByNameWithItsAliases) {
+  ana_->Send("dig west;w;wst;westward to \"The Orchard\"");
+  EXPECT_TRUE(ana_->WaitFor("Dug \"The Orchard\" through west."));
+  ana_->Send("dig east to \"The Pond\"");
+  EXPECT_TRUE(ana_->WaitFor("Dug \"The Pond\" through east."));
+  ana_->Send("look");
+  auto look = ana_->WaitFor("Present:");
+  ASSERT_TRUE(look) << [&] {
+    std::string all;
+    for (const auto& m : ana_->Take()) all += m + "|";
+    return all;
+  }();
+  EXPECT_NE(look->find("Exits: east, west (w, westward, wst)\n"), std::string::npos) << *look;
+}
+
 TEST_F(GameTest, DigThenMoveThroughAMisspeltExit) {
   ana_->Send("dig north;n to \"The Garden\" return south;s");
   EXPECT_TRUE(ana_->WaitFor("Dug \"The Garden\" through north. Return exit: south."));
