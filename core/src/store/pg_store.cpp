@@ -75,22 +75,10 @@ constexpr const char* kPresentSql =
 
 Error NotFound(const std::string& what) { return {ErrorKind::kNotFound, what}; }
 
-// Runs work that returns nothing.
+// Runs work that returns nothing in autocommit mode: each exec is one round trip, and the
+// statements of one exec (AppendBatch) run as one implicit transaction.
 template <typename F>
 Status Exec(Database& db, F&& fn, bool retry_safe = true) {
-  auto r = db.Transact<Ok>(
-      [&](pqxx::work& txn) {
-        fn(txn);
-        return Ok{};
-      },
-      retry_safe);
-  if (!r) return r.error();
-  return Ok{};
-}
-
-// Runs one statement that returns nothing, in autocommit mode (one round trip).
-template <typename F>
-Status ExecOne(Database& db, F&& fn, bool retry_safe = true) {
   auto r = db.Autocommit<Ok>(
       [&](pqxx::transaction_base& txn) {
         fn(txn);
@@ -223,7 +211,7 @@ Result<bool> PgStore::RecordLoginFailure(const std::string& player_id, int max_f
 }
 
 Status PgStore::RecordLoginSuccess(const std::string& player_id) {
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params("UPDATE players SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid",
                     player_id);
   });
@@ -231,10 +219,11 @@ Status PgStore::RecordLoginSuccess(const std::string& player_id) {
 
 Status PgStore::SaveLoginToken(const std::string& player_id, const std::string& token_hash,
                                std::chrono::seconds ttl) {
-  return Exec(db_, [&](pqxx::work& txn) {
-    txn.exec("DELETE FROM login_tokens WHERE expires_at < now()");
+  // Expired tokens go in the same statement (one round trip, one implicit transaction).
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
-        "INSERT INTO login_tokens (token_hash, player_id, expires_at)"
+        "WITH expired AS (DELETE FROM login_tokens WHERE expires_at < now())"
+        " INSERT INTO login_tokens (token_hash, player_id, expires_at)"
         " VALUES ($1, $2::uuid, now() + make_interval(secs => $3))",
         token_hash, player_id, static_cast<double>(ttl.count()));
   });
@@ -377,7 +366,7 @@ Result<Character> PgStore::FindCharacter(const std::string& name) {
 }
 
 Status PgStore::MoveCharacter(const std::string& character_id, const std::string& location_id) {
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_prepared(kMoveCharacter, character_id, location_id);
   });
 }
@@ -429,7 +418,7 @@ Result<Location> PgStore::Link(const std::string& from_id, const std::vector<std
 }
 
 Status PgStore::Describe(const std::string& location_id, const std::string& text) {
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params("UPDATE locations SET description = $2 WHERE id = $1::uuid", location_id, text);
   });
 }
@@ -547,7 +536,7 @@ Result<SessionRecord> PgStore::GetSession(const std::string& id) {
 }
 
 Status PgStore::SetConnected(const std::string& id, bool connected) {
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET connected = $2, last_active_at = now(),"
         " detached_at = CASE WHEN $2 THEN NULL ELSE now() END,"
@@ -558,7 +547,7 @@ Status PgStore::SetConnected(const std::string& id, bool connected) {
 }
 
 Status PgStore::EndSession(const std::string& id) {
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET ended_at = now(), connected = false WHERE id = $1::uuid"
         " AND ended_at IS NULL",
@@ -599,7 +588,7 @@ Result<std::vector<WhoRow>> PgStore::Who() {
 Status PgStore::RenewLeases(const std::vector<std::string>& ids,
                             const std::vector<std::string>& active) {
   if (ids.empty()) return Ok{};
-  return ExecOne(db_, [&](pqxx::transaction_base& txn) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
         "UPDATE sessions SET lease_until = now() + interval '30 seconds',"
         " last_active_at = CASE WHEN id = ANY($2::uuid[]) THEN now() ELSE last_active_at END"
@@ -643,7 +632,7 @@ Status PgStore::AppendBatch(const std::vector<EventRecord>& events, const std::s
   // runs as one implicit transaction (all or nothing, notifications sent at its commit).
   // Not retried: a lost connection leaves the outcome unknown, and the ids are the primary
   // key, so the caller decides (it reports the failure to the player).
-  return ExecOne(
+  return Exec(
       db_,
       [&](pqxx::transaction_base& txn) {
         std::string sql =
