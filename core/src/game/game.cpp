@@ -506,17 +506,15 @@ bool Game::Allowed(CoreSession& s, const std::string& command, bool admin_only) 
 std::string Game::DescribeLocation(const std::string& location_id) {
   auto view = stores_.world.ViewRoom(location_id);
   if (!view) return kUnavailable;
-  const Location* loc = &view->location;
-  const auto* exits = &view->exits;
-  const auto* present = &view->present;
+  const auto& [loc, exits, present] = *view;
   std::vector<std::string> exit_names;
-  for (const auto& e : *exits) {
+  for (const auto& e : exits) {
     exit_names.push_back(e.aliases.empty() ? e.name : e.name + " (" + Join(e.aliases, ", ") + ")");
   }
-  std::string out = loc->name + "\n";
-  if (!loc->description.empty()) out += loc->description + "\n";
+  std::string out = loc.name + "\n";
+  if (!loc.description.empty()) out += loc.description + "\n";
   out += "Exits: " + (exit_names.empty() ? std::string("none") : Join(exit_names, ", ")) + "\n";
-  out += "Present: " + (present->empty() ? std::string("nobody") : Join(*present, ", "));
+  out += "Present: " + (present.empty() ? std::string("nobody") : Join(present, ", "));
   return out;
 }
 
