@@ -11,7 +11,9 @@
 # Docker missing or unreachable is a failure with the reason, never a skip. Every container
 # and network carries a label with this script's pid: they are removed on exit, and a later
 # run removes what a killed run (ctest timeout) left behind.
-set -euo pipefail
+set -Eeuo pipefail
+# Whatever fails, the last line says what and where.
+trap 'echo "tests/container/run.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
