@@ -30,12 +30,20 @@ CoreMetrics::CoreMetrics(prometheus::Registry& registry)
                     .Name("holomush_commands_total")
                     .Help("Commands executed, by command.")
                     .Register(registry)),
+      commands_refused_(prometheus::BuildCounter()
+                            .Name("holomush_commands_refused_total")
+                            .Help("Commands refused by flood control, by reason (rate: over the "
+                                  "session's rate; backlog: too many waiting).")
+                            .Register(registry)),
       batch_size_(prometheus::BuildHistogram()
                       .Name("holomush_event_append_batch_size")
                       .Help("Events per group-commit transaction.")
                       .Register(registry)
                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128,
-                                                                       256, 512})) {}
+                                                                       256, 512})) {
+  // Exported at 0 from the start, so a fresh scrape shows every reason.
+  for (const char* reason : {"rate", "backlog"}) commands_refused_.Add({{"reason", reason}});
+}
 
 void CoreMetrics::EventAppended(const std::string& type) {
   events_.Add({{"type", type}}).Increment();
@@ -43,6 +51,10 @@ void CoreMetrics::EventAppended(const std::string& type) {
 
 void CoreMetrics::Command(const std::string& command) {
   commands_.Add({{"command", command}}).Increment();
+}
+
+void CoreMetrics::CommandRefused(const std::string& reason) {
+  commands_refused_.Add({{"reason", reason}}).Increment();
 }
 
 void CoreMetrics::Grpc(const std::string& method, const std::string& code,

@@ -18,6 +18,8 @@ class CoreMetrics {
 
   void EventAppended(const std::string& type);
   void Command(const std::string& command);
+  // reason: "rate" or "backlog".
+  void CommandRefused(const std::string& reason);
   void Grpc(const std::string& method, const std::string& code,
             std::chrono::steady_clock::duration latency);
   void GrpcLatency(const std::string& method, std::chrono::steady_clock::duration latency);
@@ -33,6 +35,7 @@ class CoreMetrics {
   prometheus::Family<prometheus::Histogram>& grpc_latency_;
   prometheus::Counter& alias_rollback_failures_;
   prometheus::Family<prometheus::Counter>& commands_;
+  prometheus::Family<prometheus::Counter>& commands_refused_;
   prometheus::Histogram& batch_size_;
 };
 

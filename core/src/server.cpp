@@ -143,6 +143,26 @@ std::vector<common::SettingSpec> CoreSettings() {
                    .help = "threads running commands and database calls",
                    .min = 1,
                    .max = 256});
+  specs.push_back({.name = "command-rate",
+                   .kind = SettingKind::kFloat,
+                   .default_value = "10",
+                   .help = "commands per second one session may send (flood control)",
+                   .min = 1,
+                   .max = 10000});
+  specs.push_back({.name = "command-burst",
+                   .kind = SettingKind::kInt,
+                   .default_value = "60",
+                   .help = "commands one session may send at once before command-rate applies "
+                           "(a pasted block of lines)",
+                   .min = 1,
+                   .max = 100000});
+  specs.push_back({.name = "password-queue",
+                   .kind = SettingKind::kInt,
+                   .default_value = "64",
+                   .help = "logins and account creations waiting or running on the password "
+                           "threads at once; more are refused as busy at once",
+                   .min = 1,
+                   .max = 100000});
   specs.push_back({.name = "password-threads",
                    .kind = SettingKind::kInt,
                    .default_value = "1",
@@ -185,7 +205,9 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.registry = std::make_unique<SessionRegistry>();
     GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),
                         .session_linger = std::chrono::duration_cast<std::chrono::seconds>(
-                            config.Duration("session-linger"))};
+                            config.Duration("session-linger")),
+                        .flood = {.rate = config.Float("command-rate"),
+                                  .burst = static_cast<double>(config.Int("command-burst"))}};
     Stores stores{*rt.store, *rt.store, *rt.store, *rt.store, *rt.store};
     rt.game = std::make_unique<Game>(stores, *rt.writer, *rt.hub, *rt.registry, *rt.metrics,
                                      rt.pool->get_executor(), options,
@@ -198,7 +220,8 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.writer->Start();
 
     rt.game_service = std::make_unique<GameService>(*rt.game, *rt.metrics, rt.pool->get_executor(),
-                                                    rt.password_pool->get_executor());
+                                                    rt.password_pool->get_executor(),
+                                                    static_cast<int>(config.Int("password-queue")));
     rt.control_service = std::make_unique<ControlService>("core", *rt.registry);
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;

@@ -119,6 +119,8 @@ void ConnectionBase::Shutdown(std::string text) {
 void ConnectionBase::StartSession() {
   SessionOptions options = env_.session;
   options.protocol = protocol_;
+  // The address without its port: failed logins back off per (account, address) in core.
+  options.client_address = remote_.substr(0, remote_.rfind(':'));
   session_ = std::make_shared<PlayerSession>(executor_, env_.deps, this, options);
   session_->Begin();
   ArmTimer();

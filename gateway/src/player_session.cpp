@@ -262,6 +262,7 @@ void PlayerSession::Authenticate(bool create, const std::string& username,
   v1::Credentials credentials;
   credentials.set_username(username);
   credentials.set_password(password);
+  credentials.set_client_address(options_.client_address);
   pending_username_.clear();  // only now: `username` may be this very string
   auto done = [self = weak_from_this(), ex = executor_, create](const grpc::Status& status,
                                                                 v1::LoginReply reply) {

@@ -45,6 +45,8 @@ struct SessionDeps {
 
 struct SessionOptions {
   Protocol protocol = Protocol::kTelnet;
+  // Where the player connects from (an IP address), sent with logins.
+  std::string client_address;
   // Reopening a broken stream: jittered exponential backoff between these.
   std::chrono::milliseconds reconnect_initial{200};
   std::chrono::milliseconds reconnect_max{5000};

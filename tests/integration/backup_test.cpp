@@ -184,7 +184,9 @@ TEST_F(BackupTest, ScriptedSessionRestoresRowForRow) {
     ASSERT_TRUE(core.WaitReady()) << core.process().Output();
     PlayerClient ana(core.address());
     PlayerClient bob(core.address());
-    ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));  // the first account: admin
+    std::string made;
+    ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
+    ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
     ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
     // Who types what, who sees what; `said` collects the says in the order they were said.
     struct Step {
@@ -287,7 +289,8 @@ TEST_F(BackupTest, ScriptedSessionRestoresRowForRow) {
 }
 
 TEST_F(BackupTest, BackupDuringPlayIsOneConsistentMoment) {
-  CoreProcess core(url_);
+  // The talker says its lines back to back, far above a player's flood limit.
+  CoreProcess core(url_, {"--command-rate", "10000", "--command-burst", "10000"});
   ASSERT_TRUE(core.Start()) << core.process().Output();
   ASSERT_TRUE(core.WaitReady()) << core.process().Output();
   PlayerClient ana(core.address());

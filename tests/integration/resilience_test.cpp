@@ -52,7 +52,9 @@ TEST_F(ResilienceTest, TwoCoreProcessesAreOneGame) {
   ASSERT_TRUE(second.WaitReady());
   PlayerClient ana(core_->address());
   PlayerClient bob(second.address());
-  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  std::string made;
+  ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
   ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
   ana.Send("say across replicas");
   EXPECT_TRUE(bob.WaitFor("Ana says, \"across replicas\""));

@@ -222,4 +222,14 @@ std::optional<std::string> PlayerClient::closed_reason() {
   return closed_;
 }
 
+int AdminCreate(const std::string& database_url, const std::vector<std::string>& args,
+                const std::string& password, std::string* output) {
+  std::vector<std::string> argv = {HOLOMUSH_BINARY, "admin", "create"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p(argv, {{"DATABASE_URL", database_url}, {"HOLOMUSH_ADMIN_PASSWORD", password}});
+  auto code = p.Wait(std::chrono::seconds(60));
+  if (output) *output = p.Output();
+  return code.value_or(-1);
+}
+
 }  // namespace holomush::testing

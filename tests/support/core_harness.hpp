@@ -52,6 +52,11 @@ class CoreProcess {
   int fixed_grpc_port_ = 0;  // kept across restarts so clients reconnect to the same place
 };
 
+// `holomush admin create <args...>` against `database_url`, with `password` as
+// HOLOMUSH_ADMIN_PASSWORD: the only way an admin is made. Returns the exit code.
+int AdminCreate(const std::string& database_url, const std::vector<std::string>& args,
+                const std::string& password, std::string* output = nullptr);
+
 // One player's view: the unary calls and one Session stream (sync API, reader thread).
 class PlayerClient {
  public:

@@ -39,6 +39,15 @@ class DevSystemTest : public ::testing::Test {
         std::to_string(pg_)});
   }
 
+  // The password from dev's "admin account: `connect admin <password>`" line.
+  static std::string AdminPassword(ChildProcess& dev) {
+    const std::string prefix = "`connect admin ";
+    auto line = dev.WaitForLine(prefix, 10s);
+    if (!line) return "";
+    const auto start = line->find(prefix) + prefix.size();
+    return line->substr(start, line->find('`', start) - start);
+  }
+
   std::filesystem::path dir_;
   int telnet_ = 0, web_ = 0, grpc_ = 0, control_ = 0, core_ops_ = 0, gateway_ops_ = 0, pg_ = 0;
 };
@@ -47,11 +56,18 @@ TEST_F(DevSystemTest, StartsFromNothingAcceptsALoginAndKeepsTheWorld) {
   auto dev = Dev();
   const std::string ready = "HoloMUSH is ready: telnet localhost " + std::to_string(telnet_);
   ASSERT_TRUE(dev->WaitForLine(ready, 180s)) << dev->Output();
+  // Dev makes the admin and says how to log in; a registered player is no admin.
+  const std::string password = AdminPassword(*dev);
+  ASSERT_EQ(password.size(), 16u) << dev->Output();
   {
     TelnetPlayer ana(telnet_);
     ASSERT_TRUE(ana.Enter("create", "ana", "secret-ana")) << ana.Pending() << dev->Output();
     ana.Send("dig east to \"The Garden\"");
-    ASSERT_TRUE(ana.Expect("Dug \"The Garden\" through east."));
+    ASSERT_TRUE(ana.Expect("Only builders and admins can use dig."));
+    TelnetPlayer admin(telnet_);
+    ASSERT_TRUE(admin.Enter("connect", "admin", password)) << admin.Pending();
+    admin.Send("dig east to \"The Garden\"");
+    ASSERT_TRUE(admin.Expect("Dug \"The Garden\" through east."));
   }
   EXPECT_EQ(HttpGet(gateway_ops_, "/healthz/readiness").status, 200);
   dev->Signal(SIGINT);
@@ -65,6 +81,7 @@ TEST_F(DevSystemTest, StartsFromNothingAcceptsALoginAndKeepsTheWorld) {
   // Again, from the kept data directory: the account and the dug room are still there.
   auto again = Dev();
   ASSERT_TRUE(again->WaitForLine(ready, 180s)) << again->Output();
+  EXPECT_EQ(AdminPassword(*again), password);
   TelnetPlayer ana(telnet_);
   ASSERT_TRUE(ana.Enter("connect", "ana", "secret-ana")) << ana.Pending();
   ana.Send("east");

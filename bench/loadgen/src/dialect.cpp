@@ -92,8 +92,8 @@ std::vector<std::string> Dialect::AdminLogin(const std::string& user,
     // The wizard (#1) of a fresh TinyMUX database; new players start in Limbo (#0).
     return {"connect wizard potrzebie\r\n", "@tel #0\r\n"};
   }
-  // The first account on a fresh HoloMUSH database is the admin.
-  return {Login(true, user, password)};
+  // HoloMUSH admins are made explicitly (bench/run: `holomush admin create`).
+  return {Login(false, user, password)};
 }
 
 std::string Dialect::Dig(size_t room) const {

@@ -87,14 +87,7 @@ void BuildWorld(const SetupConfig& config) {
   for (const auto& line : dialect.AdminLogin(config.admin, config.password)) c.Send(line);
   c.Send(dialect.Look());
   if (!c.WaitFor(at_hub, config.timeout_s)) {
-    if (dialect.target() == Target::kTinyMux) {
-      throw std::runtime_error("wizard login failed; last line: " + c.last());
-    }
-    // The admin exists already (setup ran before on this database): log in instead.
-    c.Send(dialect.Login(false, config.admin, config.password) + dialect.Look());
-    if (!c.WaitFor(at_hub, config.timeout_s)) {
-      throw std::runtime_error("admin login failed; last line: " + c.last());
-    }
+    throw std::runtime_error("admin login failed; last line: " + c.last());
   }
   for (size_t room = 0; room < config.rooms; ++room) {
     c.Send(dialect.Dig(room));

@@ -16,12 +16,14 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "holomush/common/certs.hpp"
 #include "holomush/common/config.hpp"
 #include "holomush/common/local_postgres.hpp"
 #include "holomush/common/shutdown.hpp"
+#include "holomush/core/admin.hpp"
 #include "status.hpp"
 #include "subcommands.hpp"
 
@@ -244,6 +246,27 @@ void StartPostgresDetached(common::LocalPostgres& pg) {
   }
 }
 
+// The dev game's admin password: made once, kept (0600) beside the cluster.
+std::string DevAdminPassword(const fs::path& file) {
+  if (std::ifstream in(file); in) {
+    std::string password;
+    if (std::getline(in, password) && !password.empty()) return password;
+  }
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  static const char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+  std::string password;
+  for (int i = 0; i < 16; ++i) {
+    password += kAlphabet[static_cast<unsigned char>(urandom.get()) % (sizeof kAlphabet - 1)];
+  }
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + file.string());
+  const std::string line = password + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) throw std::runtime_error("cannot write " + file.string());
+  return password;
+}
+
 std::string ProbeAddress(const common::HostPort& hp) {
   const bool any = hp.host.empty() || hp.host == "0.0.0.0" || hp.host == "::";
   return (any ? std::string("127.0.0.1") : hp.host) + ":" + std::to_string(hp.port);
@@ -331,6 +354,19 @@ class Dev : public Subcommand {
     if (!WaitServing(*gateway, ProbeAddress(control_addr), certs.string(), 60s, shutdown)) {
       return Abandon(std::move(core), std::move(gateway), pg, shutdown);
     }
+
+    // Admins are made explicitly: dev makes one, `admin`, and says how to log in.
+    const fs::path admin_file = data_dir / "admin-password";
+    std::ostringstream admin_out;
+    std::ostringstream admin_err;
+    if (core::RunAdminCreate(pg.Url("holomush"),
+                             {.username = "admin", .password = DevAdminPassword(admin_file)},
+                             admin_out, admin_err) != 0) {
+      Say("could not make the admin account: " + admin_err.str());
+      return Abandon(std::move(core), std::move(gateway), pg, shutdown);
+    }
+    Say("admin account: `connect admin " + DevAdminPassword(admin_file) + "` (password kept in " +
+        admin_file.string() + ")");
 
     std::cout << "HoloMUSH is ready: telnet " << TelnetHint(telnet_addr) << std::endl;
     Say("WebSocket at " + WebHint(config.Address("web-addr")) + "; `holomush status --tls-dir " +

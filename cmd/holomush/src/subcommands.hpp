@@ -18,6 +18,7 @@ class Subcommand {
 
 std::vector<std::unique_ptr<Subcommand>> Subcommands();
 
+std::unique_ptr<Subcommand> MakeAdmin();
 std::unique_ptr<Subcommand> MakeMigrate();
 std::unique_ptr<Subcommand> MakeBackup();
 std::unique_ptr<Subcommand> MakeStatus();

@@ -1,11 +1,18 @@
 #include "game/alias_cache.hpp"
 
 #include <mutex>
+#include <regex>
 #include <set>
 
 #include "game/command_parser.hpp"
 
 namespace holomush::core {
+
+bool ValidAliasName(const std::string& name) {
+  static const std::regex kPattern("^[a-z0-9_.+-]{1,32}$");
+  return std::regex_match(name, kPattern);
+}
+
 namespace {
 
 using common::Error;
@@ -125,6 +132,12 @@ std::optional<std::string> AliasCache::GetPlayer(const std::string& player_id,
   auto a = it->second.find(alias);
   if (a == it->second.end()) return std::nullopt;
   return a->second;
+}
+
+void AliasCache::ReplaceWith(AliasCache&& loaded) {
+  std::scoped_lock lock(mu_, loaded.mu_);
+  player_ = std::move(loaded.player_);
+  system_ = std::move(loaded.system_);
 }
 
 }  // namespace holomush::core

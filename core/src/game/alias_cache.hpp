@@ -14,6 +14,9 @@ namespace holomush::core {
 
 inline constexpr int kMaxAliasDepth = 10;
 
+// One word of up to 32 of [a-z0-9_.+-] (pure).
+bool ValidAliasName(const std::string& name);
+
 // Shared by every session of a core process; thread-safe (readers share a lock). Follows
 // the database: loaded at start, updated by the writer and by NOTIFY from other replicas.
 class AliasCache {
@@ -39,6 +42,10 @@ class AliasCache {
   // row left behind by a failed rollback never reaches the cache.
   common::Status Apply(const std::string& player_id, const std::string& alias,
                        const std::optional<std::string>& command);
+
+  // Takes every alias of `loaded` in place of this cache's (a reload from the database:
+  // what was deleted meanwhile goes too).
+  void ReplaceWith(AliasCache&& loaded);
 
   std::vector<std::pair<std::string, std::string>> ListPlayer(const std::string& player_id) const;
   std::vector<std::pair<std::string, std::string>> ListSystem() const;

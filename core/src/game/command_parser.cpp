@@ -3,7 +3,24 @@
 #include <algorithm>
 #include <cctype>
 
+#include "holomush/common/utf8.hpp"
+
 namespace holomush::core {
+
+std::string CleanCommandLine(std::string_view line) {
+  std::string repaired = common::SanitizeUtf8(line);
+  std::string out;
+  out.reserve(repaired.size());
+  for (char c : repaired) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\t') {
+      out += ' ';
+    } else if (byte >= 0x20 && byte != 0x7F) {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string Trim(std::string_view s) {
   auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };

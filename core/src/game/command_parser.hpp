@@ -18,6 +18,11 @@ struct ParsedCommand {
 // verb. Leading and trailing whitespace is ignored.
 ParsedCommand ParseCommand(std::string_view line);
 
+// A typed line as core accepts it from any client: invalid UTF-8 repaired (U+FFFD), tabs
+// made spaces, NUL and the other control characters dropped (PostgreSQL's text and jsonb
+// cannot hold NUL, so one would fail the whole event batch it was written in).
+std::string CleanCommandLine(std::string_view line);
+
 std::string Trim(std::string_view s);
 std::string Lower(std::string_view s);
 // "name=value" split at the first '='; nullopt without one or with an empty name.

@@ -10,10 +10,21 @@ std::vector<std::string> TypoVariants(const std::string& text) {
   const std::string base = Lower(text);
   std::vector<std::string> out = {base};
   if (base.size() > 64) return out;  // long input: no typo search, and bounded SQL
-  for (size_t i = 0; i + 1 < base.size(); ++i) {
-    if (base[i] == base[i + 1]) continue;
-    std::string swapped = base;
-    std::swap(swapped[i], swapped[i + 1]);
+  // Swap whole UTF-8 sequences, never bytes inside one (that would make invalid text).
+  std::vector<std::string> chars;
+  for (char c : base) {
+    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80 && !chars.empty()) {
+      chars.back() += c;
+    } else {
+      chars.emplace_back(1, c);
+    }
+  }
+  for (size_t i = 0; i + 1 < chars.size(); ++i) {
+    if (chars[i] == chars[i + 1]) continue;
+    std::string swapped;
+    for (size_t j = 0; j < chars.size(); ++j) {
+      swapped += j == i ? chars[i + 1] : j == i + 1 ? chars[i] : chars[j];
+    }
     if (std::find(out.begin(), out.end(), swapped) == out.end()) out.push_back(swapped);
   }
   return out;

@@ -1,37 +1,38 @@
-// The game: accounts, sessions and every command of SPEC §4, over the store interfaces.
+// The game: what every command shares, the dispatcher, and the entry points the gRPC
+// service calls. Accounts, session lifecycle and the commands live in their own units.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "core_metrics.hpp"
 #include "events/event_writer.hpp"
 #include "events/listen_hub.hpp"
+#include "game/accounts.hpp"
 #include "game/alias_cache.hpp"
+#include "game/announcer.hpp"
+#include "game/session_lifecycle.hpp"
+#include "game/stores.hpp"
 #include "holomush/common/logging.hpp"
 #include "session/registry.hpp"
-#include "store/store.hpp"
 
 namespace holomush::core {
-
-struct Stores {
-  AccountStore& accounts;
-  WorldStore& world;
-  AliasStore& aliases;
-  SessionStore& sessions;
-  EventStore& events;
-};
 
 struct GameOptions {
   double exit_match_threshold = 0.3;
   std::chrono::seconds session_linger{600};
-  int max_login_failures = 7;
-  std::chrono::seconds lock_duration{15 * 60};
+  LoginBackoff login_backoff;
+  FloodLimits flood;
 };
+
+// What a player sees when the database does not answer.
+inline constexpr const char* kUnavailable =
+    "The game cannot reach its database right now; try again.";
+// The longest say, pose, page, emit or description.
+inline constexpr size_t kMaxMessage = 4000;
 
 // Thread-safe: account calls run on any pool thread; a session's commands run on its strand.
 class Game {
@@ -49,84 +50,63 @@ class Game {
   void OnAliasNotify(const std::string& payload);
   AliasCache& aliases() { return aliases_; }
 
-  Result<pb::LoginReply> CreateAccount(const std::string& username, const std::string& password);
-  Result<pb::LoginReply> Login(const std::string& username, const std::string& password);
+  Result<pb::LoginReply> CreateAccount(const std::string& username, const std::string& password) {
+    return accounts_.Create(username, password);
+  }
+  // `address` is where the player connects from (failed logins back off per account and
+  // address).
+  Result<pb::LoginReply> Login(const std::string& username, const std::string& password,
+                               const std::string& address = "") {
+    return accounts_.Login(username, password, address);
+  }
   Result<pb::StartSessionReply> StartSession(const std::string& login_token,
-                                             const std::string& character_name);
-  Result<pb::WhoReply> Who();
+                                             const std::string& character_name) {
+    return sessions_.Start(login_token, character_name);
+  }
+  Result<pb::WhoReply> Who() { return sessions_.Who(); }
 
-  // Verifies the resume token, attaches `sink` and replays. `opened` runs on the session's
-  // strand once the session is known, with it and the number of events about to be
-  // replayed, before they are sent; `refused` runs instead when the session cannot open.
+  // See SessionLifecycle::Open.
   void OpenSession(const pb::OpenSession& open, std::shared_ptr<SessionSink> sink,
                    std::function<void(const std::shared_ptr<CoreSession>&, int replayed)> opened,
-                   std::function<void(const common::Error&)> refused);
+                   std::function<void(const common::Error&)> refused) {
+    sessions_.Open(open, std::move(sink), std::move(opened), std::move(refused));
+  }
   // Queues a typed line on the session's strand; `done` runs after it (for latency metrics).
   void Submit(const std::shared_ptr<CoreSession>& session, std::string line,
               std::function<void()> done);
-  // The stream went away; the session lingers for options.session_linger.
-  void Detach(const std::shared_ptr<CoreSession>& session, const SessionSink* sink);
-  // Renews the leases of this process's attached sessions and ends sessions that lingered
-  // too long (called every few seconds, well inside the 30 s lease).
-  void ExpireSessions();
+  void Detach(const std::shared_ptr<CoreSession>& session, const SessionSink* sink) {
+    sessions_.Detach(session, sink);
+  }
+  void ExpireSessions() { sessions_.Expire(); }
 
-  // Exposed for tests: what a command line does, synchronously on the caller's thread.
+  // What a command line does, synchronously on the caller's thread (the session's strand).
   void Execute(const std::shared_ptr<CoreSession>& session, const std::string& line);
 
- private:
-  using Handler = void (Game::*)(CoreSession&, const std::string& args);
-  static const std::map<std::string, Handler>& Handlers();
-
+  // ---- shared by the command families ----
+  Stores& stores() { return stores_; }
+  const GameOptions& options() const { return options_; }
+  CoreMetrics& metrics() { return metrics_; }
+  common::Logger& log() { return log_; }
+  SessionLifecycle& sessions() { return sessions_; }
+  // Appends an event by `s`'s character; the actor hears if it could not be stored.
   void Append(CoreSession& s, const std::string& stream, const std::string& type,
               nlohmann::json payload);
-  void AppendSystem(const std::string& stream, const std::string& type, const Character& actor,
-                    nlohmann::json payload);
+  // Name, description, exits and who is here, as `look` shows it.
   std::string DescribeLocation(const std::string& location_id);
-  void EndSession(CoreSession& s, const std::string& reason, bool announce);
-  bool Allowed(CoreSession& s, const std::string& command, bool admin_only);
-  Result<pb::LoginReply> IssueLogin(const Player& player);
+  void RequestShutdown() {
+    if (request_shutdown_) request_shutdown_();
+  }
 
-  void Look(CoreSession& s, const std::string& args);
-  void Say(CoreSession& s, const std::string& args);
-  void Pose(CoreSession& s, const std::string& args);
-  void SemiPose(CoreSession& s, const std::string& args);
-  void Emit(CoreSession& s, const std::string& args);
-  void Page(CoreSession& s, const std::string& args);
-  void Go(CoreSession& s, const std::string& args);
-  // Moves the character through `exit`: leave and arrive events, then the new room.
-  void MoveThrough(CoreSession& s, const Exit& exit);
-  void WhoCommand(CoreSession& s, const std::string& args);
-  void Help(CoreSession& s, const std::string& args);
-  void Alias(CoreSession& s, const std::string& args);
-  void Unalias(CoreSession& s, const std::string& args);
-  void Aliases(CoreSession& s, const std::string& args);
-  void SysAlias(CoreSession& s, const std::string& args);
-  void SysUnalias(CoreSession& s, const std::string& args);
-  void SysAliases(CoreSession& s, const std::string& args);
-  void Dig(CoreSession& s, const std::string& args);
-  void Link(CoreSession& s, const std::string& args);
-  void Describe(CoreSession& s, const std::string& args);
-  void Boot(CoreSession& s, const std::string& args);
-  void Wall(CoreSession& s, const std::string& args);
-  void Shutdown(CoreSession& s, const std::string& args);
-  void Quit(CoreSession& s, const std::string& args);
-
+ private:
   Stores stores_;
-  EventWriter& writer_;
-  ListenHub& hub_;
-  SessionRegistry& registry_;
   CoreMetrics& metrics_;
-  boost::asio::any_io_executor executor_;
   GameOptions options_;
   std::function<void()> request_shutdown_;
-  AliasCache aliases_;
   common::Logger log_{"core"};
+  AliasCache aliases_;
+  Announcer announcer_;
+  Accounts accounts_;
+  SessionLifecycle sessions_;
 };
-
-// Player-facing validation (pure).
-bool ValidUsername(const std::string& name);
-// "mary  jane" -> "Mary Jane"; nullopt unless 2-32 letters and single spaces.
-std::optional<std::string> NormalizeCharacterName(const std::string& name);
-bool ValidAliasName(const std::string& name);
 
 }  // namespace holomush::core

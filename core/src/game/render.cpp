@@ -9,6 +9,13 @@ std::string Field(const EventRecord& e, const char* key) {
   return it->get<std::string>();
 }
 
+// A boolean field; false when missing or of another type (a payload is never trusted to
+// have the shape this version writes).
+bool Flag(const EventRecord& e, const char* key) {
+  auto it = e.payload.find(key);
+  return it != e.payload.end() && it->is_boolean() && it->get<bool>();
+}
+
 }  // namespace
 
 std::string RenderEvent(const EventRecord& e, const std::string& viewer) {
@@ -20,7 +27,7 @@ std::string RenderEvent(const EventRecord& e, const std::string& viewer) {
   }
   if (e.type == "pose") {
     const std::string action = Field(e, "action");
-    if (e.payload.value("nospace", false)) return name + action;
+    if (Flag(e, "nospace")) return name + action;
     return name + " " + action;
   }
   if (e.type == "emit") return Field(e, "text");

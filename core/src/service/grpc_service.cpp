@@ -210,6 +210,16 @@ class SessionStream final : public grpc::ServerBidiReactor<pb::ClientMessage, pb
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
+// "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000" -> the address without scheme and port.
+std::string PeerHost(const std::string& peer) {
+  std::string host = peer.substr(peer.find(':') + 1);
+  host = host.substr(0, host.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const common::Error& error) {
@@ -253,11 +263,12 @@ std::string GrpcCodeName(grpc::StatusCode code) {
 }
 
 GameService::GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor,
-                         boost::asio::any_io_executor password_executor)
+                         boost::asio::any_io_executor password_executor, int password_queue)
     : game_(game),
       metrics_(metrics),
       executor_(std::move(executor)),
-      password_executor_(std::move(password_executor)) {}
+      password_executor_(std::move(password_executor)),
+      password_queue_(password_queue) {}
 
 template <typename Work>
 grpc::ServerUnaryReactor* GameService::Unary(grpc::CallbackServerContext* ctx, const char* method,
@@ -273,32 +284,58 @@ grpc::ServerUnaryReactor* GameService::Unary(grpc::CallbackServerContext* ctx, c
   return reactor;
 }
 
+template <typename Work>
+grpc::ServerUnaryReactor* GameService::PasswordUnary(grpc::CallbackServerContext* ctx,
+                                                     const char* method, Work work) {
+  if (password_calls_.fetch_add(1) >= password_queue_) {
+    password_calls_.fetch_sub(1);
+    return Unary(
+        ctx, method,
+        [] {
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "The server is busy, try again in a moment.");
+        },
+        executor_);
+  }
+  return Unary(
+      ctx, method,
+      [this, ctx, work = std::move(work)]() mutable {
+        grpc::Status status;
+        if (ctx->IsCancelled() || ctx->deadline() < std::chrono::system_clock::now()) {
+          status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                "the client gave up before its turn");
+        } else {
+          status = work();
+        }
+        password_calls_.fetch_sub(1);
+        return status;
+      },
+      password_executor_);
+}
+
 grpc::ServerUnaryReactor* GameService::CreateAccount(grpc::CallbackServerContext* ctx,
                                                      const pb::Credentials* request,
                                                      pb::LoginReply* reply) {
-  return Unary(
-      ctx, "CreateAccount",
-      [this, request, reply] {
-        auto r = game_.CreateAccount(request->username(), request->password());
-        if (!r) return ToGrpcStatus(r.error());
-        *reply = std::move(*r);
-        return grpc::Status::OK;
-      },
-      password_executor_);
+  return PasswordUnary(ctx, "CreateAccount", [this, request, reply] {
+    auto r = game_.CreateAccount(request->username(), request->password());
+    if (!r) return ToGrpcStatus(r.error());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* GameService::Login(grpc::CallbackServerContext* ctx,
                                              const pb::Credentials* request,
                                              pb::LoginReply* reply) {
-  return Unary(
-      ctx, "Login",
-      [this, request, reply] {
-        auto r = game_.Login(request->username(), request->password());
-        if (!r) return ToGrpcStatus(r.error());
-        *reply = std::move(*r);
-        return grpc::Status::OK;
-      },
-      password_executor_);
+  // The gateway says where the player is; a direct client is where its connection comes from.
+  std::string address = request->client_address();
+  if (address.empty()) address = PeerHost(ctx->peer());
+  return PasswordUnary(ctx, "Login", [this, request, reply, address = std::move(address)] {
+    auto r = game_.Login(request->username(), request->password(), address);
+    if (!r) return ToGrpcStatus(r.error());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* GameService::StartSession(grpc::CallbackServerContext* ctx,

@@ -1,6 +1,7 @@
 // The gRPC face of core: holomush.core.v1.Game and Control (callback API: no thread per stream).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 
@@ -18,10 +19,13 @@ std::string GrpcCodeName(grpc::StatusCode code);
 // stream is a reactor whose commands run on the session's strand. CreateAccount and Login,
 // which hash passwords (argon2id, tens of milliseconds of CPU each), run on
 // `password_executor` instead, so a login storm queues there and never delays commands.
+// At most `password_queue` such calls wait or run at once: more are refused at once with
+// RESOURCE_EXHAUSTED, and a call whose client gave up (cancelled, or its deadline passed)
+// while it waited is skipped, never hashed.
 class GameService final : public pb::Game::CallbackService {
  public:
   GameService(Game& game, CoreMetrics& metrics, boost::asio::any_io_executor executor,
-              boost::asio::any_io_executor password_executor);
+              boost::asio::any_io_executor password_executor, int password_queue);
 
   grpc::ServerUnaryReactor* CreateAccount(grpc::CallbackServerContext* ctx,
                                           const pb::Credentials* request,
@@ -43,11 +47,17 @@ class GameService final : public pb::Game::CallbackService {
   template <typename Work>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work,
                                   const boost::asio::any_io_executor& on);
+  // Unary, on the password pool, within its queue bound.
+  template <typename Work>
+  grpc::ServerUnaryReactor* PasswordUnary(grpc::CallbackServerContext* ctx, const char* method,
+                                          Work work);
 
   Game& game_;
   CoreMetrics& metrics_;
   boost::asio::any_io_executor executor_;
   boost::asio::any_io_executor password_executor_;
+  const int password_queue_;
+  std::atomic<int> password_calls_{0};  // waiting or running on the password pool
 };
 
 class ControlService final : public pb::Control::CallbackService {

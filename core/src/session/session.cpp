@@ -13,6 +13,21 @@ constexpr int kReplayLimit = 5000;
 
 }  // namespace
 
+CoreSession::Admission CoreSession::AdmitCommand(const FloodLimits& limits,
+                                                 std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(flood_mu_);
+  if (!command_bucket_) command_bucket_.emplace(limits.rate, limits.burst);
+  if (pending_commands_ >= limits.max_pending) return Admission::kBacklogged;
+  if (!command_bucket_->TryTake(now)) return Admission::kTooFast;
+  ++pending_commands_;
+  return Admission::kAdmitted;
+}
+
+void CoreSession::CommandDone() {
+  std::lock_guard lock(flood_mu_);
+  --pending_commands_;
+}
+
 std::string CharacterStream(const std::string& id) { return "character:" + id; }
 std::string LocationStream(const std::string& id) { return "location:" + id; }
 

@@ -9,11 +9,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "events/listen_hub.hpp"
 #include "holomush/common/recent_ids.hpp"
+#include "holomush/common/token_bucket.hpp"
 #include "holomush/core/v1/core.pb.h"
 #include "store/store.hpp"
 
@@ -30,6 +32,14 @@ class SessionSink {
   virtual void Close(const std::string& reason) = 0;
   // Ends the stream without a `closed` message (another connection took the session over).
   virtual void Abandon() = 0;
+};
+
+// Flood control per session: commands per second with a burst, and how many may wait on the
+// session's strand.
+struct FloodLimits {
+  double rate = 10.0;
+  double burst = 60.0;
+  int max_pending = 32;
 };
 
 // Shared by the registry, the hub (weakly) and the stream. Commands run one at a time on the
@@ -67,6 +77,11 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   // A command ran; the next lease renewal records it (who's idle time).
   void MarkActive() { active_ = true; }
   bool TakeActive() { return active_.exchange(false); }
+  // Whether one more command may be queued now (thread-safe; any thread). An admitted
+  // command calls CommandDone once it has run.
+  enum class Admission { kAdmitted, kTooFast, kBacklogged };
+  Admission AdmitCommand(const FloodLimits& limits, std::chrono::steady_clock::time_point now);
+  void CommandDone();
   // Called for "boot" events addressed to this character (set by the game).
   void OnBoot(std::function<void()> handler) { on_boot_ = std::move(handler); }
 
@@ -86,6 +101,10 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::function<void()> on_boot_;
   std::atomic<bool> active_{false};
+
+  std::mutex flood_mu_;  // the gate below: Submit runs on gRPC threads, CommandDone on the strand
+  std::optional<common::TokenBucket> command_bucket_;
+  int pending_commands_ = 0;
 
   mutable std::mutex mu_;
   Character character_;

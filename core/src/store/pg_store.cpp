@@ -1,5 +1,6 @@
 #include "store/pg_store.hpp"
 
+#include <regex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -153,17 +154,14 @@ PgStore::PgStore(Database& db) : db_(db) {
 
 Result<NewAccount> PgStore::CreateAccount(const std::string& username,
                                           const std::string& password_hash,
-                                          const std::string& character_name) {
+                                          const std::string& character_name,
+                                          const std::string& role) {
   return db_.Transact<NewAccount>([&](pqxx::work& txn) {
-    // Serialise account creation so exactly one first account becomes admin.
-    txn.exec("LOCK TABLE players IN SHARE ROW EXCLUSIVE MODE");
     auto p = txn.exec_params1(
-        "INSERT INTO players (username, password_hash, role) VALUES ($1, $2,"
-        " CASE WHEN EXISTS (SELECT 1 FROM players) THEN 'player' ELSE 'admin' END)"
-        " RETURNING id, role",
-        username, password_hash);
+        "INSERT INTO players (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id",
+        username, password_hash, role);
     NewAccount out;
-    out.player = {p["id"].as<std::string>(), username, p["role"].as<std::string>()};
+    out.player = {p["id"].as<std::string>(), username, role};
     auto c = txn.exec_params1(
         "INSERT INTO characters (player_id, name, location_id) VALUES ($1::uuid, $2,"
         " '00000000-0000-0000-0000-000000000001') RETURNING id, player_id, name, location_id",
@@ -176,44 +174,67 @@ Result<NewAccount> PgStore::CreateAccount(const std::string& username,
 Result<PlayerAuth> PgStore::FindPlayer(const std::string& username) {
   auto r = db_.Autocommit<std::optional<PlayerAuth>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
-        "SELECT id, username, role, password_hash,"
-        " coalesce(locked_until > now(), false) AS locked"
-        " FROM players WHERE lower(username) = lower($1)",
+        "SELECT id, username, role, password_hash FROM players WHERE lower(username) = lower($1)",
         username);
     if (rows.empty()) return std::optional<PlayerAuth>();
     const auto& row = rows[0];
     return std::optional<PlayerAuth>(
         PlayerAuth{{row["id"].as<std::string>(), row["username"].as<std::string>(),
                     row["role"].as<std::string>()},
-                   row["password_hash"].as<std::string>(),
-                   row["locked"].as<bool>()});
+                   row["password_hash"].as<std::string>()});
   });
   if (!r) return r.error();
   if (!*r) return NotFound("no such player");
   return **r;
 }
 
-Result<bool> PgStore::RecordLoginFailure(const std::string& player_id, int max_failures,
-                                         std::chrono::seconds lock_for) {
-  return db_.Transact<bool>([&](pqxx::work& txn) {
-    auto row = txn.exec_params1(
-        "UPDATE players SET failed_logins = failed_logins + 1,"
-        " locked_until = CASE WHEN failed_logins + 1 >= $2"
-        "   THEN now() + make_interval(secs => $3) ELSE locked_until END"
-        " WHERE id = $1::uuid RETURNING failed_logins >= $2 AS locked",
-        player_id, max_failures, static_cast<double>(lock_for.count()));
-    bool locked = row[0].as<bool>();
-    // The count starts again once the lock is set.
-    if (locked)
-      txn.exec_params("UPDATE players SET failed_logins = 0 WHERE id = $1::uuid", player_id);
-    return locked;
+Status PgStore::SetRole(const std::string& username, const std::string& role) {
+  auto updated = db_.Autocommit<bool>([&](pqxx::transaction_base& txn) {
+    return txn.exec_params("UPDATE players SET role = $2 WHERE lower(username) = lower($1)",
+                           username, role)
+               .affected_rows() == 1;
+  });
+  if (!updated) return updated.error();
+  if (!*updated) return NotFound("no such player");
+  return common::Ok{};
+}
+
+Result<std::chrono::seconds> PgStore::LoginWait(const std::string& player_id,
+                                                const std::string& address) {
+  return db_.Autocommit<std::chrono::seconds>([&](pqxx::transaction_base& txn) {
+    auto rows = txn.exec_params(
+        "SELECT ceil(extract(epoch FROM retry_at - now()))::bigint FROM login_failures"
+        " WHERE player_id = $1::uuid AND address = $2 AND retry_at > now()",
+        player_id, address);
+    return std::chrono::seconds(rows.empty() ? 0 : std::max<int64_t>(rows[0][0].as<int64_t>(), 1));
   });
 }
 
-Status PgStore::RecordLoginSuccess(const std::string& player_id) {
+Result<int> PgStore::RecordLoginFailure(const std::string& player_id, const std::string& address,
+                                        const LoginBackoff& backoff) {
+  return db_.Transact<int>([&](pqxx::work& txn) {
+    // Rows a day old are forgotten on the way (the table cannot grow without bound).
+    auto row = txn.exec_params1(
+        "WITH stale AS (DELETE FROM login_failures WHERE last_failure_at < now() - interval '1 "
+        "day')"
+        " INSERT INTO login_failures (player_id, address, failures, retry_at)"
+        " VALUES ($1::uuid, $2, 1, now())"
+        " ON CONFLICT (player_id, address) DO UPDATE SET failures = login_failures.failures + 1,"
+        " last_failure_at = now() RETURNING failures",
+        player_id, address);
+    const int failures = row[0].as<int>();
+    txn.exec_params(
+        "UPDATE login_failures SET retry_at = now() + make_interval(secs => $3)"
+        " WHERE player_id = $1::uuid AND address = $2",
+        player_id, address, static_cast<double>(backoff.WaitAfter(failures).count()));
+    return failures;
+  });
+}
+
+Status PgStore::RecordLoginSuccess(const std::string& player_id, const std::string& address) {
   return Exec(db_, [&](pqxx::transaction_base& txn) {
-    txn.exec_params("UPDATE players SET failed_logins = 0, locked_until = NULL WHERE id = $1::uuid",
-                    player_id);
+    txn.exec_params("DELETE FROM login_failures WHERE player_id = $1::uuid AND address = $2",
+                    player_id, address);
   });
 }
 
@@ -519,10 +540,14 @@ Result<std::string> PgStore::CreateSession(const std::string& player_id,
 }
 
 Result<SessionRecord> PgStore::GetSession(const std::string& id) {
+  // Anything but a canonical uuid names no session; checked here so the lookup can use the
+  // primary key (`id::text = $1` read the whole table).
+  static const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  if (!std::regex_match(id, kUuid)) return NotFound("no such session");
   auto r = db_.Autocommit<std::optional<SessionRecord>>([&](pqxx::transaction_base& txn) {
     auto rows = txn.exec_params(
         "SELECT id, player_id, character_id, resume_token_hash, ended_at IS NOT NULL,"
-        " (extract(epoch FROM created_at) * 1000)::bigint FROM sessions WHERE id::text = $1",
+        " (extract(epoch FROM created_at) * 1000)::bigint FROM sessions WHERE id = $1::uuid",
         id);
     if (rows.empty()) return std::optional<SessionRecord>();
     const auto& row = rows[0];
@@ -559,7 +584,9 @@ Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds li
   return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
     for (const auto& r : txn.exec_params(
-             "UPDATE sessions SET ended_at = now(), connected = false WHERE ended_at IS NULL"
+             // Sessions ended a week ago are deleted on the way: the table stays small.
+             "WITH pruned AS (DELETE FROM sessions WHERE ended_at < now() - interval '7 days')"
+             " UPDATE sessions SET ended_at = now(), connected = false WHERE ended_at IS NULL"
              " AND ((NOT connected AND coalesce(detached_at, created_at)"
              "       < now() - make_interval(secs => $1))"
              "   OR (connected AND lease_until < now() - make_interval(secs => $1)))"

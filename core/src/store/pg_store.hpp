@@ -18,11 +18,15 @@ class PgStore final : public AccountStore,
 
   // AccountStore
   Result<NewAccount> CreateAccount(const std::string& username, const std::string& password_hash,
-                                   const std::string& character_name) override;
+                                   const std::string& character_name,
+                                   const std::string& role) override;
   Result<PlayerAuth> FindPlayer(const std::string& username) override;
-  Result<bool> RecordLoginFailure(const std::string& player_id, int max_failures,
-                                  std::chrono::seconds lock_for) override;
-  Status RecordLoginSuccess(const std::string& player_id) override;
+  Status SetRole(const std::string& username, const std::string& role) override;
+  Result<std::chrono::seconds> LoginWait(const std::string& player_id,
+                                         const std::string& address) override;
+  Result<int> RecordLoginFailure(const std::string& player_id, const std::string& address,
+                                 const LoginBackoff& backoff) override;
+  Status RecordLoginSuccess(const std::string& player_id, const std::string& address) override;
   Status SaveLoginToken(const std::string& player_id, const std::string& token_hash,
                         std::chrono::seconds ttl) override;
   Result<Player> PlayerForLoginToken(const std::string& token_hash) override;

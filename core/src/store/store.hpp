@@ -68,7 +68,18 @@ struct EventRecord {
 struct PlayerAuth {
   Player player;
   std::string password_hash;
-  bool locked = false;  // locked_until is in the future
+};
+
+// How failed logins slow down further tries for one (account, address): the first
+// `free_failures` cost nothing, then each waits twice as long as the last, from `first_wait`
+// up to `max_wait`. Another address is not slowed, so a stranger cannot lock the owner out.
+struct LoginBackoff {
+  int free_failures = 3;
+  std::chrono::seconds first_wait{2};
+  std::chrono::seconds max_wait{15 * 60};
+
+  // The wait after the `failures`-th failure in a row.
+  std::chrono::seconds WaitAfter(int failures) const;
 };
 
 struct NewAccount {
@@ -93,16 +104,24 @@ struct WhoRow {
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
-  // The first account on a fresh database becomes admin. kConflict when the username or
-  // character name is taken.
+  // `role` is player, builder or admin. kConflict when the username or character name is
+  // taken.
   virtual Result<NewAccount> CreateAccount(const std::string& username,
                                            const std::string& password_hash,
-                                           const std::string& character_name) = 0;
+                                           const std::string& character_name,
+                                           const std::string& role) = 0;
   virtual Result<PlayerAuth> FindPlayer(const std::string& username) = 0;
-  // Returns true when this failure locked the account.
-  virtual Result<bool> RecordLoginFailure(const std::string& player_id, int max_failures,
-                                          std::chrono::seconds lock_for) = 0;
-  virtual Status RecordLoginSuccess(const std::string& player_id) = 0;
+  // Sets an existing account's role; kNotFound without one.
+  virtual Status SetRole(const std::string& username, const std::string& role) = 0;
+  // How long logins to this account from `address` must still wait (0 when they may try).
+  virtual Result<std::chrono::seconds> LoginWait(const std::string& player_id,
+                                                 const std::string& address) = 0;
+  // Counts a failure from `address` and sets its wait by `backoff`; returns the failures in
+  // a row from there.
+  virtual Result<int> RecordLoginFailure(const std::string& player_id, const std::string& address,
+                                         const LoginBackoff& backoff) = 0;
+  // Forgets the failures from `address`.
+  virtual Status RecordLoginSuccess(const std::string& player_id, const std::string& address) = 0;
   virtual Status SaveLoginToken(const std::string& player_id, const std::string& token_hash,
                                 std::chrono::seconds ttl) = 0;
   // The player the (unexpired) token belongs to.

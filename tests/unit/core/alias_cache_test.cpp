@@ -76,3 +76,23 @@ TEST_F(AliasCacheTest, UnknownWordsPassThrough) {
 
 }  // namespace
 }  // namespace holomush::core
+
+namespace holomush::core {
+namespace {
+
+TEST(AliasCacheReloadTest, ReplaceWithDropsAliasesNoLongerLoaded) {
+  auto is_command = [](const std::string& w) { return w == "say"; };
+  AliasCache cache(is_command);
+  ASSERT_TRUE(cache.SetPlayer("p1", "gone", "say bye"));
+  ASSERT_TRUE(cache.SetSystem("oldsys", "say old"));
+  AliasCache loaded(is_command);
+  ASSERT_TRUE(loaded.SetPlayer("p1", "kept", "say hi"));
+  cache.ReplaceWith(std::move(loaded));
+  EXPECT_FALSE(cache.GetPlayer("p1", "gone"));
+  EXPECT_EQ(cache.GetPlayer("p1", "kept"), "say hi");
+  EXPECT_TRUE(cache.ListSystem().empty());
+  EXPECT_EQ(*cache.Expand("p1", "kept now"), "say hi now");
+}
+
+}  // namespace
+}  // namespace holomush::core

@@ -42,3 +42,16 @@ TEST(CommandParserTest, SplitNamesDropsEmpties) {
 
 }  // namespace
 }  // namespace holomush::core
+
+namespace holomush::core {
+namespace {
+
+TEST(CommandParserTest, CleanCommandLineDropsControlsAndRepairsUtf8) {
+  EXPECT_EQ(CleanCommandLine(std::string("say a\0b", 7)), "say ab");
+  EXPECT_EQ(CleanCommandLine("say\ta\x1b[31mred\x7f"), "say a[31mred");
+  EXPECT_EQ(CleanCommandLine("say \xff"), "say \xef\xbf\xbd");
+  EXPECT_EQ(CleanCommandLine("say caf\xc3\xa9"), "say caf\xc3\xa9");
+}
+
+}  // namespace
+}  // namespace holomush::core

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "holomush/common/utf8.hpp"
+
 namespace holomush::core {
 namespace {
 
@@ -41,6 +43,17 @@ TEST(ExitMatchTest, TypoVariantsIncludeEachAdjacentSwap) {
   EXPECT_EQ(v.size(), 5u);
   EXPECT_EQ(TypoVariants("aa").size(), 1u);
   EXPECT_EQ(TypoVariants(std::string(100, 'x') + "y").size(), 1u);
+}
+
+TEST(ExitMatchTest, TypoVariantsSwapWholeCharactersNeverBytesInsideOne) {
+  // "né" + "d": é is two bytes; a byte swap would make invalid UTF-8 that PostgreSQL refuses.
+  const auto v = TypoVariants(
+      "n\xc3\xa9"
+      "d");
+  EXPECT_EQ(v, (std::vector<std::string>{"n\xc3\xa9"
+                                         "d",
+                                         "\xc3\xa9nd", "nd\xc3\xa9"}));
+  for (const auto& variant : v) EXPECT_EQ(common::SanitizeUtf8(variant), variant) << variant;
 }
 
 }  // namespace

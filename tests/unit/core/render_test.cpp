@@ -26,6 +26,13 @@ TEST(RenderTest, PoseAndSemipose) {
             "Ana's hat");
 }
 
+TEST(RenderTest, PayloadsOfAnotherShapeRenderWithoutThrowing) {
+  EXPECT_EQ(RenderEvent(E("pose", {{"action", "waves."}, {"nospace", "yes"}}), "bob-id"),
+            "Ana waves.");
+  EXPECT_EQ(RenderEvent(E("pose", nlohmann::json::array({1, 2})), "bob-id"), "Ana ");
+  EXPECT_EQ(RenderEvent(E("say", {{"message", 42}}), "bob-id"), "Ana says, \"\"");
+}
+
 TEST(RenderTest, EmitIsUnattributed) {
   EXPECT_EQ(RenderEvent(E("emit", {{"text", "Thunder."}}), "bob-id"), "Thunder.");
 }

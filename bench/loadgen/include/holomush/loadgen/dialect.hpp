@@ -37,7 +37,7 @@ class Dialect {
   // session fails at once instead of waiting for its timeout.
   bool IsLoginRefusal(std::string_view line) const;
 
-  // Room building, as the admin (HoloMUSH: the first account; TinyMUX: the wizard).
+  // Room building, as the admin (HoloMUSH: made by `holomush admin create`; TinyMUX: the wizard).
   std::vector<std::string> AdminLogin(const std::string& user, const std::string& password) const;
   std::string Dig(size_t room) const;
   bool IsDigReply(std::string_view line) const;

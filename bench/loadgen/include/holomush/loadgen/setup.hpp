@@ -11,7 +11,8 @@ struct SetupConfig {
   std::string host = "127.0.0.1";
   int port = 4201;
   size_t rooms = 100;
-  // HoloMUSH: the admin account (the first on a fresh database). TinyMUX uses its wizard.
+  // HoloMUSH: the admin account (bench/run makes it with `holomush admin create`). TinyMUX uses its
+  // wizard.
   std::string admin = "benchadmin";
   std::string password = "benchpass1";
   double timeout_s = 30;

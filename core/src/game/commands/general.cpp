@@ -1,0 +1,60 @@
+// Every player's basics: who, help, quit.
+#include <algorithm>
+#include <sstream>
+
+#include "game/command_parser.hpp"
+#include "game/commands/command_table.hpp"
+#include "game/game.hpp"
+
+namespace holomush::core::commands {
+namespace {
+
+std::string FormatIdle(int64_t seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds / 3600) + "h";
+}
+
+}  // namespace
+
+void Who(Game& game, CoreSession& s, const std::string&) {
+  auto rows = game.stores().sessions.Who();
+  if (!rows) return s.Output(kUnavailable);
+  std::ostringstream out;
+  out << "Connected characters:\n";
+  for (const auto& r : *rows) {
+    std::string name = r.name;
+    name.resize(std::max<size_t>(name.size(), 24), ' ');
+    out << "  " << name << " idle " << FormatIdle(r.idle_seconds) << "\n";
+  }
+  out << rows->size() << (rows->size() == 1 ? " character" : " characters") << " connected.";
+  s.Output(out.str());
+}
+
+// Reads the command table: every command with a usage line is a topic; a short form
+// ("l", "move") explains its canonical command.
+void Help(Game&, CoreSession& s, const std::string& args) {
+  if (!args.empty()) {
+    const CommandSpec* spec = FindCommand(Lower(args));
+    if (spec != nullptr && spec->usage.empty()) spec = FindCommand(spec->canonical);
+    if (spec == nullptr || spec->usage.empty()) {
+      return s.Output("No help on '" + args + "'. Try 'help'.");
+    }
+    return s.Output(std::string(spec->usage) + "\n  " + std::string(spec->help));
+  }
+  std::vector<std::string_view> usages;
+  for (const auto& spec : CommandTable()) {
+    if (!spec.usage.empty()) usages.push_back(spec.usage);
+  }
+  std::sort(usages.begin(), usages.end());
+  std::string out = "Commands:\n";
+  for (auto usage : usages) out += "  " + std::string(usage) + "\n";
+  out += "'help <command>' explains one.";
+  s.Output(out);
+}
+
+void Quit(Game& game, CoreSession& s, const std::string&) {
+  game.sessions().End(s, "Goodbye.", true);
+}
+
+}  // namespace holomush::core::commands

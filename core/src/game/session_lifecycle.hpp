@@ -1,0 +1,57 @@
+// A session's life in this core process: start after login, open and resume on a stream,
+// detach, lease renewal and expiry, end.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core_metrics.hpp"
+#include "events/listen_hub.hpp"
+#include "game/announcer.hpp"
+#include "game/stores.hpp"
+#include "session/registry.hpp"
+
+namespace holomush::core {
+
+// Thread-safe: Start and Who run on any pool thread; Open hops to the pool, then to the
+// session's strand; End runs on the session's strand.
+class SessionLifecycle {
+ public:
+  SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegistry& registry, CoreMetrics& metrics,
+                   Announcer& announcer, boost::asio::any_io_executor executor,
+                   std::chrono::seconds linger);
+
+  Result<pb::StartSessionReply> Start(const std::string& login_token,
+                                      const std::string& character_name);
+  Result<pb::WhoReply> Who();
+
+  // Verifies the resume token, attaches `sink` and replays. `opened` runs on the session's
+  // strand once the session is known, with it and the number of events about to be
+  // replayed, before they are sent; `refused` runs instead when the session cannot open.
+  void Open(const pb::OpenSession& open, std::shared_ptr<SessionSink> sink,
+            std::function<void(const std::shared_ptr<CoreSession>&, int replayed)> opened,
+            std::function<void(const common::Error&)> refused);
+  // The stream went away; the session lingers for `linger`.
+  void Detach(const std::shared_ptr<CoreSession>& session, const SessionSink* sink);
+  // Renews the leases of this process's attached sessions and ends sessions that lingered
+  // too long (called every few seconds, well inside the 30 s lease).
+  void Expire();
+  // Ends the session for good (quit, boot): `reason` goes to the player.
+  void End(CoreSession& s, const std::string& reason, bool announce);
+
+ private:
+  void UpdateActiveGauge();
+
+  Stores& stores_;
+  ListenHub& hub_;
+  SessionRegistry& registry_;
+  CoreMetrics& metrics_;
+  Announcer& announcer_;
+  boost::asio::any_io_executor executor_;
+  std::chrono::seconds linger_;
+};
+
+}  // namespace holomush::core
