@@ -233,6 +233,13 @@ TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGat
   EXPECT_EQ(ana.browser().Run("return document.documentElement.scrollWidth <= window.innerWidth;"),
             true);  // nothing sticks out sideways on a phone
   ana.browser().Screenshot(kArtifacts + "/phone.png");
+  // The dark theme follows the system's preference.
+  const std::string background = "getComputedStyle(document.body).backgroundColor";
+  EXPECT_EQ(ana.browser().Run("return " + background + ";"), "rgb(247, 247, 244)");
+  ana.browser().EmulateColorScheme("dark");
+  EXPECT_TRUE(ana.browser().WaitFor(background + " === 'rgb(20, 22, 26)'", 5s));
+  ana.browser().Screenshot(kArtifacts + "/phone-dark.png");
+  ana.browser().EmulateColorScheme("");
   ana.browser().Resize(1280, 900);
   for (WebPlayer* p : {&ana, &bob}) EXPECT_EQ(ConsoleErrors(*p), std::vector<std::string>{});
 

@@ -174,6 +174,12 @@ bool Browser::WaitFor(const std::string& expression, std::chrono::milliseconds t
   }
 }
 
+void Browser::EmulateColorScheme(const std::string& scheme) {
+  const Json feature = {{"name", "prefers-color-scheme"}, {"value", scheme}};
+  Call("POST", "/goog/cdp/execute",
+       {{"cmd", "Emulation.setEmulatedMedia"}, {"params", {{"features", Json::array({feature})}}}});
+}
+
 void Browser::Screenshot(const std::string& path) {
   const Json png = Call("GET", "/screenshot");
   std::ofstream out(path, std::ios::binary);

@@ -51,6 +51,9 @@ class Browser {
   // Polls `expression` (JavaScript) until it is truthy or `timeout` passes.
   bool WaitFor(const std::string& expression,
                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Makes the page see `prefers-color-scheme: <scheme>` ("dark", "light"; "" for the
+  // system's), through Chromium's DevTools protocol.
+  void EmulateColorScheme(const std::string& scheme);
   // Saves a PNG of the viewport.
   void Screenshot(const std::string& path);
   // Browser console entries since the last call (Chromium's goog:loggingPrefs log).
