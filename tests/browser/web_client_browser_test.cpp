@@ -280,6 +280,15 @@ TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGat
     EXPECT_EQ(Count(out, "Welcome to HoloMUSH!"), 1) << out;
   }
   EXPECT_TRUE(bob.Sees("Ana says, \"Ana is back\""));
+
+  // A reload keeps the session (the tab's sessionStorage): no login form, and only what is
+  // new arrives.
+  bob.browser().Navigate(PageUrl());
+  EXPECT_TRUE(bob.InState("playing"));
+  EXPECT_EQ(bob.browser().Run("return document.getElementById('login').hidden;"), true);
+  tess.Send("say After the reload");
+  EXPECT_TRUE(bob.Sees("Tess says, \"After the reload\""));
+  EXPECT_EQ(Count(bob.Output(), "Ana is back"), 0);  // shown before the reload, not replayed
   for (WebPlayer* p : {&ana, &bob}) EXPECT_EQ(ConsoleErrors(*p), std::vector<std::string>{});
 }
 
