@@ -92,7 +92,9 @@ class WebSocketConnection final : public ConnectionBase {
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
-    parser_->body_limit(0);
+    // No request here has a body; a small one (a form POST) is allowed through the limit
+    // only so that its header can be answered (405) instead of cut off.
+    parser_->body_limit(1024);
     auto& tcp_stream = beast::get_lowest_layer(ws_);
     tcp_stream.expires_after(kHandshakeTimeout);
     http::async_read(tcp_stream, buffer_, *parser_,
@@ -102,6 +104,13 @@ class WebSocketConnection final : public ConnectionBase {
   }
 
   void OnRequest(const boost::system::error_code& ec) {
+    const bool has_body = ec == http::error::body_limit || ec == http::error::unexpected_body;
+    if (has_body && !closing() && parser_->is_header_done()) {
+      // A request with a body (a POST, say): answered from its header (405), then closed,
+      // since the body is not read.
+      ServeFile(parser_->get(), /*close=*/true);
+      return;
+    }
     if (ec || closing()) {
       Abort(CloseReason::kClientGone);
       return;
@@ -160,13 +169,13 @@ class WebSocketConnection final : public ConnectionBase {
   }
 
   // The browser client's files (embedded), on a connection kept alive for the next request.
-  void ServeFile(const http::request<http::empty_body>& request) {
+  void ServeFile(const http::request<http::empty_body>& request, bool close = false) {
     const HttpAnswer answer =
         ServeStatic(Sv(request.method_string()), Sv(request.target()),
                     Sv(request[http::field::if_none_match]), env().web_assets);
     CountHttp(answer.status);
-    const bool keep_alive =
-        request.keep_alive() && requests_ < kMaxRequestsPerConnection && answer.status != 405;
+    const bool keep_alive = !close && request.keep_alive() &&
+                            requests_ < kMaxRequestsPerConnection && answer.status != 405;
     plain_response_ = ResponseHead(answer, keep_alive);
     std::array<asio::const_buffer, 2> buffers = {
         asio::buffer(plain_response_),

@@ -580,6 +580,11 @@ TEST_F(FrontTest, WebClientFilesAreServedOnOneKeptAliveConnection) {
   EXPECT_NE(second->find("Content-Type: text/javascript; charset=utf-8"), std::string::npos);
   EXPECT_NE(second->find("Connection: keep-alive"), std::string::npos);
   EXPECT_EQ(Metric(*registry_, "holomush_gateway_http_responses_total", {{"code", "200"}}), 3);
+
+  TcpClient poster(front_->web_port());
+  poster.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_TRUE(poster.ReadUntil("HTTP/1.1 405 Method Not Allowed")) << poster.Pending();
+  EXPECT_TRUE(poster.WaitClosed());
 }
 
 }  // namespace
