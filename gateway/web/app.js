@@ -219,7 +219,9 @@
         ui.command.type = echo ? 'text' : 'password';
         ui.command.autocomplete = echo ? 'off' : 'current-password';
         return;
-      case 'session':
+      case 'session': {
+        // Also sent after core restarts under a playing session: then nothing changes here.
+        const wasPlaying = state === 'playing';
         session = {
           id: String(m.session_id),
           token: String(m.resume_token),
@@ -231,8 +233,9 @@
         ui.loginError.textContent = '';
         ui.password.value = '';
         setState('playing');
-        ui.command.focus();
+        if (!wasPlaying) ui.command.focus();
         return;
+      }
       case 'resume_refused':
         session = null;
         lastEventId = '';
