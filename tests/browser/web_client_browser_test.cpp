@@ -54,9 +54,12 @@ class WebPlayer {
   void Send(const std::string& line) { browser_.Type(browser_.Find("#command"), line + "\uE007"); }
 
   // Opens the page and creates the account through the login form.
-  void CreateAccount() {
+  // `screenshot`: where to save the login page first (empty: nowhere).
+  void CreateAccount(const std::string& screenshot = "") {
     browser_.Navigate(url_);
     ASSERT_TRUE(InState("login")) << browser_.Run("return document.body.innerText;");
+    EXPECT_EQ(browser_.Run("return document.activeElement.id;"), "username");
+    if (!screenshot.empty()) browser_.Screenshot(screenshot);
     browser_.Type(browser_.Find("#username"), name_);
     browser_.Type(browser_.Find("#password"), Password());
     browser_.Click(browser_.Find("#create"));
@@ -144,7 +147,7 @@ TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGat
 
   WebPlayer ana(driver_, "ana", PageUrl());
   WebPlayer bob(driver_, "bob", PageUrl());
-  ASSERT_NO_FATAL_FAILURE(ana.CreateAccount());
+  ASSERT_NO_FATAL_FAILURE(ana.CreateAccount(kArtifacts + "/login.png"));
   ASSERT_NO_FATAL_FAILURE(bob.CreateAccount());
   // The password went to the game and nowhere else: not into the page, not into the form.
   for (WebPlayer* p : {&ana, &bob}) {
