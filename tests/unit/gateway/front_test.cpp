@@ -426,6 +426,15 @@ class WebSocketClient {
     ws_.write(boost::asio::buffer(nlohmann::json{{"type", "command"}, {"line", line}}.dump()));
   }
   void Raw(const std::string& frame) { ws_.write(boost::asio::buffer(frame)); }
+  // Reads (and drops) until the server's close handshake completes or the socket fails.
+  void ReadToClose() {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    while (!ec) {
+      ws_.read(buffer, ec);
+      buffer.clear();
+    }
+  }
 
  private:
   boost::asio::io_context io_;
@@ -525,8 +534,11 @@ TEST_F(FrontTest, GatewayShutdownTellsWebSocketClientsTheyMayResume) {
   ws.ReadUntil("session");
   std::thread stopper([&] { front_->Stop(2s, std::string(kShutdownText)); });
   auto closed = ws.ReadUntil("closed");
+  ws.ReadToClose();  // answers the close handshake, so the gateway finishes the connection
   stopper.join();
   EXPECT_EQ(closed["resume"], true);
+  // Streams the fake still holds carry executors of the front's io_context: end them first.
+  core_.Shutdown();
   front_.reset();
 }
 
