@@ -87,7 +87,7 @@ HttpAnswer Plain(int status, std::string reason, std::string_view body) {
 
 const std::vector<std::pair<std::string, std::string>>& SecurityHeaders() {
   // connect-src 'self' covers ws: and wss: to this same host (CSP Level 3).
-  static const std::vector<std::pair<std::string, std::string>> kHeaders = {
+  static const std::vector<std::pair<std::string, std::string>> headers = {
       {"Content-Security-Policy",
        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
@@ -98,7 +98,7 @@ const std::vector<std::pair<std::string, std::string>>& SecurityHeaders() {
       {"Cross-Origin-Opener-Policy", "same-origin"},
       {"Cross-Origin-Resource-Policy", "same-origin"},
   };
-  return kHeaders;
+  return headers;
 }
 
 HttpAnswer ServeStatic(std::string_view method, std::string_view target,
