@@ -132,6 +132,14 @@ void ConnectionBase::OnInputLine(std::string line) {
   session_->OnLine(std::move(line));
 }
 
+void ConnectionBase::OnResume(std::string session_id, std::string resume_token,
+                              std::string last_event_id) {
+  if (closing_ || session_ == nullptr) return;
+  last_input_ = Clock::now();
+  session_->ResumeFromClient(std::move(session_id), std::move(resume_token),
+                             std::move(last_event_id));
+}
+
 void ConnectionBase::Close(std::string_view text, CloseReason reason) {
   if (closing_) return;
   closing_ = true;

@@ -16,6 +16,7 @@
 #include "holomush/common/logging.hpp"
 #include "metrics.hpp"
 #include "player_session.hpp"
+#include "web_static.hpp"
 
 namespace holomush::gateway {
 
@@ -76,6 +77,10 @@ struct ConnectionEnv {
   GatewayMetrics* metrics = nullptr;
   ConnectionRegistry* registry = nullptr;
   common::Logger log{"gateway"};
+  // The web port: files served at / (none: every path but /ws is 404) and the origins a
+  // browser's WebSocket may come from (empty: only the page's own, Origin host == Host).
+  std::span<const WebAsset> web_assets;
+  std::vector<std::string> allowed_origins;
 };
 
 // The protocol-independent life of a client connection: the player session it owns, login
@@ -98,6 +103,8 @@ class ConnectionBase : public ClientConnection,
   void StartSession();
   // A line the player typed (cleaned).
   void OnInputLine(std::string line);
+  // The client asks for a session it was given before (WebSocket `resume`).
+  void OnResume(std::string session_id, std::string resume_token, std::string last_event_id);
   // Closes at once, without a farewell (the client is gone or not reading).
   void Abort(CloseReason reason);
   // The transport wrote everything queued: a closing connection can finish now.
@@ -113,6 +120,8 @@ class ConnectionBase : public ClientConnection,
   virtual void CloseTransport() = 0;
 
   bool closing() const { return closing_; }
+  // Why the connection is closing (valid once closing()).
+  CloseReason close_reason() const { return reason_; }
   bool finished() const { return finished_; }
   const ConnectionEnv& env() const { return env_; }
   void set_remote(std::string remote) { remote_ = std::move(remote); }

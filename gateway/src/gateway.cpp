@@ -120,7 +120,9 @@ void Gateway::Start() {
                     .session = {},
                     .metrics = metrics_.get(),
                     .registry = nullptr,
-                    .log = log_};
+                    .log = log_,
+                    .web_assets = EmbeddedWebAssets(),
+                    .allowed_origins = options_.allowed_origins};
   front_ = std::make_unique<ClientFront>(env, options_.max_connections, options_.io_threads);
 
   // The control server: mutual TLS as `gateway`; grpc.health.v1 follows our readiness.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connection.hpp"
 #include "holomush/common/config.hpp"
@@ -36,6 +37,8 @@ struct GatewayOptions {
   common::HostPort core_addr;
   std::string tls_dir;
   ConnectionLimits limits;
+  // Origins a browser page may open the WebSocket from; empty: the page's own (Host).
+  std::vector<std::string> allowed_origins;
   size_t max_connections = 2000;
   int io_threads = 2;
   std::chrono::milliseconds core_health_interval{1000};

@@ -70,11 +70,31 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                           .Help("Players logged in through this gateway (game sessions).")
                           .Register(registry)
                           .Add({});
+  auto& http = prometheus::BuildCounter()
+                   .Name("holomush_gateway_http_responses_total")
+                   .Help("Plain HTTP responses on the web port (web client files, refusals).")
+                   .Register(registry);
+  for (size_t i = 0; i < kHttpStatuses.size(); ++i) {
+    http_responses_[i] = &http.Add({{"code", std::to_string(kHttpStatuses[i])}});
+  }
+  http_responses_.back() = &http.Add({{"code", "other"}});
+  origins_refused_ = &prometheus::BuildCounter()
+                          .Name("holomush_gateway_websocket_origins_refused_total")
+                          .Help("WebSocket upgrades refused for an Origin not allowed.")
+                          .Register(registry)
+                          .Add({});
   core_reconnects_ = &prometheus::BuildCounter()
                           .Name("holomush_gateway_core_reconnects_total")
                           .Help("Session streams reopened to core after a broken link.")
                           .Register(registry)
                           .Add({});
+}
+
+prometheus::Counter& GatewayMetrics::http_responses(int status) {
+  for (size_t i = 0; i < kHttpStatuses.size(); ++i) {
+    if (kHttpStatuses[i] == status) return *http_responses_[i];
+  }
+  return *http_responses_.back();
 }
 
 }  // namespace holomush::gateway

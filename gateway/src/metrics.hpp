@@ -42,6 +42,11 @@ class GatewayMetrics {
   };
   PerProtocol& For(Protocol protocol) { return per_protocol_[static_cast<size_t>(protocol)]; }
 
+  // Plain HTTP answers on the web port (the browser client's files and refusals), by status.
+  prometheus::Counter& http_responses(int status);
+  // WebSocket upgrades refused because of their Origin header.
+  prometheus::Counter& origins_refused() { return *origins_refused_; }
+
   prometheus::Gauge& sessions_active() { return *sessions_active_; }
   prometheus::Counter& core_reconnects() { return *core_reconnects_; }
 
@@ -49,6 +54,10 @@ class GatewayMetrics {
   std::array<PerProtocol, 2> per_protocol_{};
   prometheus::Gauge* sessions_active_ = nullptr;
   prometheus::Counter* core_reconnects_ = nullptr;
+  prometheus::Counter* origins_refused_ = nullptr;
+  // One series per status we answer, plus "other": the label stays bounded.
+  static constexpr std::array<int, 6> kHttpStatuses = {200, 304, 403, 404, 405, 426};
+  std::array<prometheus::Counter*, kHttpStatuses.size() + 1> http_responses_{};
 };
 
 }  // namespace holomush::gateway

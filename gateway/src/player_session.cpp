@@ -340,6 +340,23 @@ void PlayerSession::Embody(const v1::CharacterSummary& character) {
   OpenStream();
 }
 
+void PlayerSession::ResumeFromClient(std::string session_id, std::string resume_token,
+                                     std::string last_event_id) {
+  if (phase_ != Phase::kWelcome) {
+    Say(logged_in() ? "You are already in the game." : "Finish logging in first.");
+    return;
+  }
+  session_id_ = std::move(session_id);
+  resume_token_ = std::move(resume_token);
+  last_event_id_ = std::move(last_event_id);
+  resuming_ = true;
+  client_resume_ = true;
+  if (!counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Increment();
+  counted_ = true;
+  phase_ = Phase::kPlaying;
+  OpenStream();
+}
+
 void PlayerSession::StartSession() {
   phase_ = Phase::kStarting;
   v1::StartSessionRequest request;
@@ -418,6 +435,7 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
   switch (message.kind_case()) {
     case v1::ServerMessage::kOpened: {
       const bool after_break = phase_ == Phase::kReconnecting;
+      if (message.opened().has_character()) character_ = message.opened().character();
       Log(after_break ? "session reopened after a broken link"
           : resuming_ ? "session resumed"
                       : "session started",
@@ -428,11 +446,13 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
       opened_ = true;
       if (resuming_) {
         resuming_ = false;
+        client_resume_ = false;
         login_token_.clear();
         characters_.clear();
       }
       backoff_ = options_.reconnect_initial;
       phase_ = Phase::kPlaying;
+      if (port_ != nullptr) port_->SessionOpened(session_id_, resume_token_, character_.name());
       DrainQueue();
       return;
     }
@@ -473,6 +493,15 @@ void PlayerSession::OnStreamDone(uint64_t generation, const grpc::Status& status
     last_event_id_.clear();
     if (counted_ && deps_.metrics != nullptr) deps_.metrics->sessions_active().Decrement();
     counted_ = false;
+    if (client_resume_) {
+      // Nothing to start it from: the client logs in again. Lines it sent meanwhile were
+      // meant for the old session, not for the login prompt.
+      client_resume_ = false;
+      queued_.clear();
+      if (port_ != nullptr) port_->ResumeRefused(text::kResumeRefused);
+      Idle(Phase::kWelcome);
+      return;
+    }
     StartSession();
     return;
   }

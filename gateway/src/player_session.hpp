@@ -33,6 +33,12 @@ class ClientPort {
   virtual void SetEcho(bool echo) = 0;
   // Sends `text` (if any) as the last words, then closes the connection.
   virtual void Close(std::string_view text, CloseReason reason) = 0;
+  // The game session is open (again). A client that resumes by itself (the browser) keeps
+  // the id and token; telnet has no use for them.
+  virtual void SessionOpened(std::string_view /*session_id*/, std::string_view /*resume_token*/,
+                             std::string_view /*character*/) {}
+  // The client's own resume (ResumeFromClient) was refused: `text` says why; log in again.
+  virtual void ResumeRefused(std::string_view /*text*/) {}
 };
 
 // What every session of one gateway shares. Outlives the sessions.
@@ -68,6 +74,8 @@ inline constexpr std::string_view kReconnecting =
 inline constexpr std::string_view kUnavailable =
     "The game is not available right now. Please try again in a moment.";
 inline constexpr std::string_view kGoodbye = "Goodbye.";
+inline constexpr std::string_view kResumeRefused =
+    "Your earlier session has ended. Please log in again.";
 }  // namespace text
 
 // Owned by its connection (shared_ptr, so callbacks can hold a weak_ptr); every method runs
@@ -85,6 +93,11 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   void Begin();
   // One line the player typed (already cleaned).
   void OnLine(std::string line);
+  // Before login: takes back a session this client was given on an earlier connection (to
+  // this or another gateway process), replaying events after `last_event_id`. If core
+  // refuses, the client hears ResumeRefused and may log in.
+  void ResumeFromClient(std::string session_id, std::string resume_token,
+                        std::string last_event_id);
   // The connection is gone (or going): stop the stream, remember where the player was.
   void Detach();
 
@@ -159,6 +172,9 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   // Reopening a session left behind by an earlier connection: if core no longer has it,
   // a new session is started instead.
   bool resuming_ = false;
+  // The session being reopened was named by the client (ResumeFromClient): there is no login
+  // to fall back on if core no longer has it.
+  bool client_resume_ = false;
   // Ids of recent events delivered: a replay overlapping what we showed is not shown twice.
   common::RecentIds recent_ids_;
   std::chrono::milliseconds backoff_;

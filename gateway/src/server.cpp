@@ -5,6 +5,7 @@
 #include "gateway.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
+#include "web_static.hpp"
 
 namespace holomush::gateway {
 
@@ -26,7 +27,12 @@ std::vector<common::SettingSpec> GatewaySettings() {
   specs.push_back({.name = "web-addr",
                    .kind = SettingKind::kAddress,
                    .default_value = "0.0.0.0:8080",
-                   .help = "WebSocket listen address (path /ws)"});
+                   .help = "web listen address: the browser client at /, WebSocket at /ws"});
+  specs.push_back({.name = "allowed-origins",
+                   .kind = SettingKind::kString,
+                   .default_value = "",
+                   .help = "origins whose pages may open the WebSocket, comma-separated "
+                           "(e.g. https://mush.example.com); empty: the page's own origin"});
   specs.push_back({.name = "control-addr",
                    .kind = SettingKind::kAddress,
                    .default_value = "0.0.0.0:9002",
@@ -67,6 +73,20 @@ std::vector<common::SettingSpec> GatewaySettings() {
   return specs;
 }
 
+namespace {
+
+std::vector<std::string> AllowedOriginsFrom(const common::Config& config) {
+  try {
+    return ParseAllowedOrigins(config.String("allowed-origins"));
+  } catch (const std::invalid_argument& e) {
+    throw common::ConfigError("invalid setting allowed-origins (" +
+                              config.Source("allowed-origins") + "): " + e.what() +
+                              "; allowed: a comma-separated list of origins");
+  }
+}
+
+}  // namespace
+
 int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
   common::ConfigureLoggingFrom(config);
   common::ServiceContext ctx{.component = "gateway",
@@ -87,6 +107,7 @@ int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
                  .output_limit_bytes = static_cast<size_t>(config.Int("output-buffer-bytes")),
                  .idle_timeout = config.Duration("idle-timeout"),
                  .login_timeout = config.Duration("login-timeout")},
+      .allowed_origins = AllowedOriginsFrom(config),
       .max_connections = static_cast<size_t>(config.Int("max-connections")),
       .io_threads = static_cast<int>(config.Int("io-threads")),
   };

@@ -11,6 +11,34 @@ using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Session ids, resume tokens and event ids are short printable ASCII; anything else is refused.
+constexpr size_t kMaxIdBytes = 128;
+bool ReadId(const json& j, const char* key, bool required, std::string& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return !required;
+  if (!it->is_string()) return false;
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > kMaxIdBytes || (required && s.empty())) return false;
+  for (const char c : s) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  out = s;
+  return true;
+}
+
+ClientCommand ParseResume(const json& j) {
+  ClientCommand out;
+  out.kind = ClientCommand::Kind::kResume;
+  if (!ReadId(j, "session_id", true, out.session_id) ||
+      !ReadId(j, "resume_token", true, out.resume_token) ||
+      !ReadId(j, "last_event_id", false, out.last_event_id)) {
+    out.error = R"(A resume needs "session_id" and "resume_token" strings.)";
+    return out;
+  }
+  out.ok = true;
+  return out;
+}
+
 }  // namespace
 
 ClientCommand ParseClientMessage(std::string_view frame, size_t max_line_bytes) {
@@ -21,6 +49,9 @@ ClientCommand ParseClientMessage(std::string_view frame, size_t max_line_bytes) 
     return out;
   }
   const auto type = j.find("type");
+  if (type != j.end() && type->is_string() && type->get_ref<const std::string&>() == "resume") {
+    return ParseResume(j);
+  }
   if (type == j.end() || !type->is_string() || type->get_ref<const std::string&>() != "command") {
     out.error = R"(Unknown message type; send {"type":"command","line":"..."}.)";
     return out;
@@ -52,8 +83,20 @@ std::string PromptMessage(std::string_view text) {
 
 std::string EchoMessage(bool on) { return Dump({{"type", "echo"}, {"on", on}}); }
 
-std::string ClosedMessage(std::string_view reason) {
-  return Dump({{"type", "closed"}, {"reason", SanitizeUtf8(reason)}});
+std::string ClosedMessage(std::string_view reason, bool resume) {
+  return Dump({{"type", "closed"}, {"reason", SanitizeUtf8(reason)}, {"resume", resume}});
+}
+
+std::string SessionMessage(std::string_view session_id, std::string_view resume_token,
+                           std::string_view character) {
+  return Dump({{"type", "session"},
+               {"session_id", SanitizeUtf8(session_id)},
+               {"resume_token", SanitizeUtf8(resume_token)},
+               {"character", SanitizeUtf8(character)}});
+}
+
+std::string ResumeRefusedMessage(std::string_view text) {
+  return Dump({{"type", "resume_refused"}, {"text", SanitizeUtf8(text)}});
 }
 
 std::string ErrorMessage(std::string_view text) {

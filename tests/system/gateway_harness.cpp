@@ -18,11 +18,16 @@ GatewayProcess::GatewayProcess(std::string core_address, std::vector<std::string
 
 bool GatewayProcess::Start() {
   std::vector<std::string> argv = {
-      HOLOMUSH_BINARY,  "gateway",      "--core-addr",      core_address_,
-      "--telnet-addr",  "127.0.0.1:0",  "--web-addr",       "127.0.0.1:0",
-      "--control-addr", "127.0.0.1:0",  "--ops-addr",       "127.0.0.1:0",
-      "--tls-dir",      TestCertsDir(), "--shutdown-grace", "5s"};
+      HOLOMUSH_BINARY,    "gateway",
+      "--core-addr",      core_address_,
+      "--telnet-addr",    "127.0.0.1:0",
+      "--web-addr",       "127.0.0.1:" + std::to_string(fixed_web_port_),
+      "--control-addr",   "127.0.0.1:0",
+      "--ops-addr",       "127.0.0.1:0",
+      "--tls-dir",        TestCertsDir(),
+      "--shutdown-grace", "5s"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_.reset();
   process_ = std::make_unique<ChildProcess>(argv);
   auto listening = process_->WaitForLine("\"msg\":\"gateway listening\"", std::chrono::seconds(30));
   auto started = process_->WaitForLine("\"msg\":\"started\"", std::chrono::seconds(10));

@@ -17,8 +17,11 @@ namespace holomush::testing {
 class GatewayProcess {
  public:
   explicit GatewayProcess(std::string core_address, std::vector<std::string> extra_args = {});
-  // Starts; learns the ports from the log. False (see Output()) on failure.
+  // Starts (again); learns the ports from the log. False (see Output()) on failure.
   bool Start();
+  // Listens for the web on this port from the next Start() on (a restart keeps the address
+  // a browser has open).
+  void FixWebPort(int port) { fixed_web_port_ = port; }
   void Signal(int signal) { process_->Signal(signal); }
   std::optional<int> Wait(std::chrono::milliseconds timeout) { return process_->Wait(timeout); }
   ChildProcess& process() { return *process_; }
@@ -44,6 +47,7 @@ class GatewayProcess {
   int web_port_ = 0;
   int control_port_ = 0;
   int ops_port_ = 0;
+  int fixed_web_port_ = 0;
 };
 
 // A telnet player: reads with deadlines, negotiation bytes stripped from what tests look at.

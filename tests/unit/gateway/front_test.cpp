@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "fake_core.hpp"
 #include "support/net.hpp"
@@ -56,11 +57,14 @@ class FrontTest : public ::testing::Test {
     if (front_) front_->Stop(2s, std::string(kShutdownText));
   }
 
-  void Start(ConnectionLimits limits = {}, size_t max_connections = 100) {
+  void Start(ConnectionLimits limits = {}, size_t max_connections = 100,
+             std::vector<std::string> allowed_origins = {}) {
     ConnectionEnv env{.limits = limits,
                       .deps = {.core = &core_, .resume = &resume_, .metrics = metrics_.get()},
                       .session = {.reconnect_initial = 20ms, .reconnect_max = 100ms},
-                      .metrics = metrics_.get()};
+                      .metrics = metrics_.get(),
+                      .web_assets = web_assets_,
+                      .allowed_origins = std::move(allowed_origins)};
     front_ = std::make_unique<ClientFront>(env, max_connections, 2);
     front_->Start({.host = "127.0.0.1", .port = 0},
                   common::HostPort{.host = "127.0.0.1", .port = 0});
@@ -87,6 +91,7 @@ class FrontTest : public ::testing::Test {
 
   fakes::FakeCore core_;
   ResumeMemory resume_;
+  std::span<const WebAsset> web_assets_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ClientFront> front_;
@@ -384,10 +389,25 @@ TEST_F(FrontTest, ManyConnectionsOpenedAndDropped) {
 // WebSocket: a Beast client against /ws.
 class WebSocketClient {
  public:
-  explicit WebSocketClient(uint16_t port, const std::string& target = "/ws") : ws_(io_) {
+  explicit WebSocketClient(uint16_t port, const std::string& target = "/ws",
+                           const std::string& origin = "")
+      : ws_(io_) {
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), port);
     ws_.next_layer().connect(endpoint);
-    ws_.handshake("127.0.0.1", target);
+    if (!origin.empty()) {
+      ws_.set_option(boost::beast::websocket::stream_base::decorator(
+          [origin](boost::beast::websocket::request_type& req) {
+            req.set(boost::beast::http::field::origin, origin);
+          }));
+    }
+    ws_.handshake("127.0.0.1:" + std::to_string(port), target);
+  }
+  void Resume(const std::string& session_id, const std::string& token, const std::string& last) {
+    ws_.write(boost::asio::buffer(nlohmann::json{
+        {"type", "resume"},
+        {"session_id", session_id},
+        {"resume_token", token},
+        {"last_event_id", last}}.dump()));
   }
   nlohmann::json Read() {
     boost::beast::flat_buffer buffer;
@@ -406,6 +426,15 @@ class WebSocketClient {
     ws_.write(boost::asio::buffer(nlohmann::json{{"type", "command"}, {"line", line}}.dump()));
   }
   void Raw(const std::string& frame) { ws_.write(boost::asio::buffer(frame)); }
+  // Reads (and drops) until the server's close handshake completes or the socket fails.
+  void ReadToClose() {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    while (!ec) {
+      ws_.read(buffer, ec);
+      buffer.clear();
+    }
+  }
 
  private:
   boost::asio::io_context io_;
@@ -452,6 +481,122 @@ TEST_F(FrontTest, PlainHttpIsAnsweredAndClosed) {
   EXPECT_NE(res.body.find("/ws"), std::string::npos);
   res = holomush::testing::HttpGet(front_->web_port(), "/ws");
   EXPECT_EQ(res.status, 426);
+}
+
+TEST_F(FrontTest, WebSocketClientResumesItsOwnSessionWithMissedEventsOnce) {
+  Start();
+  auto bob = Player("create", "bob");
+  std::string session_id;
+  std::string token;
+  std::string last;
+  {
+    WebSocketClient ws(front_->web_port());
+    ws.Command("create wes pw");
+    auto session = ws.ReadUntil("session");
+    session_id = session["session_id"];
+    token = session["resume_token"];
+    EXPECT_EQ(session["character"], "Wes");
+    bob->Send("say before\r\n");
+    last = ws.ReadUntil("event", "before")["id"];
+  }  // the socket drops without a close handshake, as a network blip would
+  ASSERT_TRUE(WaitUntil([&] { return core_.open_streams() == 1; }, 5s));
+  bob->Send("say while away\r\n");
+  ASSERT_TRUE(bob->ReadUntil("You say, \"while away\""));
+
+  WebSocketClient again(front_->web_port());
+  again.Resume(session_id, token, last);
+  EXPECT_EQ(again.ReadUntil("session")["session_id"], session_id);
+  auto missed = again.ReadUntil("event");
+  EXPECT_EQ(missed["text"], "Bob says, \"while away\"");
+  EXPECT_EQ(missed["replayed"], true);
+  EXPECT_EQ(core_.opens().back().last_event_id(), last);
+  again.Command("say back");
+  EXPECT_TRUE(bob->ReadUntil("Wes says, \"back\""));
+  EXPECT_EQ(core_.start_session_calls(), 2);  // bob and wes; the resume started nothing
+}
+
+TEST_F(FrontTest, RefusedWebSocketResumeLetsTheClientLogIn) {
+  Start();
+  WebSocketClient ws(front_->web_port());
+  ws.Resume("no-such-session", "x", "");
+  EXPECT_NE(ws.ReadUntil("resume_refused")["text"].get<std::string>().find("log in"),
+            std::string::npos);
+  ws.Command("create wes pw");
+  EXPECT_EQ(ws.ReadUntil("session")["character"], "Wes");
+  ws.Resume("again", "x", "");  // once playing, a resume is refused with a line
+  EXPECT_TRUE(ws.ReadUntil("output", "already in the game").is_object());
+}
+
+TEST_F(FrontTest, GatewayShutdownTellsWebSocketClientsTheyMayResume) {
+  Start();
+  WebSocketClient ws(front_->web_port());
+  ws.Command("create wes pw");
+  ws.ReadUntil("session");
+  std::thread stopper([&] { front_->Stop(2s, std::string(kShutdownText)); });
+  auto closed = ws.ReadUntil("closed");
+  ws.ReadToClose();  // answers the close handshake, so the gateway finishes the connection
+  stopper.join();
+  EXPECT_EQ(closed["resume"], true);
+  // Streams the fake still holds carry executors of the front's io_context: end them first.
+  core_.Shutdown();
+  front_.reset();
+}
+
+TEST_F(FrontTest, WebSocketOriginMustBeThePagesOwnByDefault) {
+  Start();
+  const std::string own = "http://127.0.0.1:" + std::to_string(front_->web_port());
+  WebSocketClient same(front_->web_port(), "/ws", own);
+  EXPECT_NE(same.ReadUntil("output", "Welcome")["text"], "");
+  EXPECT_THROW(WebSocketClient(front_->web_port(), "/ws", "https://evil.example"),
+               boost::system::system_error);
+  TcpClient raw(front_->web_port());
+  raw.Send(
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Origin: https://evil.example\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_TRUE(raw.ReadUntil("HTTP/1.1 403 Forbidden"));
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_EQ(Metric(*registry_, "holomush_gateway_websocket_origins_refused_total"), 2);
+  EXPECT_EQ(Metric(*registry_, "holomush_gateway_http_responses_total", {{"code", "403"}}), 2);
+}
+
+TEST_F(FrontTest, WebSocketOriginAllowListReplacesTheDefault) {
+  Start({}, 100, {"https://mush.example.com"});
+  WebSocketClient listed(front_->web_port(), "/ws", "https://mush.example.com");
+  EXPECT_NE(listed.ReadUntil("output", "Welcome")["text"], "");
+  EXPECT_THROW(WebSocketClient(front_->web_port(), "/ws",
+                               "http://127.0.0.1:" + std::to_string(front_->web_port())),
+               boost::system::system_error);
+  WebSocketClient no_origin(front_->web_port());  // not a browser: allowed
+  EXPECT_NE(no_origin.ReadUntil("output", "Welcome")["text"], "");
+}
+
+TEST_F(FrontTest, WebClientFilesAreServedOnOneKeptAliveConnection) {
+  web_assets_ = EmbeddedWebAssets();
+  Start();
+  auto res = holomush::testing::HttpGet(front_->web_port(), "/");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_NE(res.body.find("<title>HoloMUSH</title>"), std::string::npos);
+  EXPECT_NE(res.headers.find("Content-Security-Policy: default-src 'none'"), std::string::npos);
+  EXPECT_NE(res.headers.find("Cache-Control: no-cache"), std::string::npos);
+  EXPECT_EQ(holomush::testing::HttpRequest("POST", front_->web_port(), "/").status, 405);
+  EXPECT_EQ(holomush::testing::HttpGet(front_->web_port(), "/nope").status, 404);
+
+  TcpClient client(front_->web_port());
+  client.Send("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\nHEAD /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = client.ReadUntil(":root");
+  ASSERT_TRUE(first) << client.Pending();
+  EXPECT_NE(first->find("Content-Type: text/css; charset=utf-8"), std::string::npos);
+  auto second = client.ReadUntil("\r\n\r\n");
+  ASSERT_TRUE(second) << client.Pending();
+  EXPECT_NE(second->find("Content-Type: text/javascript; charset=utf-8"), std::string::npos);
+  EXPECT_NE(second->find("Connection: keep-alive"), std::string::npos);
+  EXPECT_EQ(Metric(*registry_, "holomush_gateway_http_responses_total", {{"code", "200"}}), 3);
+
+  TcpClient poster(front_->web_port());
+  poster.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_TRUE(poster.ReadUntil("HTTP/1.1 405 Method Not Allowed")) << poster.Pending();
+  EXPECT_TRUE(poster.WaitClosed());
 }
 
 }  // namespace

@@ -33,6 +33,44 @@ TEST(ParseClientMessageTest, TooLongLine) {
   EXPECT_TRUE(c.too_long);
 }
 
+TEST(ParseClientMessageTest, AcceptsAResume) {
+  auto c = ParseClientMessage(
+      R"({"type":"resume","session_id":"s-1","resume_token":"abc","last_event_id":"01J"})", 100);
+  ASSERT_TRUE(c.ok);
+  EXPECT_EQ(c.kind, ClientCommand::Kind::kResume);
+  EXPECT_EQ(c.session_id, "s-1");
+  EXPECT_EQ(c.resume_token, "abc");
+  EXPECT_EQ(c.last_event_id, "01J");
+  c = ParseClientMessage(R"({"type":"resume","session_id":"s","resume_token":"t"})", 100);
+  ASSERT_TRUE(c.ok);
+  EXPECT_EQ(c.last_event_id, "");
+}
+
+TEST(ParseClientMessageTest, RefusesAMalformedResume) {
+  for (const std::string& bad : std::vector<std::string>{
+           R"({"type":"resume","resume_token":"t"})", R"({"type":"resume","session_id":"s"})",
+           R"({"type":"resume","session_id":"","resume_token":"t"})",
+           R"({"type":"resume","session_id":"a b","resume_token":"t"})",
+           R"({"type":"resume","session_id":7,"resume_token":"t"})",
+           R"({"type":"resume","session_id":"s","resume_token":")" + std::string(200, 'x') +
+               "\"}"}) {
+    auto c = ParseClientMessage(bad, 100);
+    EXPECT_FALSE(c.ok) << bad;
+    EXPECT_FALSE(c.error.empty()) << bad;
+  }
+}
+
+TEST(WsMessagesTest, SessionClosedAndRefusalMessages) {
+  auto j = nlohmann::json::parse(SessionMessage("s-1", "tok", "Ana"));
+  EXPECT_EQ(j["type"], "session");
+  EXPECT_EQ(j["session_id"], "s-1");
+  EXPECT_EQ(j["resume_token"], "tok");
+  EXPECT_EQ(j["character"], "Ana");
+  EXPECT_EQ(nlohmann::json::parse(ClosedMessage("bye"))["resume"], false);
+  EXPECT_EQ(nlohmann::json::parse(ClosedMessage("restarting", true))["resume"], true);
+  EXPECT_EQ(nlohmann::json::parse(ResumeRefusedMessage("gone"))["type"], "resume_refused");
+}
+
 TEST(WsMessagesTest, DownMessagesAreJsonWithRepairedText) {
   auto j = nlohmann::json::parse(OutputMessage("bad \xFF byte"));
   EXPECT_EQ(j["type"], "output");
