@@ -126,20 +126,9 @@ class WebClientBrowserTest : public ::testing::Test {
 };
 
 TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGatewayRestart) {
-  // The telnet player builds: made admin in the database, then logged in again so core reads
-  // the role afresh.
-  {
-    TelnetPlayer first(telnet_gateway_->telnet_port());
-    ASSERT_TRUE(first.Enter("create", "tess", "pw-tess")) << first.Pending();
-    first.Send("quit");
-    ASSERT_TRUE(first.WaitClosed());
-  }
-  {
-    pqxx::connection conn(url_);
-    pqxx::work txn(conn);
-    txn.exec("UPDATE players SET role = 'admin' WHERE lower(username) = 'tess'");
-    txn.commit();
-  }
+  // The telnet player builds: an admin, made the only way admins are made.
+  std::string made;
+  ASSERT_EQ(AdminCreate(url_, {"tess"}, "pw-tess", &made), 0) << made;
   TelnetPlayer tess(telnet_gateway_->telnet_port());
   ASSERT_TRUE(tess.Enter("connect", "tess", "pw-tess")) << tess.Pending();
   tess.Send("dig north to \"The Library\" return south");
