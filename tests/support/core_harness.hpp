@@ -52,7 +52,8 @@ class CoreProcess {
   int fixed_grpc_port_ = 0;  // kept across restarts so clients reconnect to the same place
 };
 
-// One player's view: the unary calls and one Session stream (sync API, reader thread).
+// One player's view: the unary calls and a Gateway stream of its own carrying its one session
+// (sync API, reader thread).
 class PlayerClient {
  public:
   explicit PlayerClient(const std::string& address);
@@ -83,7 +84,8 @@ class PlayerClient {
   std::unique_ptr<pb::Game::Stub> stub_;
   pb::StartSessionReply session_;
   std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::ClientMessage, pb::ServerMessage>> stream_;
+  static constexpr uint64_t kHandle = 1;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::GatewayUp, pb::GatewayDown>> stream_;
   std::thread reader_;
   std::mutex mu_;
   std::condition_variable cv_;

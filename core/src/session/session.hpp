@@ -21,7 +21,7 @@ namespace holomush::core {
 
 namespace pb = ::holomush::core::v1;
 
-// Where a session's messages go: the gRPC stream of the gateway connection it is attached to.
+// Where a session's messages go: its handle on the Gateway stream it is attached to.
 class SessionSink {
  public:
   virtual ~SessionSink() = default;
