@@ -198,6 +198,8 @@ TEST_F(GatewayStreamTest, ADroppedStreamResumesAllItsSessionsWithNothingLostOrDo
   auto line = [](int i) { return "Dave says, \"line " + std::to_string(i) + "\""; };
   for (int i = 0; i < kLines / 2; ++i) dave->Send("say line " + std::to_string(i));
   ASSERT_TRUE(mux->WaitText(3, line(kLines / 2 - 1)));
+  // Heard alike by all three: sent once per batch with their handles, not once each.
+  EXPECT_GT(mux->shared_frames(), 0);
   std::vector<MuxClient::Seen> before;
   std::vector<std::string> last_ids;
   for (uint64_t h = 1; h <= 3; ++h) {

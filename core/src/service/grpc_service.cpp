@@ -29,14 +29,6 @@ pb::ServerMessage Refusal(grpc::StatusCode code, const std::string& message) {
   return msg;
 }
 
-// The same event with the same rendering: one frame can carry it to several sessions.
-bool SameDelivery(const pb::ServerMessage& a, const pb::ServerMessage& b) {
-  if (!a.has_event() || !b.has_event()) return false;
-  const auto& x = a.event();
-  const auto& y = b.event();
-  return x.id() == y.id() && x.replayed() == y.replayed() && x.text() == y.text();
-}
-
 class GatewayLink;
 
 // One session's end of a Gateway stream: what CoreSession sends goes onto the stream's queue
@@ -46,6 +38,7 @@ class HandleSink final : public SessionSink {
   HandleSink(std::shared_ptr<GatewayLink> link, uint64_t handle)
       : link_(std::move(link)), handle_(handle) {}
   void Send(pb::ServerMessage message) override;
+  void SendEvent(const EventRecord& event, const std::string& text, bool replayed) override;
   void Close(const std::string& reason) override;
   void Abandon() override;
   uint64_t handle() const { return handle_; }
@@ -78,14 +71,6 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
   void Send(uint64_t handle, pb::ServerMessage message) {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
-    if (!pending_.empty()) {
-      auto& batch = pending_.back();
-      const int n = batch.frames_size();
-      if (n > 0 && SameDelivery(batch.frames(n - 1).message(), message)) {
-        batch.mutable_frames(n - 1)->add_handles(handle);
-        return;
-      }
-    }
     if (queued_frames_ >= kMaxQueuedFrames) {
       FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "stream not being read"));
       return;
@@ -101,6 +86,26 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     pending_bytes_ += bytes;
     ++queued_frames_;
     if (!writing_) StartNextWriteLocked();
+  }
+
+  // Adds `handle` to the last queued frame when that frame is this event rendered alike (the
+  // handle's earlier frames are all before it, so its order holds). False when it is not:
+  // the caller sends a frame of its own.
+  bool Share(uint64_t handle, const std::string& event_id, const std::string& text, bool replayed) {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr || finishing_) return true;  // nothing more is sent
+    if (pending_.empty()) return false;
+    auto& batch = pending_.back();
+    const int n = batch.frames_size();
+    if (n == 0) return false;
+    auto* last = batch.mutable_frames(n - 1);
+    const auto& message = last->message();
+    if (!message.has_event() || message.event().id() != event_id ||
+        message.event().replayed() != replayed || message.event().text() != text) {
+      return false;
+    }
+    last->add_handles(handle);
+    return true;
   }
 
   // Registers a handle being opened. False when the handle is already in use.
@@ -186,7 +191,9 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     std::lock_guard lock(mu_);
     stream_ = nullptr;
     pending_.clear();
-    return std::move(handles_);
+    std::map<uint64_t, Entry> entries;
+    entries.swap(handles_);
+    return entries;
   }
 
   grpc::StatusCode final_code() {
@@ -233,6 +240,11 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
 };
 
 void HandleSink::Send(pb::ServerMessage message) { link_->Send(handle_, std::move(message)); }
+
+void HandleSink::SendEvent(const EventRecord& event, const std::string& text, bool replayed) {
+  if (link_->Share(handle_, event.id, text, replayed)) return;
+  link_->Send(handle_, EventMessage(event, text, replayed));
+}
 
 void HandleSink::Close(const std::string& reason) {
   pb::ServerMessage msg;
