@@ -34,12 +34,7 @@ class MuxClient {
   void Open(uint64_t handle, const pb::StartSessionReply& session,
             const std::string& last_event_id = "") {
     pb::GatewayUp up;
-    auto* frame = up.add_frames();
-    frame->set_handle(handle);
-    frame->mutable_open()->set_session_id(session.session_id());
-    frame->mutable_open()->set_resume_token(session.resume_token());
-    frame->mutable_open()->set_last_event_id(last_event_id);
-    frame->mutable_open()->set_protocol("telnet");
+    AddOpenFrame(up, handle, session, last_event_id);
     stream_->Write(up);
   }
   // One batch with a command for each (handle, line), in that order.

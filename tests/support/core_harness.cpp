@@ -125,6 +125,16 @@ bool PlayerClient::Enter(const std::string& username, const std::string& passwor
   return Open();
 }
 
+void AddOpenFrame(pb::GatewayUp& up, uint64_t handle, const pb::StartSessionReply& session,
+                  const std::string& last_event_id) {
+  auto* frame = up.add_frames();
+  frame->set_handle(handle);
+  frame->mutable_open()->set_session_id(session.session_id());
+  frame->mutable_open()->set_resume_token(session.resume_token());
+  frame->mutable_open()->set_last_event_id(last_event_id);
+  frame->mutable_open()->set_protocol("telnet");
+}
+
 bool PlayerClient::Open(const std::string& last_event_id) {
   Drop();
   {
@@ -135,12 +145,7 @@ bool PlayerClient::Open(const std::string& last_event_id) {
   context_ = std::make_unique<grpc::ClientContext>();
   stream_ = stub_->Gateway(context_.get());
   pb::GatewayUp up;
-  auto* frame = up.add_frames();
-  frame->set_handle(kHandle);
-  frame->mutable_open()->set_session_id(session_.session_id());
-  frame->mutable_open()->set_resume_token(session_.resume_token());
-  frame->mutable_open()->set_last_event_id(last_event_id);
-  frame->mutable_open()->set_protocol("telnet");
+  AddOpenFrame(up, kHandle, session_, last_event_id);
   if (!stream_->Write(up)) return false;
   reader_ = std::thread([this] { ReadLoop(); });
   std::unique_lock lock(mu_);

@@ -52,6 +52,10 @@ class CoreProcess {
   int fixed_grpc_port_ = 0;  // kept across restarts so clients reconnect to the same place
 };
 
+// A GatewayUp frame that opens (or resumes) `session` under `handle`, as a telnet player.
+void AddOpenFrame(pb::GatewayUp& up, uint64_t handle, const pb::StartSessionReply& session,
+                  const std::string& last_event_id);
+
 // One player's view: the unary calls and a Gateway stream of its own carrying its one session
 // (sync API, reader thread).
 class PlayerClient {

@@ -176,9 +176,22 @@ class CoreClientTest : public ::testing::Test {
     builder.RegisterService(&game_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port_, 0);
+    UseStreams(2);
+  }
+  // A new client to the fake core, with `streams` Gateway streams.
+  void UseStreams(int streams) {
     client_ = std::make_unique<GrpcCoreClient>(
         GrpcCoreClient::MakeChannel("127.0.0.1:" + std::to_string(port_),
-                                    common::MutualTlsClientCredentials(CertsDir(), "gateway")));
+                                    common::MutualTlsClientCredentials(CertsDir(), "gateway")),
+        streams);
+  }
+  // Opens sessions "s0".."s<n-1>" and waits until each is opened.
+  void OpenOpened(int n) {
+    for (int i = 0; i < n; ++i) {
+      recorders_.push_back(std::make_shared<Recorder>());
+      sessions_.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders_.back()));
+      ASSERT_TRUE(recorders_.back()->WaitMessages(1));
+    }
   }
   void TearDown() override {
     client_.reset();
@@ -192,6 +205,8 @@ class CoreClientTest : public ::testing::Test {
   }
 
   FakeGame game_;
+  std::vector<std::shared_ptr<Recorder>> recorders_;
+  std::vector<std::shared_ptr<SessionHandle>> sessions_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<GrpcCoreClient> client_;
@@ -289,13 +304,9 @@ TEST_F(CoreClientTest, ManySessionsShareTwoStreamsAndEachGetsItsOwnOutputInOrder
 }
 
 TEST_F(CoreClientTest, OneEventFrameReachesEverySessionItNames) {
-  std::vector<std::shared_ptr<Recorder>> recorders;
-  std::vector<std::shared_ptr<SessionHandle>> sessions;
-  for (int i = 0; i < 6; ++i) {
-    recorders.push_back(std::make_shared<Recorder>());
-    sessions.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders.back()));
-    ASSERT_TRUE(recorders.back()->WaitMessages(1));
-  }
+  OpenOpened(6);
+  auto& recorders = recorders_;
+  auto& sessions = sessions_;
   // Sessions 0, 2, 4 share one stream, 1, 3, 5 the other: a shout on 0 reaches 0, 2 and 4.
   sessions[0]->SendCommand("shout hello");
   for (int i : {0, 2, 4}) {
@@ -311,10 +322,7 @@ TEST_F(CoreClientTest, OneEventFrameReachesEverySessionItNames) {
 }
 
 TEST_F(CoreClientTest, OneSessionEndingLeavesTheOthersOnItsStream) {
-  client_ = std::make_unique<GrpcCoreClient>(
-      GrpcCoreClient::MakeChannel("127.0.0.1:" + std::to_string(port_),
-                                  common::MutualTlsClientCredentials(CertsDir(), "gateway")),
-      1);
+  UseStreams(1);
   auto quitter = std::make_shared<Recorder>();
   auto leaver = std::make_shared<Recorder>();
   auto stayer = std::make_shared<Recorder>();
@@ -337,17 +345,10 @@ TEST_F(CoreClientTest, OneSessionEndingLeavesTheOthersOnItsStream) {
 }
 
 TEST_F(CoreClientTest, ABrokenStreamEndsAllItsSessionsAndTheNextOpenStartsANewOne) {
-  client_ = std::make_unique<GrpcCoreClient>(
-      GrpcCoreClient::MakeChannel("127.0.0.1:" + std::to_string(port_),
-                                  common::MutualTlsClientCredentials(CertsDir(), "gateway")),
-      1);
-  std::vector<std::shared_ptr<Recorder>> recorders;
-  std::vector<std::shared_ptr<SessionHandle>> sessions;
-  for (int i = 0; i < 3; ++i) {
-    recorders.push_back(std::make_shared<Recorder>());
-    sessions.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders.back()));
-    ASSERT_TRUE(recorders.back()->WaitMessages(1));
-  }
+  UseStreams(1);
+  OpenOpened(3);
+  auto& recorders = recorders_;
+  auto& sessions = sessions_;
   sessions[1]->SendCommand("break");
   for (auto& r : recorders) EXPECT_EQ(r->WaitDone()->error_code(), grpc::StatusCode::UNAVAILABLE);
   for (auto& s : sessions) EXPECT_FALSE(s->SendCommand("lost"));
