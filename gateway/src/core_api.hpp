@@ -14,23 +14,28 @@ namespace holomush::gateway {
 
 namespace v1 = ::holomush::core::v1;
 
-// Receives one Session stream's messages, then exactly one OnDone. Called on gRPC's threads
-// (never two at once for one stream); implementations hand the work to their own strand.
-class SessionStreamHandler {
+// Receives one session's messages (opened, output, event, closed), then exactly one OnDone:
+// OK after `closed`, the refusal's code when core refused or took the session away, CANCELLED
+// after Cancel, or the status of the shared stream when it ended under the session. Called
+// on gRPC's threads (never two at once for one session); implementations hand the work to
+// their own strand.
+class SessionReceiver {
  public:
-  virtual ~SessionStreamHandler() = default;
+  virtual ~SessionReceiver() = default;
   virtual void OnMessage(v1::ServerMessage message) = 0;
   virtual void OnDone(const grpc::Status& status) = 0;
 };
 
-// One open Session stream. Thread-safe. Sends after the stream has ended are dropped.
-class SessionStream {
+// One open session on a stream to core (which may carry many). Thread-safe. Sends after the
+// session has ended are dropped.
+class SessionHandle {
  public:
-  virtual ~SessionStream() = default;
-  // Sends a `command` message; messages leave in the order of the calls. False when the
-  // line was dropped: the stream has ended or too many lines wait for core already.
+  virtual ~SessionHandle() = default;
+  // Sends a `command`; commands leave in the order of the calls. False when the line was
+  // dropped: the session has ended or too many of its lines wait for core already.
   virtual bool SendCommand(std::string line) = 0;
-  // Ends the stream from our side (the player left); OnDone follows.
+  // Detaches the session from our side (the player left; core keeps it lingering); OnDone
+  // follows with CANCELLED.
   virtual void Cancel() = 0;
 };
 
@@ -45,9 +50,9 @@ class CoreApi {
   virtual void Login(v1::Credentials credentials, Done<v1::LoginReply> done) = 0;
   virtual void StartSession(v1::StartSessionRequest request, Done<v1::StartSessionReply> done) = 0;
   virtual void Who(Done<v1::WhoReply> done) = 0;
-  // Opens a stream and sends `open` as its first message.
-  virtual std::shared_ptr<SessionStream> OpenSession(
-      const v1::OpenSession& open, std::shared_ptr<SessionStreamHandler> handler) = 0;
+  // Opens (or resumes) a session on one of the streams to core.
+  virtual std::shared_ptr<SessionHandle> OpenSession(const v1::OpenSession& open,
+                                                     std::shared_ptr<SessionReceiver> receiver) = 0;
 };
 
 }  // namespace holomush::gateway

@@ -4,7 +4,10 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/client_callback.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
+#include <vector>
 
 namespace holomush::gateway {
 
@@ -60,104 +63,231 @@ void Unary(CallTracker& tracker, Request request, CoreApi::Done<Reply> done, Sta
         });
 }
 
-// One Session stream. Owns itself from Begin until OnDone (gRPC's rule for reactors); the
-// session holding the returned pointer may let go at any time.
+}  // namespace
+
+// A batch is closed at about this size so no message comes near gRPC's 4 MiB receive limit.
+constexpr size_t kMaxBatchBytes = 256 * 1024;
+
+// One Gateway stream carrying many sessions, each under a handle (a counter of this stream).
+// Owns itself from Begin until OnDone (gRPC's rule for reactors); the sessions holding it
+// may let go at any time.
 //
-// Writes come from the session's strand (outside reactions), so the stream holds a "hold"
+// Writes come from the sessions' strands (outside reactions), so the stream holds a "hold"
 // until the read side has ended: gRPC cannot reach OnDone while a write might still start.
-class GrpcSessionStream final
-    : public grpc::ClientBidiReactor<v1::ClientMessage, v1::ServerMessage>,
-      public SessionStream {
+// One GatewayUp is in flight; frames queued meanwhile leave together in the next write.
+class MuxStream final : public grpc::ClientBidiReactor<v1::GatewayUp, v1::GatewayDown>,
+                        public std::enable_shared_from_this<MuxStream> {
  public:
-  // Commands queued towards core beyond this are dropped (a player pasting megabytes).
-  static constexpr size_t kMaxQueuedWrites = 512;
+  explicit MuxStream(CallTracker& tracker) : tracker_(tracker) {}
 
-  GrpcSessionStream(std::shared_ptr<SessionStreamHandler> handler, CallTracker& tracker)
-      : handler_(std::move(handler)), tracker_(tracker) {}
-
-  void Begin(v1::Game::Stub& stub, const v1::OpenSession& open,
-             std::shared_ptr<GrpcSessionStream> self) {
-    if (!tracker_.Add(&context_)) {
-      handler_->OnDone(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down"));
-      return;
-    }
-    self_ = std::move(self);
-    stub.async()->Session(&context_, this);
-    v1::ClientMessage first;
-    *first.mutable_open() = open;
-    writes_.push_back(std::move(first));
-    writing_ = true;
-    StartWrite(&writes_.front());
+  // False when the gateway is shutting down: the stream did not start.
+  bool Begin(v1::Game::Stub& stub) {
+    if (!tracker_.Add(&context_)) return false;
+    self_ = shared_from_this();
+    stub.async()->Gateway(&context_, this);
     StartRead(&read_);
     AddHold();
     StartCall();
-  }
-
-  bool SendCommand(std::string line) override {
-    std::lock_guard lock(mu_);
-    if (read_done_ || write_failed_ || writes_.size() >= kMaxQueuedWrites) return false;
-    v1::ClientMessage message;
-    message.mutable_command()->set_line(std::move(line));
-    writes_.push_back(std::move(message));
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&writes_.front());
-    }
     return true;
   }
 
-  void Cancel() override { context_.TryCancel(); }
+  // Registers `receiver` under a new handle and queues its `open`; nullptr when this stream
+  // can no longer be used (the caller opens a new one).
+  std::shared_ptr<SessionHandle> Open(const v1::OpenSession& open,
+                                      std::shared_ptr<SessionReceiver> receiver);
+
+  bool SendCommand(uint64_t handle, std::string line) {
+    std::lock_guard lock(mu_);
+    if (ended()) return false;
+    auto it = sessions_.find(handle);
+    if (it == sessions_.end() || it->second.queued >= GrpcCoreClient::kMaxQueuedCommands) {
+      return false;
+    }
+    ++it->second.queued;
+    v1::UpFrame frame;
+    frame.set_handle(handle);
+    frame.mutable_command()->set_line(std::move(line));
+    QueueLocked(std::move(frame));
+    return true;
+  }
+
+  void Detach(uint64_t handle) {
+    std::shared_ptr<SessionReceiver> receiver;
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(handle);
+      if (it == sessions_.end()) return;
+      receiver = std::move(it->second.receiver);
+      sessions_.erase(it);
+      if (!ended()) {
+        v1::UpFrame frame;
+        frame.set_handle(handle);
+        frame.mutable_detach();
+        QueueLocked(std::move(frame));
+      }
+    }
+    receiver->OnDone(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the gateway"));
+  }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
-    writes_.pop_front();
+    in_flight_.Clear();
     if (!ok) write_failed_ = true;
-    if (write_failed_ || read_done_ || writes_.empty()) {
+    if (write_failed_ || read_done_ || pending_.empty()) {
       writing_ = false;
-      if (write_failed_) writes_.clear();
+      if (write_failed_) pending_.clear();
       return;
     }
-    StartWrite(&writes_.front());
+    StartNextWriteLocked();
   }
 
   void OnReadDone(bool ok) override {
-    if (ok) {
-      handler_->OnMessage(std::move(read_));
-      read_.Clear();
-      StartRead(&read_);
+    if (!ok) {
+      {
+        std::lock_guard lock(mu_);
+        read_done_ = true;
+      }
+      RemoveHold();
       return;
     }
-    {
-      std::lock_guard lock(mu_);
-      read_done_ = true;
+    std::vector<std::shared_ptr<SessionReceiver>> to;
+    for (auto& frame : *read_.mutable_frames()) {
+      const auto kind = frame.message().kind_case();
+      // `closed` and `refused` end the session: its handle is forgotten.
+      const bool last = kind == v1::ServerMessage::kClosed || kind == v1::ServerMessage::kRefused;
+      to.clear();
+      {
+        std::lock_guard lock(mu_);
+        for (const uint64_t handle : frame.handles()) {
+          auto it = sessions_.find(handle);
+          if (it == sessions_.end()) continue;  // detached by us meanwhile
+          to.push_back(last ? std::move(it->second.receiver) : it->second.receiver);
+          if (last) sessions_.erase(it);
+        }
+      }
+      for (size_t i = 0; i < to.size(); ++i) {
+        if (kind == v1::ServerMessage::kRefused) {
+          const auto& refused = frame.message().refused();
+          to[i]->OnDone(
+              grpc::Status(static_cast<grpc::StatusCode>(refused.code()), refused.message()));
+          continue;
+        }
+        if (i + 1 == to.size()) {
+          to[i]->OnMessage(std::move(*frame.mutable_message()));
+        } else {
+          to[i]->OnMessage(frame.message());
+        }
+        if (last) to[i]->OnDone(grpc::Status::OK);
+      }
     }
-    RemoveHold();
+    read_.Clear();
+    StartRead(&read_);
   }
 
   void OnDone(const grpc::Status& status) override {
-    handler_->OnDone(status);
+    std::map<uint64_t, Session> sessions;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+      sessions.swap(sessions_);
+    }
+    // Every session still here was cut off with the stream; each resumes on its own.
+    for (auto& [handle, session] : sessions) session.receiver->OnDone(status);
     tracker_.Remove(&context_);
     // Last statement: this may delete the stream.
     self_.reset();
   }
 
  private:
-  std::shared_ptr<SessionStreamHandler> handler_;
+  struct Session {
+    std::shared_ptr<SessionReceiver> receiver;
+    size_t queued = 0;  // commands waiting behind the write in flight
+  };
+
+  bool ended() const { return done_ || read_done_ || write_failed_; }
+
+  void QueueLocked(v1::UpFrame frame) {
+    const size_t bytes = frame.ByteSizeLong() + 8;
+    if (pending_.empty() || pending_bytes_ + bytes > kMaxBatchBytes) {
+      pending_.emplace_back();
+      pending_bytes_ = 0;
+    }
+    pending_.back().add_frames()->Swap(&frame);
+    pending_bytes_ += bytes;
+    if (!writing_) StartNextWriteLocked();
+  }
+
+  void StartNextWriteLocked() {
+    in_flight_.Swap(&pending_.front());
+    pending_.pop_front();
+    if (pending_.empty()) pending_bytes_ = 0;
+    for (const auto& frame : in_flight_.frames()) {
+      if (!frame.has_command()) continue;
+      if (auto it = sessions_.find(frame.handle()); it != sessions_.end()) --it->second.queued;
+    }
+    writing_ = true;
+    StartWrite(&in_flight_);
+  }
+
   CallTracker& tracker_;
   grpc::ClientContext context_;
-  v1::ServerMessage read_;
-  std::mutex mu_;  // guards the write side, touched by the session's strand and gRPC
-  std::deque<v1::ClientMessage> writes_;  // front is in flight while writing_
+  v1::GatewayDown read_;
+  std::mutex mu_;  // guards what follows, touched by the sessions' strands and gRPC
+  std::map<uint64_t, Session> sessions_;
+  uint64_t next_handle_ = 0;
+  v1::GatewayUp in_flight_;
+  std::deque<v1::GatewayUp> pending_;
+  size_t pending_bytes_ = 0;  // of pending_.back()
   bool writing_ = false;
   bool write_failed_ = false;
   bool read_done_ = false;
-  std::shared_ptr<GrpcSessionStream> self_;
+  bool done_ = false;
+  std::shared_ptr<MuxStream> self_;
+};
+
+namespace {
+
+// What a PlayerSession holds: its handle on a shared stream.
+class MuxSession final : public SessionHandle {
+ public:
+  MuxSession(std::shared_ptr<MuxStream> stream, uint64_t handle)
+      : stream_(std::move(stream)), handle_(handle) {}
+  bool SendCommand(std::string line) override {
+    return stream_->SendCommand(handle_, std::move(line));
+  }
+  void Cancel() override { stream_->Detach(handle_); }
+
+ private:
+  std::shared_ptr<MuxStream> stream_;
+  uint64_t handle_;
+};
+
+// The handle given when no stream could be started: it refuses everything.
+class DeadSession final : public SessionHandle {
+ public:
+  bool SendCommand(std::string) override { return false; }
+  void Cancel() override {}
 };
 
 }  // namespace
 
-GrpcCoreClient::GrpcCoreClient(std::shared_ptr<grpc::Channel> channel)
-    : channel_(std::move(channel)), stub_(v1::Game::NewStub(channel_)) {}
+std::shared_ptr<SessionHandle> MuxStream::Open(const v1::OpenSession& open,
+                                               std::shared_ptr<SessionReceiver> receiver) {
+  std::lock_guard lock(mu_);
+  if (ended()) return nullptr;
+  const uint64_t handle = ++next_handle_;
+  sessions_.emplace(handle, Session{.receiver = std::move(receiver), .queued = 0});
+  v1::UpFrame frame;
+  frame.set_handle(handle);
+  *frame.mutable_open() = open;
+  QueueLocked(std::move(frame));
+  return std::make_shared<MuxSession>(shared_from_this(), handle);
+}
+
+GrpcCoreClient::GrpcCoreClient(std::shared_ptr<grpc::Channel> channel, int streams)
+    : channel_(std::move(channel)),
+      stub_(v1::Game::NewStub(channel_)),
+      streams_(static_cast<size_t>(std::max(streams, 1))) {}
 
 GrpcCoreClient::~GrpcCoreClient() { Shutdown(std::chrono::seconds(5)); }
 
@@ -167,6 +297,8 @@ std::shared_ptr<grpc::Channel> GrpcCoreClient::MakeChannel(
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Batches stay near 256 KiB, but one output can be larger than that on its own.
+  args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(target, std::move(credentials), args);
 }
 
@@ -199,11 +331,24 @@ void GrpcCoreClient::Who(Done<v1::WhoReply> done) {
         });
 }
 
-std::shared_ptr<SessionStream> GrpcCoreClient::OpenSession(
-    const v1::OpenSession& open, std::shared_ptr<SessionStreamHandler> handler) {
-  auto stream = std::make_shared<GrpcSessionStream>(std::move(handler), tracker_);
-  stream->Begin(*stub_, open, stream);
-  return stream;
+std::shared_ptr<SessionHandle> GrpcCoreClient::OpenSession(
+    const v1::OpenSession& open, std::shared_ptr<SessionReceiver> receiver) {
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = streams_[next_stream_++ % streams_.size()];
+    if (slot) {
+      if (auto handle = slot->Open(open, receiver)) return handle;
+    }
+    // No stream there yet, or it ended: its sessions reopen one by one, and the first one
+    // to come back starts the new stream.
+    auto stream = std::make_shared<MuxStream>(tracker_);
+    if (stream->Begin(*stub_)) {
+      slot = stream;
+      if (auto handle = stream->Open(open, receiver)) return handle;
+    }
+  }
+  receiver->OnDone(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down"));
+  return std::make_shared<DeadSession>();
 }
 
 void GrpcCoreClient::Shutdown(std::chrono::milliseconds timeout) {

@@ -1,5 +1,6 @@
-// The gRPC client to core: one shared channel (mutual TLS), callback API throughout, so a
-// thousand players cost a thousand streams and no threads of ours.
+// The gRPC client to core: one shared channel (mutual TLS), callback API throughout, and the
+// players multiplexed over a few long-lived Gateway streams, so a thousand players cost a
+// handle each on those streams and no threads of ours.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core_api.hpp"
 #include "holomush/core/v1/core.grpc.pb.h"
@@ -37,13 +39,20 @@ class CallTracker {
   bool closed_ = false;
 };
 
-// Owned by the gateway; outlives every session (it is shut down after them).
+class MuxStream;
+
+// Owned by the gateway; outlives every session (it is shut down after them). Sessions are
+// given to its `streams` streams in turn; a stream that ends is replaced when the next
+// session is opened on its slot.
 class GrpcCoreClient final : public CoreApi {
  public:
+  // Commands of one session queued towards core beyond this are dropped (a player pasting
+  // megabytes).
+  static constexpr size_t kMaxQueuedCommands = 512;
   // Deadline of the unary calls (login, who, ...).
   static constexpr std::chrono::seconds kUnaryDeadline{10};
 
-  explicit GrpcCoreClient(std::shared_ptr<grpc::Channel> channel);
+  explicit GrpcCoreClient(std::shared_ptr<grpc::Channel> channel, int streams = 2);
   ~GrpcCoreClient() override;
 
   // The channel to core: `target` host:port, mutual TLS as `gateway`, and reconnect backoff
@@ -55,8 +64,8 @@ class GrpcCoreClient final : public CoreApi {
   void Login(v1::Credentials credentials, Done<v1::LoginReply> done) override;
   void StartSession(v1::StartSessionRequest request, Done<v1::StartSessionReply> done) override;
   void Who(Done<v1::WhoReply> done) override;
-  std::shared_ptr<SessionStream> OpenSession(
-      const v1::OpenSession& open, std::shared_ptr<SessionStreamHandler> handler) override;
+  std::shared_ptr<SessionHandle> OpenSession(const v1::OpenSession& open,
+                                             std::shared_ptr<SessionReceiver> receiver) override;
 
   // Cancels everything in flight and waits (up to `timeout`) for gRPC to finish with us.
   void Shutdown(std::chrono::milliseconds timeout);
@@ -67,6 +76,9 @@ class GrpcCoreClient final : public CoreApi {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Game::Stub> stub_;
   CallTracker tracker_;
+  std::mutex mu_;  // guards the stream slots
+  std::vector<std::shared_ptr<MuxStream>> streams_;
+  size_t next_stream_ = 0;
 };
 
 }  // namespace holomush::gateway

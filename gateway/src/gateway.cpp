@@ -110,7 +110,7 @@ void Gateway::Start() {
   channel_ =
       GrpcCoreClient::MakeChannel(options_.core_addr.ToString(),
                                   common::MutualTlsClientCredentials(options_.tls_dir, "gateway"));
-  core_ = std::make_unique<GrpcCoreClient>(channel_);
+  core_ = std::make_unique<GrpcCoreClient>(channel_, options_.core_streams);
 
   ConnectionEnv env{.limits = options_.limits,
                     .deps = {.core = core_.get(),

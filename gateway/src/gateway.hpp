@@ -41,6 +41,7 @@ struct GatewayOptions {
   std::vector<std::string> allowed_origins;
   size_t max_connections = 2000;
   int io_threads = 2;
+  int core_streams = 2;  // Gateway streams to core, shared by the sessions in turn
   std::chrono::milliseconds core_health_interval{1000};
 };
 

@@ -65,7 +65,7 @@ std::string FormatIdle(int64_t seconds) {
 }
 
 // Hands one stream's callbacks (gRPC threads) to the session's strand.
-class PlayerSession::Handler final : public SessionStreamHandler {
+class PlayerSession::Handler final : public SessionReceiver {
  public:
   Handler(std::weak_ptr<PlayerSession> session, boost::asio::any_io_executor executor,
           uint64_t generation)
@@ -476,6 +476,7 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
       CloseWith(reason, CloseReason::kSessionEnded);
       return;
     }
+    case v1::ServerMessage::kRefused:  // the core client reports it as OnStreamDone's status
     case v1::ServerMessage::KIND_NOT_SET:
       return;
   }

@@ -166,7 +166,7 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   std::string resume_token_;
   std::string last_event_id_;
   bool counted_ = false;  // in holomush_gateway_sessions_active
-  std::shared_ptr<SessionStream> stream_;
+  std::shared_ptr<SessionHandle> stream_;
   uint64_t generation_ = 0;
   bool opened_ = false;
   // Reopening a session left behind by an earlier connection: if core no longer has it,

@@ -70,6 +70,12 @@ std::vector<common::SettingSpec> GatewaySettings() {
                    .help = "threads serving client connections",
                    .min = 1,
                    .max = 64});
+  specs.push_back({.name = "core-streams",
+                   .kind = SettingKind::kInt,
+                   .default_value = "2",
+                   .help = "gRPC streams to core that the players' sessions share",
+                   .min = 1,
+                   .max = 64});
   return specs;
 }
 
@@ -110,6 +116,7 @@ int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
       .allowed_origins = AllowedOriginsFrom(config),
       .max_connections = static_cast<size_t>(config.Int("max-connections")),
       .io_threads = static_cast<int>(config.Int("io-threads")),
+      .core_streams = static_cast<int>(config.Int("core-streams")),
   };
   Gateway gateway(options, ctx.health, *ctx.registry, ctx.log);
   return common::RunService(

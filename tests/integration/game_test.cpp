@@ -1,6 +1,8 @@
 // Every command's effect and text, through a real core process and its gRPC API.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "db_helpers.hpp"
 #include "support/core_harness.hpp"
 #include "support/postgres.hpp"
@@ -269,29 +271,33 @@ TEST_F(GameTest, HostileStreamInputIsRefusedWithoutHarm) {
   bob_->Send("say right after");
   EXPECT_TRUE(bob_->WaitFor("Ana says, \"nulhere\""));
   EXPECT_TRUE(ana_->WaitFor("Bob says, \"right after\""));
-  // A stream that does not start with `open` is refused with a status, not a crash.
+  // A command on a handle that was never opened is refused with a status, not a crash, and
+  // a forged resume token opens nothing; the stream itself stays up for other handles.
   grpc::ClientContext ctx;
-  auto stream = ana_->stub().Session(&ctx);
-  pb::ClientMessage command;
-  command.mutable_command()->set_line("look");
-  stream->Write(command);
+  auto stream = ana_->stub().Gateway(&ctx);
+  pb::GatewayUp up;
+  auto* command = up.add_frames();
+  command->set_handle(7);
+  command->mutable_command()->set_line("look");
+  auto* forged = up.add_frames();
+  forged->set_handle(8);
+  forged->mutable_open()->set_session_id(ana_->session().session_id());
+  forged->mutable_open()->set_resume_token("forged");
+  ASSERT_TRUE(stream->Write(up));
+  std::map<uint64_t, int> refused;
+  pb::GatewayDown down;
+  while (refused.size() < 2 && stream->Read(&down)) {
+    for (const auto& frame : down.frames()) {
+      ASSERT_TRUE(frame.message().has_refused());
+      for (const auto handle : frame.handles()) refused[handle] = frame.message().refused().code();
+    }
+  }
+  EXPECT_EQ(refused[7], grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused[8], grpc::StatusCode::NOT_FOUND);
   stream->WritesDone();
-  pb::ServerMessage ignored;
-  while (stream->Read(&ignored)) {
+  while (stream->Read(&down)) {
   }
-  auto status = stream->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  // A forged resume token opens nothing.
-  grpc::ClientContext ctx2;
-  auto forged = ana_->stub().Session(&ctx2);
-  pb::ClientMessage open;
-  open.mutable_open()->set_session_id(ana_->session().session_id());
-  open.mutable_open()->set_resume_token("forged");
-  forged->Write(open);
-  forged->WritesDone();
-  while (forged->Read(&ignored)) {
-  }
-  EXPECT_EQ(forged->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(stream->Finish().ok());
   ana_->Send("say still here");
   EXPECT_TRUE(bob_->WaitFor("Ana says, \"still here\""));
 }

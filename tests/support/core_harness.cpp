@@ -125,6 +125,16 @@ bool PlayerClient::Enter(const std::string& username, const std::string& passwor
   return Open();
 }
 
+void AddOpenFrame(pb::GatewayUp& up, uint64_t handle, const pb::StartSessionReply& session,
+                  const std::string& last_event_id) {
+  auto* frame = up.add_frames();
+  frame->set_handle(handle);
+  frame->mutable_open()->set_session_id(session.session_id());
+  frame->mutable_open()->set_resume_token(session.resume_token());
+  frame->mutable_open()->set_last_event_id(last_event_id);
+  frame->mutable_open()->set_protocol("telnet");
+}
+
 bool PlayerClient::Open(const std::string& last_event_id) {
   Drop();
   {
@@ -133,13 +143,10 @@ bool PlayerClient::Open(const std::string& last_event_id) {
     closed_.reset();
   }
   context_ = std::make_unique<grpc::ClientContext>();
-  stream_ = stub_->Session(context_.get());
-  pb::ClientMessage open;
-  open.mutable_open()->set_session_id(session_.session_id());
-  open.mutable_open()->set_resume_token(session_.resume_token());
-  open.mutable_open()->set_last_event_id(last_event_id);
-  open.mutable_open()->set_protocol("telnet");
-  if (!stream_->Write(open)) return false;
+  stream_ = stub_->Gateway(context_.get());
+  pb::GatewayUp up;
+  AddOpenFrame(up, kHandle, session_, last_event_id);
+  if (!stream_->Write(up)) return false;
   reader_ = std::thread([this] { ReadLoop(); });
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, std::chrono::seconds(20), [this] { return opened_ || closed_; }) &&
@@ -147,25 +154,32 @@ bool PlayerClient::Open(const std::string& last_event_id) {
 }
 
 void PlayerClient::ReadLoop() {
-  pb::ServerMessage msg;
-  while (stream_->Read(&msg)) {
+  pb::GatewayDown down;
+  while (stream_->Read(&down)) {
     std::lock_guard lock(mu_);
-    switch (msg.kind_case()) {
-      case pb::ServerMessage::kOpened:
-        opened_ = true;
-        break;
-      case pb::ServerMessage::kOutput:
-        texts_.push_back(msg.output().text());
-        break;
-      case pb::ServerMessage::kEvent:
-        texts_.push_back(msg.event().text());
-        last_event_id_ = msg.event().id();
-        break;
-      case pb::ServerMessage::kClosed:
-        closed_ = msg.closed().reason();
-        break;
-      default:
-        break;
+    for (const auto& frame : down.frames()) {
+      const auto& msg = frame.message();
+      switch (msg.kind_case()) {
+        case pb::ServerMessage::kOpened:
+          opened_ = true;
+          break;
+        case pb::ServerMessage::kOutput:
+          texts_.push_back(msg.output().text());
+          break;
+        case pb::ServerMessage::kEvent:
+          texts_.push_back(msg.event().text());
+          last_event_id_ = msg.event().id();
+          break;
+        case pb::ServerMessage::kClosed:
+          closed_ = msg.closed().reason();
+          break;
+        case pb::ServerMessage::kRefused:
+          // As the end of a stream of its own would read.
+          closed_ = "stream ended: " + msg.refused().message();
+          break;
+        default:
+          break;
+      }
     }
     cv_.notify_all();
   }
@@ -176,9 +190,11 @@ void PlayerClient::ReadLoop() {
 }
 
 void PlayerClient::Send(const std::string& line) {
-  pb::ClientMessage msg;
-  msg.mutable_command()->set_line(line);
-  stream_->Write(msg);
+  pb::GatewayUp up;
+  auto* frame = up.add_frames();
+  frame->set_handle(kHandle);
+  frame->mutable_command()->set_line(line);
+  stream_->Write(up);
 }
 
 std::optional<std::string> PlayerClient::WaitFor(const std::string& needle,

@@ -57,7 +57,12 @@ class CoreProcess {
 int AdminCreate(const std::string& database_url, const std::vector<std::string>& args,
                 const std::string& password, std::string* output = nullptr);
 
-// One player's view: the unary calls and one Session stream (sync API, reader thread).
+// A GatewayUp frame that opens (or resumes) `session` under `handle`, as a telnet player.
+void AddOpenFrame(pb::GatewayUp& up, uint64_t handle, const pb::StartSessionReply& session,
+                  const std::string& last_event_id);
+
+// One player's view: the unary calls and a Gateway stream of its own carrying its one session
+// (sync API, reader thread).
 class PlayerClient {
  public:
   explicit PlayerClient(const std::string& address);
@@ -88,7 +93,8 @@ class PlayerClient {
   std::unique_ptr<pb::Game::Stub> stub_;
   pb::StartSessionReply session_;
   std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::ClientMessage, pb::ServerMessage>> stream_;
+  static constexpr uint64_t kHandle = 1;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::GatewayUp, pb::GatewayDown>> stream_;
   std::thread reader_;
   std::mutex mu_;
   std::condition_variable cv_;

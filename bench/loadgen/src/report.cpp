@@ -519,8 +519,8 @@ void CoreInside(std::ostream& o, const Results& r) {
       auto delta = [&](const std::string& sample) {
         return Metric(end, sample) - Metric(start, sample);
       };
-      const double cmd_sum = delta("holomush_grpc_latency_seconds_sum{method=\"Session\"}");
-      const double cmd_n = delta("holomush_grpc_latency_seconds_count{method=\"Session\"}");
+      const double cmd_sum = delta("holomush_grpc_latency_seconds_sum{method=\"Gateway\"}");
+      const double cmd_n = delta("holomush_grpc_latency_seconds_count{method=\"Gateway\"}");
       const double ev_sum = delta("holomush_event_append_batch_size_sum");
       const double ev_n = delta("holomush_event_append_batch_size_count");
       o << "| " << s << (target == "holomush" ? "" : " (synchronous_commit off)") << " | "

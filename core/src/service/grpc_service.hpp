@@ -15,10 +15,10 @@ namespace holomush::core {
 grpc::Status ToGrpcStatus(const common::Error& error);
 std::string GrpcCodeName(grpc::StatusCode code);
 
-// Unary calls do their database work on `executor` (never on gRPC's threads); each Session
-// stream is a reactor whose commands run on the session's strand. CreateAccount and Login,
-// which hash passwords (argon2id, tens of milliseconds of CPU each), run on
-// `password_executor` instead, so a login storm queues there and never delays commands.
+// Unary calls do their database work on `executor` (never on gRPC's threads); each Gateway
+// stream is a reactor carrying many sessions, whose commands run on each session's strand.
+// CreateAccount and Login, which hash passwords (argon2id, tens of milliseconds of CPU each), run
+// on `password_executor` instead, so a login storm queues there and never delays commands.
 // At most `password_queue` such calls wait or run at once: more are refused at once with
 // RESOURCE_EXHAUSTED, and a call whose client gave up (cancelled, or its deadline passed)
 // while it waited is skipped, never hashed.
@@ -37,7 +37,7 @@ class GameService final : public pb::Game::CallbackService {
                                          pb::StartSessionReply* reply) override;
   grpc::ServerUnaryReactor* Who(grpc::CallbackServerContext* ctx, const pb::WhoRequest* request,
                                 pb::WhoReply* reply) override;
-  grpc::ServerBidiReactor<pb::ClientMessage, pb::ServerMessage>* Session(
+  grpc::ServerBidiReactor<pb::GatewayUp, pb::GatewayDown>* Gateway(
       grpc::CallbackServerContext* ctx) override;
 
   Game& game() { return game_; }

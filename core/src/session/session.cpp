@@ -13,6 +13,25 @@ constexpr int kReplayLimit = 5000;
 
 }  // namespace
 
+pb::ServerMessage EventMessage(const EventRecord& event, const std::string& text, bool replayed) {
+  pb::ServerMessage msg;
+  auto* e = msg.mutable_event();
+  e->set_id(event.id);
+  e->set_stream(event.stream);
+  e->set_type(event.type);
+  e->set_actor_id(event.actor_id);
+  e->set_actor_name(event.actor_name);
+  e->set_payload_json(event.payload_json.empty() ? event.payload.dump() : event.payload_json);
+  e->set_unix_millis(event.unix_millis);
+  e->set_text(text);
+  e->set_replayed(replayed);
+  return msg;
+}
+
+void SessionSink::SendEvent(const EventRecord& event, const std::string& text, bool replayed) {
+  Send(EventMessage(event, text, replayed));
+}
+
 CoreSession::Admission CoreSession::AdmitCommand(const FloodLimits& limits,
                                                  std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(flood_mu_);
@@ -87,18 +106,7 @@ void CoreSession::SendEventLocked(const EventRecord& event, bool replayed) {
   if (event.id > last_id_) last_id_ = event.id;
   const std::string text = RenderEvent(event, character_.id);
   if (text.empty() || !sink_) return;
-  pb::ServerMessage msg;
-  auto* e = msg.mutable_event();
-  e->set_id(event.id);
-  e->set_stream(event.stream);
-  e->set_type(event.type);
-  e->set_actor_id(event.actor_id);
-  e->set_actor_name(event.actor_name);
-  e->set_payload_json(event.payload_json.empty() ? event.payload.dump() : event.payload_json);
-  e->set_unix_millis(event.unix_millis);
-  e->set_text(text);
-  e->set_replayed(replayed);
-  sink_->Send(std::move(msg));
+  sink_->SendEvent(event, text, replayed);
 }
 
 void CoreSession::Deliver(const EventRecord& event) {

@@ -23,11 +23,14 @@ namespace holomush::core {
 
 namespace pb = ::holomush::core::v1;
 
-// Where a session's messages go: the gRPC stream of the gateway connection it is attached to.
+// Where a session's messages go: its handle on the Gateway stream it is attached to.
 class SessionSink {
  public:
   virtual ~SessionSink() = default;
   virtual void Send(pb::ServerMessage message) = 0;
+  // Sends `event` as this session renders it. By default builds the message and sends it; a
+  // sink may instead let sessions that render an event alike share one copy.
+  virtual void SendEvent(const EventRecord& event, const std::string& text, bool replayed);
   // Sends `closed` with the reason and ends the stream once it is written.
   virtual void Close(const std::string& reason) = 0;
   // Ends the stream without a `closed` message (another connection took the session over).
@@ -115,6 +118,9 @@ class CoreSession : public EventSubscriber, public std::enable_shared_from_this<
   common::RecentIds recent_;
   std::chrono::steady_clock::time_point detached_since_;
 };
+
+// The `event` message a session receives.
+pb::ServerMessage EventMessage(const EventRecord& event, const std::string& text, bool replayed);
 
 std::string CharacterStream(const std::string& character_id);
 std::string LocationStream(const std::string& location_id);

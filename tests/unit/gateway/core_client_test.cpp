@@ -1,11 +1,12 @@
-// GrpcCoreClient against an in-process gRPC server with mutual TLS: unary calls, the Session
-// stream's order and ends, cancellation and shutdown.
+// GrpcCoreClient against an in-process gRPC server with mutual TLS: unary calls, sessions
+// multiplexed on Gateway streams (order, ends, fan-out), cancellation and shutdown.
 #include "core_client.hpp"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "holomush/common/certs.hpp"
 #include "holomush/common/tls.hpp"
 #include "support/net.hpp"
+#include "support/wait.hpp"
 
 namespace holomush::gateway {
 namespace {
@@ -40,51 +42,67 @@ const std::string& CertsDir() {
   return dir.path;
 }
 
-// Echoes each command as output; "end" finishes OK after `closed`, "break" with UNAVAILABLE.
-class EchoSession final : public grpc::ServerBidiReactor<v1::ClientMessage, v1::ServerMessage> {
+// One Gateway stream of the fake core. Per handle: `open` answers `opened` (character name =
+// session id); a command is echoed as output; "end" answers `closed` (that session only);
+// "shout <text>" sends one event frame to every open handle of the stream; "break" ends the
+// whole stream with UNAVAILABLE.
+class EchoGateway final : public grpc::ServerBidiReactor<v1::GatewayUp, v1::GatewayDown> {
  public:
-  EchoSession() { StartRead(&in_); }
+  explicit EchoGateway(std::function<void(uint64_t)> on_detach) : on_detach_(std::move(on_detach)) {
+    StartRead(&in_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) return Finish(grpc::Status::OK);
-    v1::ServerMessage out;
-    if (in_.has_open()) {
-      out.mutable_opened()->mutable_character()->set_name(in_.open().session_id());
-    } else if (in_.command().line() == "break") {
-      return Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
-    } else if (in_.command().line() == "end") {
-      out.mutable_closed()->set_reason("bye");
-      std::lock_guard lock(mu_);
-      ending_ = true;
-    } else {
-      out.mutable_output()->set_text("echo: " + in_.command().line());
+    v1::GatewayDown out;
+    for (const auto& frame : in_.frames()) {
+      const uint64_t handle = frame.handle();
+      auto* down = out.add_frames();
+      down->add_handles(handle);
+      auto* msg = down->mutable_message();
+      if (frame.has_open()) {
+        open_.push_back(handle);
+        msg->mutable_opened()->mutable_character()->set_name(frame.open().session_id());
+      } else if (frame.has_detach()) {
+        out.mutable_frames()->RemoveLast();
+        std::erase(open_, handle);
+        on_detach_(handle);
+      } else if (frame.command().line() == "break") {
+        return Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+      } else if (frame.command().line() == "end") {
+        msg->mutable_closed()->set_reason("bye");
+        std::erase(open_, handle);
+      } else if (frame.command().line().rfind("shout ", 0) == 0) {
+        down->clear_handles();
+        for (const uint64_t h : open_) down->add_handles(h);
+        msg->mutable_event()->set_id("E1");
+        msg->mutable_event()->set_text(frame.command().line().substr(6));
+      } else {
+        msg->mutable_output()->set_text("echo: " + frame.command().line());
+      }
     }
-    const bool more = !in_.has_command() || in_.command().line() != "end";
     Queue(std::move(out));
-    if (more) StartRead(&in_);
+    StartRead(&in_);
   }
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
     out_.pop_front();
-    if (!ok) return;
-    if (!out_.empty()) {
-      StartWrite(&out_.front());
-    } else if (ending_) {
-      Finish(grpc::Status::OK);
-    }
+    if (ok && !out_.empty()) StartWrite(&out_.front());
   }
   void OnDone() override { delete this; }
 
  private:
-  void Queue(v1::ServerMessage message) {
+  void Queue(v1::GatewayDown message) {
+    if (message.frames_size() == 0) return;
     std::lock_guard lock(mu_);
     out_.push_back(std::move(message));
     if (out_.size() == 1) StartWrite(&out_.front());
   }
-  v1::ClientMessage in_;
+  std::function<void(uint64_t)> on_detach_;
+  v1::GatewayUp in_;
+  std::vector<uint64_t> open_;  // touched by reactions only, one at a time
   std::mutex mu_;
-  std::deque<v1::ServerMessage> out_;
-  bool ending_ = false;
+  std::deque<v1::GatewayDown> out_;
 };
 
 class FakeGame final : public v1::Game::CallbackService {
@@ -101,14 +119,22 @@ class FakeGame final : public v1::Game::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  grpc::ServerBidiReactor<v1::ClientMessage, v1::ServerMessage>* Session(
+  grpc::ServerBidiReactor<v1::GatewayUp, v1::GatewayDown>* Gateway(
       grpc::CallbackServerContext*) override {
-    return new EchoSession();
+    ++streams_;
+    return new EchoGateway([this](uint64_t) { ++detaches_; });
   }
+  // Gateway streams opened so far, and detach frames received.
+  int streams() const { return streams_; }
+  int detaches() const { return detaches_; }
+
+ private:
+  std::atomic<int> streams_{0};
+  std::atomic<int> detaches_{0};
 };
 
-// Collects what a stream delivers.
-class Recorder : public SessionStreamHandler {
+// Collects what a session receives.
+class Recorder : public SessionReceiver {
  public:
   void OnMessage(v1::ServerMessage message) override {
     std::lock_guard lock(mu_);
@@ -124,9 +150,9 @@ class Recorder : public SessionStreamHandler {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, 10s, [&] { return messages_.size() >= n; });
   }
-  std::optional<grpc::Status> WaitDone() {
+  std::optional<grpc::Status> WaitDone(std::chrono::milliseconds timeout = 10s) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, 10s, [&] { return done_.has_value(); });
+    cv_.wait_for(lock, timeout, [&] { return done_.has_value(); });
     return done_;
   }
   std::vector<v1::ServerMessage> messages() {
@@ -150,9 +176,22 @@ class CoreClientTest : public ::testing::Test {
     builder.RegisterService(&game_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port_, 0);
+    UseStreams(2);
+  }
+  // A new client to the fake core, with `streams` Gateway streams.
+  void UseStreams(int streams) {
     client_ = std::make_unique<GrpcCoreClient>(
         GrpcCoreClient::MakeChannel("127.0.0.1:" + std::to_string(port_),
-                                    common::MutualTlsClientCredentials(CertsDir(), "gateway")));
+                                    common::MutualTlsClientCredentials(CertsDir(), "gateway")),
+        streams);
+  }
+  // Opens sessions "s0".."s<n-1>" and waits until each is opened.
+  void OpenOpened(int n) {
+    for (int i = 0; i < n; ++i) {
+      recorders_.push_back(std::make_shared<Recorder>());
+      sessions_.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders_.back()));
+      ASSERT_TRUE(recorders_.back()->WaitMessages(1));
+    }
   }
   void TearDown() override {
     client_.reset();
@@ -166,6 +205,8 @@ class CoreClientTest : public ::testing::Test {
   }
 
   FakeGame game_;
+  std::vector<std::shared_ptr<Recorder>> recorders_;
+  std::vector<std::shared_ptr<SessionHandle>> sessions_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<GrpcCoreClient> client_;
@@ -219,7 +260,7 @@ TEST_F(CoreClientTest, ServerEndsTheStream) {
 
 TEST_F(CoreClientTest, ShutdownCancelsStreamsAndRefusesNewCalls) {
   std::vector<std::shared_ptr<Recorder>> recorders;
-  std::vector<std::shared_ptr<SessionStream>> streams;
+  std::vector<std::shared_ptr<SessionHandle>> streams;
   for (int i = 0; i < 50; ++i) {
     recorders.push_back(std::make_shared<Recorder>());
     streams.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders.back()));
@@ -232,6 +273,91 @@ TEST_F(CoreClientTest, ShutdownCancelsStreamsAndRefusesNewCalls) {
   auto late = std::make_shared<Recorder>();
   client_->OpenSession(Open("late"), late);
   EXPECT_EQ(late->WaitDone()->error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(CoreClientTest, ManySessionsShareTwoStreamsAndEachGetsItsOwnOutputInOrder) {
+  constexpr int kSessions = 40;
+  constexpr int kLines = 50;
+  std::vector<std::shared_ptr<Recorder>> recorders;
+  std::vector<std::shared_ptr<SessionHandle>> sessions;
+  for (int i = 0; i < kSessions; ++i) {
+    recorders.push_back(std::make_shared<Recorder>());
+    sessions.push_back(client_->OpenSession(Open("s" + std::to_string(i)), recorders.back()));
+  }
+  // Interleaved: line j of every session before line j+1 of any.
+  for (int j = 0; j < kLines; ++j) {
+    for (int i = 0; i < kSessions; ++i) {
+      ASSERT_TRUE(sessions[i]->SendCommand("s" + std::to_string(i) + " line " + std::to_string(j)));
+    }
+  }
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(recorders[i]->WaitMessages(kLines + 1)) << i;
+    const auto messages = recorders[i]->messages();
+    ASSERT_EQ(messages.size(), static_cast<size_t>(kLines + 1)) << i;
+    EXPECT_EQ(messages[0].opened().character().name(), "s" + std::to_string(i));
+    for (int j = 0; j < kLines; ++j) {
+      EXPECT_EQ(messages[j + 1].output().text(),
+                "echo: s" + std::to_string(i) + " line " + std::to_string(j));
+    }
+  }
+  EXPECT_EQ(game_.streams(), 2);
+}
+
+TEST_F(CoreClientTest, OneEventFrameReachesEverySessionItNames) {
+  OpenOpened(6);
+  auto& recorders = recorders_;
+  auto& sessions = sessions_;
+  // Sessions 0, 2, 4 share one stream, 1, 3, 5 the other: a shout on 0 reaches 0, 2 and 4.
+  sessions[0]->SendCommand("shout hello");
+  for (int i : {0, 2, 4}) {
+    ASSERT_TRUE(recorders[i]->WaitMessages(2)) << i;
+    EXPECT_EQ(recorders[i]->messages()[1].event().text(), "hello");
+  }
+  sessions[1]->SendCommand("ping");
+  ASSERT_TRUE(recorders[1]->WaitMessages(2));
+  for (int i : {1, 3, 5}) {
+    const auto messages = recorders[i]->messages();
+    for (const auto& m : messages) EXPECT_FALSE(m.has_event()) << i;
+  }
+}
+
+TEST_F(CoreClientTest, OneSessionEndingLeavesTheOthersOnItsStream) {
+  UseStreams(1);
+  auto quitter = std::make_shared<Recorder>();
+  auto leaver = std::make_shared<Recorder>();
+  auto stayer = std::make_shared<Recorder>();
+  auto q = client_->OpenSession(Open("q"), quitter);
+  auto l = client_->OpenSession(Open("l"), leaver);
+  auto s = client_->OpenSession(Open("s"), stayer);
+  ASSERT_TRUE(stayer->WaitMessages(1));
+  q->SendCommand("end");
+  EXPECT_TRUE(quitter->WaitDone()->ok());
+  EXPECT_EQ(quitter->messages().back().closed().reason(), "bye");
+  l->Cancel();
+  EXPECT_EQ(leaver->WaitDone()->error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_FALSE(l->SendCommand("too late"));
+  ASSERT_TRUE(holomush::testing::WaitUntil([&] { return game_.detaches() == 1; }));
+  EXPECT_TRUE(s->SendCommand("still here"));
+  ASSERT_TRUE(stayer->WaitMessages(2));
+  EXPECT_EQ(stayer->messages()[1].output().text(), "echo: still here");
+  EXPECT_FALSE(stayer->WaitDone(100ms).has_value());
+  EXPECT_EQ(game_.streams(), 1);
+}
+
+TEST_F(CoreClientTest, ABrokenStreamEndsAllItsSessionsAndTheNextOpenStartsANewOne) {
+  UseStreams(1);
+  OpenOpened(3);
+  auto& recorders = recorders_;
+  auto& sessions = sessions_;
+  sessions[1]->SendCommand("break");
+  for (auto& r : recorders) EXPECT_EQ(r->WaitDone()->error_code(), grpc::StatusCode::UNAVAILABLE);
+  for (auto& s : sessions) EXPECT_FALSE(s->SendCommand("lost"));
+  auto again = std::make_shared<Recorder>();
+  auto s = client_->OpenSession(Open("s0"), again);
+  s->SendCommand("back");
+  ASSERT_TRUE(again->WaitMessages(2));
+  EXPECT_EQ(again->messages()[1].output().text(), "echo: back");
+  EXPECT_EQ(game_.streams(), 2);
 }
 
 TEST(CoreClientUnreachableTest, FailsFastWithUnavailable) {

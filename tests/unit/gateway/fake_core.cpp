@@ -5,10 +5,10 @@
 
 namespace holomush::gateway::fakes {
 
-// Every method is called with FakeCore::mu_ held, except the SessionStream entry points.
-class FakeCore::Stream : public SessionStream {
+// Every method is called with FakeCore::mu_ held, except the SessionHandle entry points.
+class FakeCore::Stream : public SessionHandle {
  public:
-  Stream(FakeCore& core, std::shared_ptr<SessionStreamHandler> handler, std::string session_id)
+  Stream(FakeCore& core, std::shared_ptr<SessionReceiver> handler, std::string session_id)
       : core_(core), handler_(std::move(handler)), session_id_(std::move(session_id)) {}
 
   bool SendCommand(std::string line) override {
@@ -38,7 +38,7 @@ class FakeCore::Stream : public SessionStream {
 
  private:
   FakeCore& core_;
-  std::shared_ptr<SessionStreamHandler> handler_;
+  std::shared_ptr<SessionReceiver> handler_;
   std::string session_id_;
   bool done_ = false;
 };
@@ -170,8 +170,8 @@ void FakeCore::Who(Done<v1::WhoReply> done) {
   done(grpc::Status::OK, reply);
 }
 
-std::shared_ptr<SessionStream> FakeCore::OpenSession(
-    const v1::OpenSession& open, std::shared_ptr<SessionStreamHandler> handler) {
+std::shared_ptr<SessionHandle> FakeCore::OpenSession(const v1::OpenSession& open,
+                                                     std::shared_ptr<SessionReceiver> handler) {
   std::lock_guard lock(mu_);
   opens_.push_back(open);
   auto stream = std::make_shared<Stream>(*this, std::move(handler), open.session_id());

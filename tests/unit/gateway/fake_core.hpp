@@ -21,8 +21,8 @@ class FakeCore : public CoreApi {
   void Login(v1::Credentials credentials, Done<v1::LoginReply> done) override;
   void StartSession(v1::StartSessionRequest request, Done<v1::StartSessionReply> done) override;
   void Who(Done<v1::WhoReply> done) override;
-  std::shared_ptr<SessionStream> OpenSession(
-      const v1::OpenSession& open, std::shared_ptr<SessionStreamHandler> handler) override;
+  std::shared_ptr<SessionHandle> OpenSession(const v1::OpenSession& open,
+                                             std::shared_ptr<SessionReceiver> handler) override;
 
   // Adds an account with these characters (the first account also gets one of its name).
   void AddAccount(const std::string& username, const std::string& password,

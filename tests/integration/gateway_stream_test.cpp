@@ -1,0 +1,246 @@
+// Many sessions on one Gateway stream of a real core: each gets its own output, a dropped
+// stream resumes all of them with nothing lost or doubled, and one quit ends one session.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "db_helpers.hpp"
+#include "support/core_harness.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A gateway's side of one Gateway stream, kept by handle (sync API, reader thread).
+class MuxClient {
+ public:
+  struct Seen {
+    bool opened = false;
+    std::optional<std::string> closed;  // `closed` reason, or "refused: <message>"
+    std::vector<std::string> texts;     // outputs and event texts, in order
+    std::string last_event_id;
+  };
+
+  explicit MuxClient(pb::Game::Stub& stub) {
+    stream_ = stub.Gateway(&context_);
+    reader_ = std::thread([this] { ReadLoop(); });
+  }
+  ~MuxClient() { Drop(); }
+
+  void Open(uint64_t handle, const pb::StartSessionReply& session,
+            const std::string& last_event_id = "") {
+    pb::GatewayUp up;
+    AddOpenFrame(up, handle, session, last_event_id);
+    stream_->Write(up);
+  }
+  // One batch with a command for each (handle, line), in that order.
+  void Send(const std::vector<std::pair<uint64_t, std::string>>& commands) {
+    pb::GatewayUp up;
+    for (const auto& [handle, line] : commands) {
+      auto* frame = up.add_frames();
+      frame->set_handle(handle);
+      frame->mutable_command()->set_line(line);
+    }
+    stream_->Write(up);
+  }
+  bool WaitOpened(uint64_t handle) {
+    return Wait([&] { return seen_[handle].opened; });
+  }
+  bool WaitText(uint64_t handle, const std::string& text) {
+    return Wait([&] {
+      const auto& t = seen_[handle].texts;
+      return std::find(t.begin(), t.end(), text) != t.end();
+    });
+  }
+  bool WaitClosed(uint64_t handle) {
+    return Wait([&] { return seen_[handle].closed.has_value(); });
+  }
+  Seen seen(uint64_t handle) {
+    std::lock_guard lock(mu_);
+    return seen_[handle];
+  }
+  int shared_frames() {
+    std::lock_guard lock(mu_);
+    return shared_frames_;
+  }
+  // Cuts the stream as a broken connection would.
+  void Drop() {
+    context_.TryCancel();
+    if (reader_.joinable()) reader_.join();
+  }
+
+ private:
+  bool Wait(const std::function<bool()>& condition) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 20s, condition);
+  }
+  void ReadLoop() {
+    pb::GatewayDown down;
+    while (stream_->Read(&down)) {
+      std::lock_guard lock(mu_);
+      for (const auto& frame : down.frames()) {
+        if (frame.handles_size() > 1) ++shared_frames_;
+        for (const uint64_t handle : frame.handles()) {
+          Seen& s = seen_[handle];
+          const auto& m = frame.message();
+          if (m.has_opened()) s.opened = true;
+          if (m.has_output()) s.texts.push_back(m.output().text());
+          if (m.has_event()) {
+            s.texts.push_back(m.event().text());
+            s.last_event_id = m.event().id();
+          }
+          if (m.has_closed()) s.closed = m.closed().reason();
+          if (m.has_refused()) s.closed = "refused: " + m.refused().message();
+        }
+      }
+      cv_.notify_all();
+    }
+    (void)stream_->Finish();
+  }
+
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::GatewayUp, pb::GatewayDown>> stream_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Seen> seen_;
+  int shared_frames_ = 0;
+};
+
+class GatewayStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = FreshDatabase("mux");
+    core_ = std::make_unique<CoreProcess>(url_);
+    ASSERT_TRUE(core_->Start()) << core_->process().Output();
+    ASSERT_TRUE(core_->WaitReady()) << core_->process().Output();
+    accounts_ = std::make_unique<PlayerClient>(core_->address());
+    for (const char* name : {"ana", "bob", "cid"}) {
+      sessions_.push_back(Start(name));
+      ASSERT_FALSE(sessions_.back().session_id().empty()) << name;
+    }
+  }
+
+  pb::StartSessionReply Start(const std::string& name) {
+    auto login = accounts_->Create(name, "secret-" + name);
+    pb::StartSessionReply reply;
+    if (!login.message().empty()) return reply;
+    grpc::ClientContext ctx;
+    pb::StartSessionRequest req;
+    req.set_login_token(login.login_token());
+    req.set_character_name(login.characters(0).name());
+    (void)accounts_->stub().StartSession(&ctx, req, &reply);
+    return reply;
+  }
+
+  // Opens ana, bob and cid as handles 1, 2, 3 on `mux`.
+  void OpenAll(MuxClient& mux, const std::vector<std::string>& last_ids = {"", "", ""}) {
+    for (uint64_t h = 1; h <= 3; ++h) mux.Open(h, sessions_[h - 1], last_ids[h - 1]);
+    for (uint64_t h = 1; h <= 3; ++h) ASSERT_TRUE(mux.WaitOpened(h)) << h;
+  }
+
+  std::string url_;
+  std::unique_ptr<CoreProcess> core_;
+  std::unique_ptr<PlayerClient> accounts_;
+  std::vector<pb::StartSessionReply> sessions_;
+};
+
+TEST_F(GatewayStreamTest, EachSessionOnOneStreamGetsItsOwnOutput) {
+  MuxClient mux(accounts_->stub());
+  OpenAll(mux);
+  // Interleaved in one batch: a look, a say and a page, each answered to the right handle.
+  mux.Send({{1, "say Hello all"}, {2, "look"}, {3, "page ana=psst"}, {2, "say Hi Ana"}});
+  ASSERT_TRUE(mux.WaitText(1, "You say, \"Hello all\""));
+  ASSERT_TRUE(mux.WaitText(2, "Ana says, \"Hello all\""));
+  ASSERT_TRUE(mux.WaitText(3, "Ana says, \"Hello all\""));
+  ASSERT_TRUE(mux.WaitText(1, "Bob says, \"Hi Ana\""));
+  ASSERT_TRUE(mux.WaitText(2, "You say, \"Hi Ana\""));
+  ASSERT_TRUE(mux.WaitText(3, "Bob says, \"Hi Ana\""));
+  ASSERT_TRUE(mux.WaitText(1, "Cid pages: psst"));
+  const auto ana = mux.seen(1);
+  const auto bob = mux.seen(2);
+  const auto cid = mux.seen(3);
+  auto count = [](const MuxClient::Seen& s, const std::string& needle) {
+    return std::count_if(s.texts.begin(), s.texts.end(),
+                         [&](const std::string& t) { return t.find(needle) != std::string::npos; });
+  };
+  EXPECT_EQ(count(bob, "The Nexus"), 1);  // the look went to bob only
+  EXPECT_EQ(count(ana, "The Nexus"), 0);
+  EXPECT_EQ(count(cid, "The Nexus"), 0);
+  EXPECT_EQ(count(ana, "psst"), 1);  // the page to ana only
+  EXPECT_EQ(count(bob, "psst"), 0);
+  for (const auto* s : {&ana, &bob, &cid}) {
+    EXPECT_EQ(count(*s, "Hello all"), 1);
+    EXPECT_EQ(count(*s, "Hi Ana"), 1);
+  }
+  // Per session, the order in which core ran the commands.
+  const auto first = std::find(bob.texts.begin(), bob.texts.end(), "Ana says, \"Hello all\"");
+  const auto second = std::find(bob.texts.begin(), bob.texts.end(), "You say, \"Hi Ana\"");
+  EXPECT_LT(first, second);
+  EXPECT_EQ(core_->Metric("holomush_sessions_active"), 3);
+}
+
+TEST_F(GatewayStreamTest, ADroppedStreamResumesAllItsSessionsWithNothingLostOrDoubled) {
+  auto dave = std::make_unique<PlayerClient>(core_->address());
+  ASSERT_TRUE(dave->Enter("dave", "secret-dave", true));
+  auto mux = std::make_unique<MuxClient>(accounts_->stub());
+  OpenAll(*mux);
+  constexpr int kLines = 60;
+  auto line = [](int i) { return "Dave says, \"line " + std::to_string(i) + "\""; };
+  for (int i = 0; i < kLines / 2; ++i) dave->Send("say line " + std::to_string(i));
+  ASSERT_TRUE(mux->WaitText(3, line(kLines / 2 - 1)));
+  // Heard alike by all three: sent once per batch with their handles, not once each.
+  EXPECT_GT(mux->shared_frames(), 0);
+  std::vector<MuxClient::Seen> before;
+  std::vector<std::string> last_ids;
+  for (uint64_t h = 1; h <= 3; ++h) {
+    before.push_back(mux->seen(h));
+    last_ids.push_back(before.back().last_event_id);
+  }
+  mux->Drop();
+  // Said while nobody of the three is attached: replayed on resume.
+  for (int i = kLines / 2; i < kLines - 10; ++i) dave->Send("say line " + std::to_string(i));
+  ASSERT_TRUE(dave->WaitFor("You say, \"line " + std::to_string(kLines - 11) + "\""));
+  MuxClient again(accounts_->stub());
+  OpenAll(again, last_ids);
+  // Said while the replay may still be running: live after it, in order.
+  for (int i = kLines - 10; i < kLines; ++i) dave->Send("say line " + std::to_string(i));
+  for (uint64_t h = 1; h <= 3; ++h) {
+    ASSERT_TRUE(again.WaitText(h, line(kLines - 1))) << h;
+    std::vector<std::string> all;
+    for (const auto& t : before[h - 1].texts) {
+      if (t.rfind("Dave says, \"line ", 0) == 0) all.push_back(t);
+    }
+    for (const auto& t : again.seen(h).texts) {
+      if (t.rfind("Dave says, \"line ", 0) == 0) all.push_back(t);
+    }
+    ASSERT_EQ(all.size(), static_cast<size_t>(kLines)) << h;
+    for (int i = 0; i < kLines; ++i) EXPECT_EQ(all[i], line(i)) << h;
+  }
+  EXPECT_EQ(core_->Metric("holomush_sessions_active"), 4);
+}
+
+TEST_F(GatewayStreamTest, OneSessionsQuitLeavesTheOthersOnTheStream) {
+  MuxClient mux(accounts_->stub());
+  OpenAll(mux);
+  mux.Send({{3, "quit"}});
+  ASSERT_TRUE(mux.WaitClosed(3));
+  EXPECT_EQ(*mux.seen(3).closed, "Goodbye.");
+  ASSERT_TRUE(mux.WaitText(1, "Cid has disconnected."));
+  mux.Send({{1, "say still here"}, {3, "say ghost"}});
+  ASSERT_TRUE(mux.WaitText(2, "Ana says, \"still here\""));
+  ASSERT_TRUE(mux.WaitText(1, "You say, \"still here\""));
+  EXPECT_FALSE(mux.seen(1).closed.has_value());
+  EXPECT_FALSE(mux.seen(2).closed.has_value());
+  // The quit session's handle is gone: a late command is refused, nothing is said.
+  ASSERT_TRUE(WaitUntil([&] { return mux.seen(3).closed != "Goodbye."; }));
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM events WHERE payload::text LIKE '%ghost%'"), "0");
+  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 2; }));
+}
+
+}  // namespace
+}  // namespace holomush::testing
