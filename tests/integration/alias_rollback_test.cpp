@@ -66,3 +66,71 @@ TEST(AliasRollbackTest, FailedRollbackLogsCriticalCountsAndLeavesTheRow) {
 
 }  // namespace
 }  // namespace holomush::testing
+
+namespace holomush::testing {
+namespace {
+
+// Replacing a system alias with a loop, when the rollback (restoring the old value) fails
+// too, on two replicas: neither keeps the old definition, and SQL run by hand, as the guide's
+// recovery is, reaches both at once through the alias trigger.
+TEST(AliasRollbackTest, FailedReplaceLeavesNoReplicaWithTheOldValueAndHandRunSqlReachesAll) {
+  const std::string url = FreshDatabase("rollback2");
+  CoreProcess first(url);
+  ASSERT_TRUE(first.Start()) << first.process().Output();
+  ASSERT_TRUE(first.WaitReady()) << first.process().Output();
+  CoreProcess second(url);
+  ASSERT_TRUE(second.Start()) << second.process().Output();
+  ASSERT_TRUE(second.WaitReady()) << second.process().Output();
+  std::string made;
+  ASSERT_EQ(AdminCreate(url, {"ana"}, "secret-ana", &made), 0) << made;
+  PlayerClient ana(first.address());
+  PlayerClient bob(second.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+
+  ana.Send("sysalias b=say old b");
+  ASSERT_TRUE(ana.WaitFor("System alias 'b' set"));
+  ana.Send("sysalias a=b");
+  ASSERT_TRUE(ana.WaitFor("System alias 'a' set"));
+  ana.Send("sysalias c=say hello c");
+  ASSERT_TRUE(ana.WaitFor("System alias 'c' set"));
+  ASSERT_TRUE(WaitUntil([&] {
+    bob.Send("b");
+    return bob.WaitFor("You say, \"old b\"", std::chrono::milliseconds(300)).has_value();
+  }));
+
+  // A fault at the database: restoring b's old value fails (the write of the new one passes).
+  ExecSql(url,
+          "CREATE FUNCTION refuse_restore() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+          " IF NEW.alias = 'b' AND NEW.command = 'say old b' THEN"
+          " RAISE EXCEPTION 'restore refused by the test'; END IF; RETURN NEW; END $$;"
+          " CREATE TRIGGER refuse_restore BEFORE UPDATE ON system_aliases"
+          " FOR EACH ROW EXECUTE FUNCTION refuse_restore()");
+  ana.Send("sysalias b=a");
+  ASSERT_TRUE(ana.WaitFor("Alias not set."));
+  ASSERT_TRUE(first.process().WaitForLine("alias rollback failed - database-cache inconsistency"));
+  EXPECT_EQ(first.Metric("holomush_alias_rollback_failures_total"), 1);
+  EXPECT_EQ(QueryOne(url, "SELECT command FROM system_aliases WHERE alias = 'b'"), "a");
+  // Neither replica runs the old definition any more.
+  ana.Send("b");
+  EXPECT_TRUE(ana.WaitFor("Unknown command. Try 'help'."));
+  EXPECT_TRUE(WaitUntil([&] {
+    bob.Send("b");
+    return bob.WaitFor("Unknown command. Try 'help'.", std::chrono::milliseconds(300)).has_value();
+  }));
+
+  // The guide's recovery by hand; and a hand-run DELETE of a healthy alias reaches both.
+  ExecSql(url, "DELETE FROM system_aliases WHERE alias = 'b'");
+  ExecSql(url, "DELETE FROM system_aliases WHERE alias = 'c'");
+  for (PlayerClient* player : {&ana, &bob}) {
+    EXPECT_TRUE(WaitUntil([&] {
+      player->Send("c");
+      return player->WaitFor("Unknown command. Try 'help'.", std::chrono::milliseconds(300))
+          .has_value();
+    }));
+  }
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM system_aliases WHERE alias IN ('b', 'c')"), "0");
+}
+
+}  // namespace
+}  // namespace holomush::testing

@@ -101,14 +101,19 @@ void AliasCache::RemoveSystem(const std::string& alias) {
 
 common::Status AliasCache::Apply(const std::string& player_id, const std::string& alias,
                                  const std::optional<std::string>& command) {
-  if (command)
-    return player_id.empty() ? SetSystem(alias, *command) : SetPlayer(player_id, alias, *command);
+  common::Status result = common::Ok{};
+  if (command) {
+    result = player_id.empty() ? SetSystem(alias, *command) : SetPlayer(player_id, alias, *command);
+    if (result) return result;
+    // The database holds a value the cache refuses: the alias leaves the cache (never an
+    // older value the database no longer has).
+  }
   if (player_id.empty()) {
     RemoveSystem(alias);
   } else {
     RemovePlayer(player_id, alias);
   }
-  return common::Ok{};
+  return result;
 }
 
 std::vector<std::pair<std::string, std::string>> AliasCache::ListPlayer(

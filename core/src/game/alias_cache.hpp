@@ -38,8 +38,8 @@ class AliasCache {
   void RemovePlayer(const std::string& player_id, const std::string& alias);
   void RemoveSystem(const std::string& alias);
   // Follows the database's value for one alias (start-up load, NOTIFY from any replica):
-  // nullopt removes it; a value that would loop is refused like SetPlayer/SetSystem, so a
-  // row left behind by a failed rollback never reaches the cache.
+  // nullopt removes it; a value that would loop is refused like SetPlayer/SetSystem and the
+  // alias leaves the cache, so a row left behind by a failed rollback never reaches it.
   common::Status Apply(const std::string& player_id, const std::string& alias,
                        const std::optional<std::string>& command);
 

@@ -458,8 +458,6 @@ Result<std::optional<std::string>> PgStore::PutPlayerAlias(const std::string& pl
         " ON CONFLICT (player_id, alias) DO UPDATE SET command = excluded.command,"
         " updated_at = now()",
         player_id, alias, command);
-    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)",
-                    "player:" + player_id + ":" + alias);
     if (prev.empty()) return std::optional<std::string>();
     return std::optional<std::string>(prev[0][0].as<std::string>());
   });
@@ -469,8 +467,6 @@ Result<bool> PgStore::DeletePlayerAlias(const std::string& player_id, const std:
   return db_.Transact<bool>([&](pqxx::work& txn) {
     auto r = txn.exec_params("DELETE FROM player_aliases WHERE player_id = $1::uuid AND alias = $2",
                              player_id, alias);
-    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)",
-                    "player:" + player_id + ":" + alias);
     return r.affected_rows() > 0;
   });
 }
@@ -485,7 +481,6 @@ Result<std::optional<std::string>> PgStore::PutSystemAlias(const std::string& al
         "INSERT INTO system_aliases (alias, command, created_by) VALUES ($1, $2, $3::uuid)"
         " ON CONFLICT (alias) DO UPDATE SET command = excluded.command, updated_at = now()",
         alias, command, created_by);
-    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)", "system::" + alias);
     if (prev.empty()) return std::optional<std::string>();
     return std::optional<std::string>(prev[0][0].as<std::string>());
   });
@@ -494,7 +489,6 @@ Result<std::optional<std::string>> PgStore::PutSystemAlias(const std::string& al
 Result<bool> PgStore::DeleteSystemAlias(const std::string& alias) {
   return db_.Transact<bool>([&](pqxx::work& txn) {
     auto r = txn.exec_params("DELETE FROM system_aliases WHERE alias = $1", alias);
-    txn.exec_params("SELECT pg_notify('holomush_aliases', $1)", "system::" + alias);
     return r.affected_rows() > 0;
   });
 }

@@ -28,6 +28,12 @@ std::optional<std::string> CheckName(CoreSession& s, const std::string& typed) {
 void RollBack(Game& game, CoreSession& s, const std::string& name, const std::string& player_id,
               const common::Error& cache_error, const std::function<common::Status()>& undo) {
   if (auto rollback = undo(); !rollback) {
+    // The database keeps the refused value; the cache must not keep the one it replaced.
+    if (player_id.empty()) {
+      game.aliases().RemoveSystem(name);
+    } else {
+      game.aliases().RemovePlayer(player_id, name);
+    }
     common::LogFields fields{{"severity", "critical"},
                              {"alias", name},
                              {"cache_error", cache_error.message},
