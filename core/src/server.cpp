@@ -191,10 +191,12 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     process_metrics.RecordCertificates(tls_dir, "core");
     PrepareSchema(url, config.Bool("db-auto-migrate"), ctx.log, shutdown);
 
-    rt.db = std::make_unique<Database>(url, static_cast<int>(config.Int("db-pool-size")),
+    rt.db = std::make_unique<Database>(WithApplicationName(url, "holomush-core"),
+                                       static_cast<int>(config.Int("db-pool-size")),
                                        std::chrono::seconds(5));
     rt.store = std::make_unique<PgStore>(*rt.db);
-    rt.hub = std::make_unique<ListenHub>(url, *rt.store, ctx.health);
+    rt.hub = std::make_unique<ListenHub>(WithApplicationName(url, "holomush-core-listener"),
+                                         *rt.store, ctx.health);
     rt.writer = std::make_unique<EventWriter>(*rt.store, *rt.metrics);
     auto* hub = rt.hub.get();
     rt.writer->Observe({.prepared = [hub](const auto& events) { hub->Remember(events); },

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include "db_helpers.hpp"
+#include "support/core_harness.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 
 namespace holomush::testing {
 namespace {
@@ -56,6 +58,39 @@ TEST_F(GuideSqlTest, AliasRecoveryStatementsRun) {
       "0");
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM player_aliases"), "0");
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM system_aliases"), "0");
+}
+
+TEST_F(GuideSqlTest, TheListenQueryFindsCoresListenerEvenAfterItsKeepAlive) {
+  CoreProcess core(url_);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  // The guide's query, as written, narrowed to this test's database.
+  const std::string listeners =
+      "SELECT query || ' at ' || query_start FROM (SELECT pid, datname, usename,"
+      " application_name, state, query, query_start FROM pg_stat_activity WHERE"
+      " query LIKE 'LISTEN%' OR wait_event_type = 'Client') guide WHERE datname = '" +
+      QueryOne(url_, "SELECT current_database()") +
+      "' AND application_name = 'holomush-core-listener'";
+  std::string first;
+  ASSERT_TRUE(WaitUntil([&] { return !(first = QueryOne(url_, listeners)).empty(); }))
+      << core.process().Output();
+  EXPECT_EQ(first.rfind("LISTEN ", 0), 0u) << first;
+  // Still found after the listener's keep-alive query has run (query_start moves on).
+  std::string later;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        later = QueryOne(url_, listeners);
+        return !later.empty() && later != first;
+      },
+      std::chrono::seconds(10)))
+      << "first: " << first << " later: " << later;
+  EXPECT_EQ(later.rfind("LISTEN ", 0), 0u) << later;
+  // The pool's connections name themselves too.
+  EXPECT_TRUE(WaitUntil([&] {
+    return QueryOne(url_,
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                    "'holomush-core' AND datname = current_database()") != "0";
+  }));
 }
 
 TEST_F(GuideSqlTest, MonitoringQueriesRun) {

@@ -1,6 +1,7 @@
 // `holomush backup run|list|verify|restore`: flags and environment over holomush::backup.
 #include "holomush/backup/backup.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "holomush/common/logging.hpp"
@@ -77,6 +78,9 @@ class Backup : public Subcommand {
   bool Parsed() const override { return app_ != nullptr && app_->parsed(); }
 
   int Run() override {
+    // Our connections and pg_dump's show as holomush-backup in pg_stat_activity (unless the
+    // URL or the environment names another).
+    ::setenv("PGAPPNAME", "holomush-backup", 0);
     const common::Logger log("backup");
     if (list_->parsed()) return backup::PrintBackupList(dir_, json_, std::cout, std::cerr);
     if (verify_->parsed()) {

@@ -171,10 +171,12 @@ void ListenHub::Run() {
       auto last_ping = std::chrono::steady_clock::now();
       while (!stopping_) {
         conn.await_notification(0, 200'000);
-        // A server that vanished without closing the socket is only noticed by a query.
+        // A server that vanished without closing the socket is only noticed by a query. The
+        // query is LISTEN again (a no-op), so pg_stat_activity keeps showing this connection
+        // as the listener the operations guide looks for (`query LIKE 'LISTEN%'`).
         if (std::chrono::steady_clock::now() - last_ping > std::chrono::seconds(2)) {
           pqxx::nontransaction ping(conn);
-          ping.exec("SELECT 1");
+          ping.exec(std::string("LISTEN ") + kEventsChannel);
           last_ping = std::chrono::steady_clock::now();
         }
       }

@@ -85,4 +85,12 @@ common::Status Database::Ping() {
   return common::Ok{};
 }
 
+std::string WithApplicationName(const std::string& url, const std::string& name) {
+  if (url.find("application_name") != std::string::npos) return url;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+  }
+  return url + (url.empty() ? "" : " ") + "application_name=" + name;
+}
+
 }  // namespace holomush::core

@@ -74,6 +74,11 @@ class Database {
 
 bool IsRetryable(const Error& error);
 
+// `url` (a libpq URL or keyword string) with application_name set to `name` unless it names
+// one already, so pg_stat_activity tells our connections apart (holomush-core,
+// holomush-core-listener).
+std::string WithApplicationName(const std::string& url, const std::string& name);
+
 template <typename Txn, typename T, typename Fn>
 Result<T> Database::Run(const Fn& fn, bool retry_safe) {
   for (int attempt = 0;; ++attempt) {
