@@ -108,6 +108,24 @@ TEST_F(GameTest, DigThenMoveThroughAMisspeltExit) {
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM exits"), "2");
 }
 
+TEST_F(GameTest, DirectionShortFormsReachExitsWithoutAliases) {
+  ana_->Send("dig northeast to \"The Tower\" return southwest");
+  ASSERT_TRUE(ana_->WaitFor("Dug \"The Tower\" through northeast. Return exit: southwest."));
+  ana_->Send("dig up to \"The Loft\"");
+  ASSERT_TRUE(ana_->WaitFor("Dug \"The Loft\" through up."));
+  bob_->Send("ne");
+  auto tower = bob_->WaitFor("The Tower");
+  ASSERT_TRUE(tower);
+  EXPECT_NE(tower->find("Exits: southwest"), std::string::npos) << *tower;
+  bob_->Send("go SW");
+  EXPECT_TRUE(bob_->WaitFor("The Nexus"));
+  bob_->Send("u");
+  EXPECT_TRUE(bob_->WaitFor("The Loft"));
+  // A short form with no such exit here is not a fuzzy guess at something else.
+  bob_->Send("go d");
+  EXPECT_TRUE(bob_->WaitFor("You can't go 'd' from here."));
+}
+
 TEST_F(GameTest, BuildingCommandsNeedABuilder) {
   bob_->Send("dig up to \"Attic\"");
   EXPECT_TRUE(bob_->WaitFor("Only builders and admins can use dig."));

@@ -26,7 +26,8 @@ const std::vector<CommandSpec>& CommandTable() {
        "Shows where you are, or something here. Short form: l."},
       {"l", "look", R::kPlayer, Look, "", ""},
       {"go", "go", R::kPlayer, Go, "go <exit>",
-       "Moves through an exit; 'move <exit>' and the bare exit name work too."},
+       "Moves through an exit; 'move <exit>', the bare exit name, and n, s, e, w, ne, nw, "
+       "se, sw, u, d for the directions work too."},
       {"move", "go", R::kPlayer, Go, "", ""},
       // building.cpp
       {"dig", "dig", R::kBuilder, Dig, "dig <exit> to \"<Location>\" [return <exit>]",

@@ -1,4 +1,6 @@
 // Movement and looking: look, go, and the bare exit name.
+#include <map>
+
 #include "game/command_parser.hpp"
 #include "game/commands/command_table.hpp"
 #include "game/exit_match.hpp"
@@ -19,8 +21,34 @@ void MoveThrough(Game& game, CoreSession& s, const Exit& exit) {
   s.Output(game.DescribeLocation(exit.to_location_id));
 }
 
-// The exit here that `typed` names (exactly, or by pg_trgm similarity), if any.
+// The MUD conventions: "n" reaches an exit called north even without that alias.
+std::optional<std::string> DirectionName(const std::string& typed) {
+  static const std::map<std::string, std::string> kDirections = {
+      {"n", "north"},      {"s", "south"},      {"e", "east"},       {"w", "west"},
+      {"ne", "northeast"}, {"nw", "northwest"}, {"se", "southeast"}, {"sw", "southwest"},
+      {"u", "up"},         {"d", "down"}};
+  auto it = kDirections.find(Lower(Trim(typed)));
+  if (it == kDirections.end()) return std::nullopt;
+  return it->second;
+}
+
+// The exit here that `typed` names (exactly, by a direction's short form, or by pg_trgm
+// similarity), if any. An exit whose name or alias is exactly what was typed wins over one
+// a short form names.
 Result<std::optional<Exit>> FindExit(Game& game, CoreSession& s, const std::string& typed) {
+  if (auto direction = DirectionName(typed)) {
+    auto& world = game.stores().world;
+    auto exact = world.ExitCandidates(s.character().location_id, typed, {Lower(typed)});
+    if (!exact) return exact.error();
+    for (const auto& c : *exact) {
+      if (c.exact) return std::optional<Exit>(c.exit);
+    }
+    auto named = world.ExitCandidates(s.character().location_id, *direction, {*direction});
+    if (!named) return named.error();
+    for (const auto& c : *named) {
+      if (c.exact) return std::optional<Exit>(c.exit);
+    }
+  }
   auto candidates =
       game.stores().world.ExitCandidates(s.character().location_id, typed, TypoVariants(typed));
   if (!candidates) return candidates.error();
