@@ -1,6 +1,12 @@
 #include "core_metrics.hpp"
 
 namespace holomush::core {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+}  // namespace
 
 CoreMetrics::CoreMetrics(prometheus::Registry& registry)
     : events_(prometheus::BuildCounter()
@@ -63,11 +69,24 @@ void CoreMetrics::Grpc(const std::string& method, const std::string& code,
   GrpcLatency(method, latency);
 }
 
+void CoreMetrics::GrpcCall(const std::string& method, const std::string& code) {
+  grpc_requests_.Add({{"method", method}, {"code", code}}).Increment();
+}
+
+void CoreMetrics::ExportKnownLabels(const std::vector<std::string>& commands,
+                                    const std::vector<std::string>& event_types,
+                                    const std::vector<std::string>& grpc_methods) {
+  for (const auto& command : commands) commands_.Add({{"command", command}});
+  for (const auto& type : event_types) events_.Add({{"type", type}});
+  for (const auto& method : grpc_methods) {
+    grpc_requests_.Add({{"method", method}, {"code", "OK"}});
+    grpc_latency_.Add({{"method", method}}, kLatencyBuckets);
+  }
+}
+
 void CoreMetrics::GrpcLatency(const std::string& method,
                               std::chrono::steady_clock::duration latency) {
-  static const prometheus::Histogram::BucketBoundaries kBuckets{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-  grpc_latency_.Add({{"method", method}}, kBuckets)
+  grpc_latency_.Add({{"method", method}}, kLatencyBuckets)
       .Observe(std::chrono::duration<double>(latency).count());
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace holomush::core {
 
@@ -23,6 +24,13 @@ class CoreMetrics {
   void Grpc(const std::string& method, const std::string& code,
             std::chrono::steady_clock::duration latency);
   void GrpcLatency(const std::string& method, std::chrono::steady_clock::duration latency);
+  // Counts a call without timing it (streams, whose commands are timed one by one).
+  void GrpcCall(const std::string& method, const std::string& code);
+  // Exports every known label value at 0 from the start, so a fresh scrape shows each
+  // documented series (and rate() over a first increment works).
+  void ExportKnownLabels(const std::vector<std::string>& commands,
+                         const std::vector<std::string>& event_types,
+                         const std::vector<std::string>& grpc_methods);
   void AliasRollbackFailed();
   void BatchCommitted(size_t events);
   prometheus::Gauge& sessions_active() { return sessions_active_; }

@@ -1,9 +1,11 @@
 #include "holomush/core/server.hpp"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <thread>
@@ -11,11 +13,14 @@
 #include "core_metrics.hpp"
 #include "events/event_writer.hpp"
 #include "events/listen_hub.hpp"
+#include "game/commands/command_table.hpp"
 #include "game/game.hpp"
+#include "game/render.hpp"
 #include "holomush/common/grpc_health.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
 #include "holomush/common/tls.hpp"
+#include "service/grpc_metrics_interceptor.hpp"
 #include "service/grpc_service.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -28,6 +33,34 @@ using common::SettingKind;
 
 // Applies or checks migrations at start. A database that is not up yet is waited for (a pod
 // may start before its database); one newer than this binary is refused at once.
+// The label values holomush_commands_total can take: every command's canonical name, plus
+// "unknown" and "alias" (an expansion refused).
+std::vector<std::string> KnownCommandLabels() {
+  std::vector<std::string> labels = {"unknown", "alias"};
+  for (const auto& spec : CommandTable()) {
+    const std::string canonical(spec.canonical);
+    if (std::find(labels.begin(), labels.end(), canonical) == labels.end()) {
+      labels.push_back(canonical);
+    }
+  }
+  return labels;
+}
+
+// Every method core serves, from the services' descriptors.
+std::vector<std::string> KnownGrpcMethods() {
+  std::vector<std::string> methods;
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const char* service :
+       {"holomush.core.v1.Game", "holomush.core.v1.Control", "grpc.health.v1.Health"}) {
+    const auto* descriptor = pool->FindServiceByName(service);
+    if (descriptor == nullptr) continue;
+    for (int i = 0; i < descriptor->method_count(); ++i) {
+      methods.push_back(descriptor->method(i)->name());
+    }
+  }
+  return methods;
+}
+
 void PrepareSchema(const std::string& url, bool auto_migrate, const common::Logger& log,
                    common::ShutdownSignal& shutdown) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -182,6 +215,7 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
   common::ProcessMetrics process_metrics(*ctx.registry, "core", ctx.health);
   CoreRuntime rt;
   rt.metrics = std::make_unique<CoreMetrics>(*ctx.registry);
+  rt.metrics->ExportKnownLabels(KnownCommandLabels(), KnownEventTypes(), KnownGrpcMethods());
   ctx.health.Set("database", false, "not checked yet");
 
   auto start = [&] {
@@ -231,6 +265,9 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     const auto addr = config.Address("grpc-addr");
     builder.AddListeningPort(addr.ToString(), credentials, &port);
     builder.RegisterService(rt.game_service.get());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counted;
+    counted.push_back(MakeGrpcMetricsInterceptor(*rt.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(counted));
     builder.RegisterService(rt.control_service.get());
     rt.server = builder.BuildAndStart();
     if (!rt.server || port == 0) {

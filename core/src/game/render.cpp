@@ -50,4 +50,10 @@ std::string RenderEvent(const EventRecord& e, const std::string& viewer) {
   return Field(e, "text");
 }
 
+const std::vector<std::string>& KnownEventTypes() {
+  static const std::vector<std::string> kTypes = {
+      "say", "pose", "emit", "page", "leave", "arrive", "connect", "disconnect", "system", "boot"};
+  return kTypes;
+}
+
 }  // namespace holomush::core

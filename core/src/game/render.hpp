@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "store/store.hpp"
 
@@ -10,5 +11,8 @@ namespace holomush::core {
 // The line `viewer_character_id` sees for `event`; empty when they see nothing (their own
 // arrival, say). Pure.
 std::string RenderEvent(const EventRecord& event, const std::string& viewer_character_id);
+
+// Every event type the game writes (metrics export each at 0 from the start).
+const std::vector<std::string>& KnownEventTypes();
 
 }  // namespace holomush::core

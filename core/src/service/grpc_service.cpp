@@ -301,8 +301,6 @@ class GatewayStream final : public grpc::ServerBidiReactor<pb::GatewayUp, pb::Ga
     for (auto& [handle, entry] : link_->Done()) {
       if (entry.session) service_.game().Detach(entry.session, entry.sink.get());
     }
-    service_.metrics().Grpc("Gateway", GrpcCodeName(link_->final_code()),
-                            std::chrono::steady_clock::now() - started_);
     delete this;
   }
 
@@ -435,10 +433,8 @@ grpc::ServerUnaryReactor* GameService::Unary(grpc::CallbackServerContext* ctx, c
   auto* reactor = ctx->DefaultReactor();
   const auto start = std::chrono::steady_clock::now();
   boost::asio::post(on, [this, reactor, method, start, work = std::move(work)]() mutable {
-    grpc::Status status = work();
-    metrics_.Grpc(method, GrpcCodeName(status.error_code()),
-                  std::chrono::steady_clock::now() - start);
-    reactor->Finish(status);
+    // Counted by the metrics interceptor as the status goes out.
+    reactor->Finish(work());
   });
   return reactor;
 }

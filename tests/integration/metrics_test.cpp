@@ -1,0 +1,79 @@
+// What core exports, scraped from a real process: every series docs/design/metrics.md names
+// for core exists from the start, and every gRPC service's calls are counted.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "support/core_harness.hpp"
+#include "support/net.hpp"
+#include "support/postgres.hpp"
+#include "support/process.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::testing {
+namespace {
+
+// The metric names in the "## Core" section of docs/design/metrics.md.
+std::set<std::string> DocumentedCoreMetrics() {
+  std::ifstream in(std::string(HOLOMUSH_SOURCE_DIR) + "/docs/design/metrics.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const auto start = doc.find("## Core");
+  const auto end = doc.find("\n## ", start + 1);
+  const std::string section = doc.substr(start, end - start);
+  std::set<std::string> names;
+  static const std::regex kName("`(holomush_[a-z_]+)`");
+  for (std::sregex_iterator it(section.begin(), section.end(), kName), last; it != last; ++it) {
+    names.insert((*it)[1].str());
+  }
+  return names;
+}
+
+TEST(CoreMetricsTest, EveryDocumentedSeriesExistsFromTheStart) {
+  const auto names = DocumentedCoreMetrics();
+  ASSERT_GE(names.size(), 10u);
+  CoreProcess core(FreshDatabase("metrics"));
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  const std::string body = HttpGet(core.ops_port(), "/metrics").body;
+  for (const auto& name : names) {
+    const bool present = body.find("\n" + name + " ") != std::string::npos ||
+                         body.find("\n" + name + "{") != std::string::npos ||
+                         body.find("\n" + name + "_bucket{") != std::string::npos;
+    EXPECT_TRUE(present) << name << " is documented but not exported";
+  }
+  // Labelled series the alerts and dashboards use are there at 0 before anything happened.
+  EXPECT_EQ(core.Metric("holomush_commands_total{command=\"say\"}"), 0.0);
+  EXPECT_EQ(core.Metric("holomush_events_total{type=\"say\"}"), 0.0);
+  EXPECT_EQ(core.Metric("holomush_commands_refused_total{reason=\"rate\"}"), 0.0);
+  EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Login\"}"), 0.0);
+}
+
+TEST(CoreMetricsTest, EveryServicesCallsAreCountedByMethodAndCode) {
+  CoreProcess core(FreshDatabase("metrics"));
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  const auto checks_before =
+      core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Check\"}").value_or(-1);
+  // `holomush status` asks core's Health and Control services (the gateway is absent here).
+  ChildProcess status({HOLOMUSH_BINARY, "status", "--core-addr", core.address(), "--gateway-addr",
+                       "127.0.0.1:1", "--tls-dir", TestCertsDir(), "--timeout", "3s"});
+  EXPECT_EQ(status.Wait(std::chrono::seconds(30)), 1) << status.Output();
+  EXPECT_GE(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Check\"}").value_or(0),
+            checks_before + 1);
+  EXPECT_GE(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"GetInfo\"}").value_or(0),
+            1.0);
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Create("ana", "secret-ana").message().empty());
+  EXPECT_EQ(ana.Login("ana", "wrong-password").message(), "Invalid username or password.");
+  EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Login\"}"), 1.0);
+  EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"CreateAccount\"}"), 1.0);
+  EXPECT_GE(core.Metric("holomush_grpc_latency_seconds_count{method=\"Login\"}").value_or(0), 1.0);
+}
+
+}  // namespace
+}  // namespace holomush::testing
