@@ -7,25 +7,42 @@
 
 namespace holomush::gateway {
 
-ConnectionRegistry::Admit ConnectionRegistry::Reserve() {
+bool IsLoopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
+}
+
+ConnectionRegistry::Admit ConnectionRegistry::Reserve(const std::string& address) {
   std::lock_guard lock(mu_);
   if (stopping_) return Admit::kStopping;
   if (count_ >= max_) return Admit::kFull;
+  auto& from_here = per_address_[address];
+  if (max_per_address_ > 0 && from_here >= max_per_address_ && !IsLoopback(address)) {
+    return Admit::kAddressFull;
+  }
+  ++from_here;
   ++count_;
   return Admit::kOk;
 }
 
-void ConnectionRegistry::Release() {
+void ConnectionRegistry::Release(const std::string& address) {
   std::lock_guard lock(mu_);
+  ReleaseAddressLocked(address);
   if (count_ > 0) --count_;
   if (count_ == 0) empty_.notify_all();
 }
 
-void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle) {
+void ConnectionRegistry::ReleaseAddressLocked(const std::string& address) {
+  auto it = per_address_.find(address);
+  if (it == per_address_.end()) return;
+  if (--it->second == 0) per_address_.erase(it);
+}
+
+void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle,
+                             const std::string& address) {
   bool stopping = false;
   {
     std::lock_guard lock(mu_);
-    live_[connection] = handle;
+    live_[connection] = Live{handle, address};
     stopping = stopping_;
   }
   // Accepted just as shutdown began: it gets the same farewell as the others.
@@ -36,7 +53,10 @@ void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientC
 
 void ConnectionRegistry::Remove(ClientConnection* connection) {
   std::lock_guard lock(mu_);
-  if (live_.erase(connection) == 0) return;
+  auto it = live_.find(connection);
+  if (it == live_.end()) return;
+  ReleaseAddressLocked(it->second.address);
+  live_.erase(it);
   if (count_ > 0) --count_;
   if (count_ == 0) empty_.notify_all();
 }
@@ -46,8 +66,8 @@ void ConnectionRegistry::ShutdownAll(const std::string& text) {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    for (auto& [raw, weak] : live_) {
-      if (auto c = weak.lock()) targets.push_back(std::move(c));
+    for (auto& [raw, live] : live_) {
+      if (auto c = live.handle.lock()) targets.push_back(std::move(c));
     }
   }
   for (auto& c : targets) c->Shutdown(text);
@@ -69,17 +89,25 @@ namespace holomush::gateway {
 
 using Clock = std::chrono::steady_clock;
 
-bool AdmitConnection(const ConnectionEnv& env, Protocol protocol,
-                     boost::asio::ip::tcp::socket& socket, std::string_view refusal) {
+std::optional<std::string> AdmitConnection(const ConnectionEnv& env, Protocol protocol,
+                                           boost::asio::ip::tcp::socket& socket,
+                                           std::string_view refusal,
+                                           std::string_view address_refusal) {
   auto* metrics = env.metrics != nullptr ? &env.metrics->For(protocol) : nullptr;
   boost::system::error_code ignored;
-  switch (env.registry->Reserve()) {
+  const auto endpoint = socket.remote_endpoint(ignored);
+  const std::string address = ignored ? std::string() : endpoint.address().to_string();
+  switch (env.registry->Reserve(address)) {
     case ConnectionRegistry::Admit::kOk:
-      return true;
+      return address;
     case ConnectionRegistry::Admit::kFull:
       if (metrics != nullptr) metrics->refused_limit->Increment();
       // A few bytes into an empty kernel buffer: this write does not block.
       boost::asio::write(socket, boost::asio::buffer(refusal), ignored);
+      break;
+    case ConnectionRegistry::Admit::kAddressFull:
+      if (metrics != nullptr) metrics->refused_address->Increment();
+      boost::asio::write(socket, boost::asio::buffer(address_refusal), ignored);
       break;
     case ConnectionRegistry::Admit::kStopping:
       if (metrics != nullptr) metrics->refused_shutdown->Increment();
@@ -87,7 +115,7 @@ bool AdmitConnection(const ConnectionEnv& env, Protocol protocol,
   }
   socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
-  return false;
+  return std::nullopt;
 }
 
 ConnectionBase::ConnectionBase(boost::asio::any_io_executor executor, const ConnectionEnv& env,

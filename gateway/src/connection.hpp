@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -43,14 +44,18 @@ class ClientConnection {
 // Every live client connection of the gateway, both protocols. Thread-safe.
 class ConnectionRegistry {
  public:
-  explicit ConnectionRegistry(size_t max_connections) : max_(max_connections) {}
+  // `max_per_address`: connections from one address at once (0: no limit).
+  explicit ConnectionRegistry(size_t max_connections, size_t max_per_address = 0)
+      : max_(max_connections), max_per_address_(max_per_address) {}
 
-  enum class Admit { kOk, kFull, kStopping };
-  // Reserves a slot for a new connection; Add() or Release() must follow kOk.
-  Admit Reserve();
-  void Release();
+  enum class Admit { kOk, kFull, kAddressFull, kStopping };
+  // Reserves a slot for a new connection from `address`; Add() must follow kOk.
+  Admit Reserve(const std::string& address);
+  // Gives back a slot reserved for `address` that never became a connection.
+  void Release(const std::string& address);
   // Registers a connection in a reserved slot; it calls Remove() when it has closed.
-  void Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle);
+  void Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle,
+           const std::string& address);
   void Remove(ClientConnection* connection);
 
   // Refuses new connections and tells every live one `text`.
@@ -61,12 +66,20 @@ class ConnectionRegistry {
   size_t max() const { return max_; }
 
  private:
+  struct Live {
+    std::weak_ptr<ClientConnection> handle;
+    std::string address;
+  };
+  void ReleaseAddressLocked(const std::string& address);
+
   size_t max_;
+  size_t max_per_address_;
   mutable std::mutex mu_;
   std::condition_variable empty_;
   size_t count_ = 0;  // reserved or registered
   bool stopping_ = false;
-  std::unordered_map<ClientConnection*, std::weak_ptr<ClientConnection>> live_;
+  std::unordered_map<ClientConnection*, Live> live_;
+  std::unordered_map<std::string, size_t> per_address_;  // reserved or registered; no zeros
 };
 
 // Built once by the gateway; every connection keeps a reference.
@@ -145,14 +158,21 @@ class ConnectionBase : public ClientConnection,
   CloseReason reason_ = CloseReason::kClientGone;
 };
 
-// Decides on a freshly accepted socket: true when it may become a connection (a registry
-// slot is reserved for it; Add it next); otherwise writes `refusal` (if any), closes it and
-// counts the refusal.
-bool AdmitConnection(const ConnectionEnv& env, Protocol protocol,
-                     boost::asio::ip::tcp::socket& socket, std::string_view refusal);
+// 127.0.0.0/8 and ::1: this machine's own tools and proxies, never limited per address.
+bool IsLoopback(const std::string& address);
+
+// Decides on a freshly accepted socket: its peer address when it may become a connection (a
+// registry slot is reserved for it; Add it next); otherwise writes the refusal (the game is
+// full, or too many connections come from that address), closes it and counts it.
+std::optional<std::string> AdmitConnection(const ConnectionEnv& env, Protocol protocol,
+                                           boost::asio::ip::tcp::socket& socket,
+                                           std::string_view refusal,
+                                           std::string_view address_refusal);
 
 inline constexpr std::string_view kFullText =
     "Sorry, the game is full right now. Please try again in a few minutes.";
+inline constexpr std::string_view kAddressFullText =
+    "Too many connections from your address. Close one and try again.";
 inline constexpr std::string_view kShutdownText =
     "The game's gateway is restarting. Please reconnect in a moment.";
 

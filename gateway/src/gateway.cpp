@@ -10,6 +10,7 @@
 #include "holomush/common/tls.hpp"
 #include "holomush/common/version.hpp"
 #include "holomush/core/v1/core.grpc.pb.h"
+#include "login_throttle.hpp"
 
 namespace holomush::gateway {
 
@@ -100,7 +101,9 @@ Gateway::Gateway(GatewayOptions options, common::Health& health, prometheus::Reg
       log_(std::move(log)),
       started_(std::chrono::steady_clock::now()),
       metrics_(std::make_unique<GatewayMetrics>(registry)),
-      resume_(std::make_unique<ResumeMemory>()) {}
+      resume_(std::make_unique<ResumeMemory>()),
+      throttle_(std::make_unique<LoginThrottle>(options_.logins_per_minute,
+                                                options_.accounts_per_minute)) {}
 
 Gateway::~Gateway() {
   if (front_) Stop(std::chrono::milliseconds(0));
@@ -116,14 +119,16 @@ void Gateway::Start() {
                     .deps = {.core = core_.get(),
                              .resume = resume_.get(),
                              .metrics = metrics_.get(),
-                             .log = &log_},
+                             .log = &log_,
+                             .throttle = throttle_.get()},
                     .session = {},
                     .metrics = metrics_.get(),
                     .registry = nullptr,
                     .log = log_,
                     .web_assets = EmbeddedWebAssets(),
                     .allowed_origins = options_.allowed_origins};
-  front_ = std::make_unique<ClientFront>(env, options_.max_connections, options_.io_threads);
+  front_ = std::make_unique<ClientFront>(env, options_.max_connections,
+                                         options_.max_connections_per_address, options_.io_threads);
 
   // The control server: mutual TLS as `gateway`; grpc.health.v1 follows our readiness.
   grpc::EnableDefaultHealthCheckService(true);

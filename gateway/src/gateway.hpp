@@ -27,6 +27,7 @@ class Registry;
 namespace holomush::gateway {
 
 class ClientFront;
+class LoginThrottle;
 class GrpcCoreClient;
 class ControlService;
 
@@ -40,6 +41,9 @@ struct GatewayOptions {
   // Origins a browser page may open the WebSocket from; empty: the page's own (Host).
   std::vector<std::string> allowed_origins;
   size_t max_connections = 2000;
+  size_t max_connections_per_address = 50;  // 0: no limit; loopback is never limited
+  double logins_per_minute = 30;            // per address; 0: no limit
+  double accounts_per_minute = 3;           // per address; 0: no limit
   int io_threads = 2;
   int core_streams = 2;  // Gateway streams to core, shared by the sessions in turn
   std::chrono::milliseconds core_health_interval{1000};
@@ -90,6 +94,7 @@ class Gateway {
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<ResumeMemory> resume_;
+  std::unique_ptr<LoginThrottle> throttle_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<GrpcCoreClient> core_;
   std::unique_ptr<ClientFront> front_;

@@ -37,7 +37,9 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                     .Register(registry);
   auto& refused = prometheus::BuildCounter()
                       .Name("holomush_gateway_connections_refused_total")
-                      .Help("Client connections refused (connection limit, shutting down).")
+                      .Help(
+                          "Client connections refused (connection limit, per-address "
+                          "limit, shutting down).")
                       .Register(registry);
   auto& received = prometheus::BuildCounter()
                        .Name("holomush_gateway_bytes_received_total")
@@ -58,6 +60,7 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
     m.connections_total = &total.Add({{"protocol", name}});
     m.refused_limit = &refused.Add({{"protocol", name}, {"reason", "limit"}});
     m.refused_shutdown = &refused.Add({{"protocol", name}, {"reason", "shutdown"}});
+    m.refused_address = &refused.Add({{"protocol", name}, {"reason", "address"}});
     m.bytes_received = &received.Add({{"protocol", name}});
     m.bytes_sent = &sent.Add({{"protocol", name}});
     for (size_t r = 0; r < kCloseReasonCount; ++r) {
@@ -83,6 +86,14 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                           .Help("WebSocket upgrades refused for an Origin not allowed.")
                           .Register(registry)
                           .Add({});
+  auto& logins_refused = prometheus::BuildCounter()
+                             .Name("holomush_gateway_logins_refused_total")
+                             .Help(
+                                 "Logins and account creations refused by the gateway's "
+                                 "per-address limits, by reason.")
+                             .Register(registry);
+  logins_refused_login_rate_ = &logins_refused.Add({{"reason", "login_rate"}});
+  logins_refused_create_rate_ = &logins_refused.Add({{"reason", "create_rate"}});
   core_reconnects_ = &prometheus::BuildCounter()
                           .Name("holomush_gateway_core_reconnects_total")
                           .Help("Session streams reopened to core after a broken link.")

@@ -36,6 +36,7 @@ class GatewayMetrics {
     prometheus::Counter* connections_total = nullptr;
     prometheus::Counter* refused_limit = nullptr;
     prometheus::Counter* refused_shutdown = nullptr;
+    prometheus::Counter* refused_address = nullptr;  // over max-connections-per-address
     prometheus::Counter* bytes_received = nullptr;
     prometheus::Counter* bytes_sent = nullptr;
     std::array<prometheus::Counter*, kCloseReasonCount> disconnects{};
@@ -47,6 +48,11 @@ class GatewayMetrics {
   // WebSocket upgrades refused because of their Origin header.
   prometheus::Counter& origins_refused() { return *origins_refused_; }
 
+  // Logins and account creations refused at the gateway before reaching core, by reason
+  // (`login_rate`, `create_rate`: the per-address limits).
+  prometheus::Counter& logins_refused_login_rate() { return *logins_refused_login_rate_; }
+  prometheus::Counter& logins_refused_create_rate() { return *logins_refused_create_rate_; }
+
   prometheus::Gauge& sessions_active() { return *sessions_active_; }
   prometheus::Counter& core_reconnects() { return *core_reconnects_; }
 
@@ -55,6 +61,8 @@ class GatewayMetrics {
   prometheus::Gauge* sessions_active_ = nullptr;
   prometheus::Counter* core_reconnects_ = nullptr;
   prometheus::Counter* origins_refused_ = nullptr;
+  prometheus::Counter* logins_refused_login_rate_ = nullptr;
+  prometheus::Counter* logins_refused_create_rate_ = nullptr;
   // One series per status we answer, plus "other": the label stays bounded.
   static constexpr std::array<int, 6> kHttpStatuses = {200, 304, 403, 404, 405, 426};
   std::array<prometheus::Counter*, kHttpStatuses.size() + 1> http_responses_{};

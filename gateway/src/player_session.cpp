@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "command_line.hpp"
+#include "login_throttle.hpp"
 
 namespace holomush::gateway {
 namespace {
@@ -258,6 +259,22 @@ void PlayerSession::HandlePreLogin(const std::string& line) {
 
 void PlayerSession::Authenticate(bool create, const std::string& username,
                                  const std::string& password) {
+  // Per-address limits first: a refused attempt never reaches core (or its password hashing).
+  if (deps_.throttle != nullptr &&
+      !deps_.throttle->Admit(options_.client_address,
+                             create ? LoginThrottle::Kind::kCreate : LoginThrottle::Kind::kLogin,
+                             std::chrono::steady_clock::now())) {
+    if (deps_.metrics != nullptr) {
+      (create ? deps_.metrics->logins_refused_create_rate()
+              : deps_.metrics->logins_refused_login_rate())
+          .Increment();
+    }
+    pending_username_.clear();
+    Say(create ? "Too many accounts created from your address; try again later."
+               : "Too many login attempts from your address; wait a minute and try again.");
+    Idle(Phase::kWelcome);
+    return;
+  }
   phase_ = Phase::kBusy;
   v1::Credentials credentials;
   credentials.set_username(username);

@@ -19,6 +19,8 @@
 
 namespace holomush::gateway {
 
+class LoginThrottle;
+
 // The client side of a session: a telnet or WebSocket connection. Called only on the
 // connection's strand, by the session that connection owns.
 class ClientPort {
@@ -47,6 +49,7 @@ struct SessionDeps {
   ResumeMemory* resume = nullptr;
   GatewayMetrics* metrics = nullptr;    // optional
   const common::Logger* log = nullptr;  // optional
+  LoginThrottle* throttle = nullptr;    // optional: per-address login and creation limits
 };
 
 struct SessionOptions {

@@ -43,6 +43,25 @@ std::vector<common::SettingSpec> GatewaySettings() {
                    .help = "client connections (telnet and WebSocket) at most; more are refused",
                    .min = 1,
                    .max = 1000000});
+  specs.push_back({.name = "max-connections-per-address",
+                   .kind = SettingKind::kInt,
+                   .default_value = "50",
+                   .help = "client connections from one IP address at once (0: no limit; "
+                           "loopback is never limited)",
+                   .min = 0,
+                   .max = 1000000});
+  specs.push_back({.name = "logins-per-minute",
+                   .kind = SettingKind::kInt,
+                   .default_value = "30",
+                   .help = "login attempts one IP address may make per minute (0: no limit)",
+                   .min = 0,
+                   .max = 1000000});
+  specs.push_back({.name = "accounts-per-minute",
+                   .kind = SettingKind::kInt,
+                   .default_value = "3",
+                   .help = "accounts one IP address may create per minute (0: no limit)",
+                   .min = 0,
+                   .max = 1000000});
   specs.push_back(
       {.name = "idle-timeout",
        .kind = SettingKind::kDuration,
@@ -50,7 +69,7 @@ std::vector<common::SettingSpec> GatewaySettings() {
        .help = "close a logged-in connection after this long without input (0: never)"});
   specs.push_back({.name = "login-timeout",
                    .kind = SettingKind::kDuration,
-                   .default_value = "5m",
+                   .default_value = "60s",
                    .help = "close a connection that has not logged in after this long (0: never)"});
   specs.push_back({.name = "max-line-bytes",
                    .kind = SettingKind::kInt,
@@ -115,6 +134,9 @@ int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
                  .login_timeout = config.Duration("login-timeout")},
       .allowed_origins = AllowedOriginsFrom(config),
       .max_connections = static_cast<size_t>(config.Int("max-connections")),
+      .max_connections_per_address = static_cast<size_t>(config.Int("max-connections-per-address")),
+      .logins_per_minute = static_cast<double>(config.Int("logins-per-minute")),
+      .accounts_per_minute = static_cast<double>(config.Int("accounts-per-minute")),
       .io_threads = static_cast<int>(config.Int("io-threads")),
       .core_streams = static_cast<int>(config.Int("core-streams")),
   };

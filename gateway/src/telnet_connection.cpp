@@ -157,11 +157,13 @@ class TelnetConnection final : public ConnectionBase {
 }  // namespace
 
 void AcceptTelnet(tcp::socket socket, const ConnectionEnv& env) {
-  if (!AdmitConnection(env, Protocol::kTelnet, socket, ToTelnetText(kFullText))) return;
+  auto address = AdmitConnection(env, Protocol::kTelnet, socket, ToTelnetText(kFullText),
+                                 ToTelnetText(kAddressFullText));
+  if (!address) return;
   auto connection = std::make_shared<TelnetConnection>(std::move(socket), env);
   // Start is queued on the strand before anything Add may queue (a farewell).
   asio::post(connection->executor(), [connection] { connection->Start(); });
-  env.registry->Add(connection.get(), connection);
+  env.registry->Add(connection.get(), connection, *address);
 }
 
 }  // namespace holomush::gateway

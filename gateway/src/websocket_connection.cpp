@@ -294,10 +294,12 @@ class WebSocketConnection final : public ConnectionBase {
 
 void AcceptWebSocket(tcp::socket socket, const ConnectionEnv& env) {
   const std::string refusal = PlainHttp(503, "Service Unavailable", kFullText);
-  if (!AdmitConnection(env, Protocol::kWebSocket, socket, refusal)) return;
+  const std::string address_refusal = PlainHttp(429, "Too Many Requests", kAddressFullText);
+  auto address = AdmitConnection(env, Protocol::kWebSocket, socket, refusal, address_refusal);
+  if (!address) return;
   auto connection = std::make_shared<WebSocketConnection>(std::move(socket), env);
   asio::post(connection->executor(), [connection] { connection->Start(); });
-  env.registry->Add(connection.get(), connection);
+  env.registry->Add(connection.get(), connection, *address);
 }
 
 }  // namespace holomush::gateway

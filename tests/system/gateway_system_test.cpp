@@ -1,7 +1,13 @@
 // The whole game over telnet: real PostgreSQL, real `holomush core` and `holomush gateway`
 // processes, real TCP. Figures (memory, latency) are printed and recorded as test properties.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -258,6 +264,119 @@ TEST_F(GatewaySystemTest, ClientThatNeverReadsIsDroppedWhileOthersStayFast) {
   RecordProperty("latency_max_ms", std::to_string(max));
   EXPECT_LT(max, 2000);
   EXPECT_LT(rss_after - rss_before, 64 * 1024);
+}
+
+// This machine's first IPv4 address that is not loopback: connections from it count against
+// the per-address limits, which loopback is exempt from.
+std::string NonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (auto* ifa = list; ifa != nullptr && found.empty(); ifa = ifa->ifa_next) {
+    if (ifa->ifa_addr == nullptr || ifa->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN];
+    const auto* in = reinterpret_cast<const sockaddr_in*>(ifa->ifa_addr);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    if (std::string(text).rfind("127.", 0) != 0) found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+// A raw client connected from `source` to 127.0.0.1:`port`.
+class SourcedClient {
+ public:
+  SourcedClient(const std::string& source, int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+        ::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~SourcedClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void Send(const std::string& line) {
+    const std::string bytes = line + "\r\n";
+    (void)!::write(fd_, bytes.data(), bytes.size());
+  }
+  // Reads until `needle` arrives (true) or the deadline passes or the peer closes (false).
+  bool Expect(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received_.find(needle) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || fd_ < 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+      char buf[4096];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) return received_.find(needle) != std::string::npos;
+      received_.append(buf, static_cast<size_t>(n));
+    }
+    received_.erase(0, received_.find(needle) + needle.size());
+    return true;
+  }
+  bool connected() const { return fd_ >= 0; }
+  const std::string& pending() const { return received_; }
+
+ private:
+  int fd_;
+  std::string received_;
+};
+
+TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
+  const std::string stranger = NonLoopbackAddress();
+  ASSERT_FALSE(stranger.empty()) << "this machine has no address but loopback to test from";
+  gateway_.reset();
+  gateway_ = std::make_unique<GatewayProcess>(
+      core_->address(),
+      std::vector<std::string>{"--max-connections-per-address", "2", "--logins-per-minute", "2",
+                               "--accounts-per-minute", "1"});
+  ASSERT_TRUE(gateway_->Start()) << gateway_->process().Output();
+  ASSERT_TRUE(gateway_->WaitReadiness(200)) << gateway_->process().Output();
+  const int port = gateway_->telnet_port();
+  {
+    SourcedClient first(stranger, port);
+    SourcedClient second(stranger, port);
+    ASSERT_TRUE(first.connected() && second.connected());
+    SourcedClient third(stranger, port);
+    EXPECT_TRUE(third.Expect("Too many connections from your address. Close one and try again."));
+    // Loopback is never limited: the harness's own players still get in.
+    auto local = Player("create", "ana");
+    // Accounts: one a minute from the stranger.
+    first.Send("create mallory secret-mallory");
+    first.Send("look");
+    EXPECT_TRUE(first.Expect("The Nexus")) << first.pending();
+    second.Send("create mallet secret-mallet");
+    EXPECT_TRUE(second.Expect("Too many accounts created from your address; try again later."));
+    // Logins: two a minute, then refused before core is asked.
+    for (int i = 0; i < 2; ++i) {
+      second.Send("connect ana wrong-password");
+      EXPECT_TRUE(second.Expect("Invalid username or password.")) << i;
+    }
+    second.Send("connect ana secret-ana");
+    EXPECT_TRUE(
+        second.Expect("Too many login attempts from your address; wait a minute and try again."));
+  }
+  EXPECT_EQ(
+      gateway_->Metric(
+          "holomush_gateway_connections_refused_total{protocol=\"telnet\",reason=\"address\"}"),
+      1.0);
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_logins_refused_total{reason=\"login_rate\"}"), 1.0);
+  EXPECT_EQ(gateway_->Metric("holomush_gateway_logins_refused_total{reason=\"create_rate\"}"), 1.0);
+  // Once the stranger's connections closed, it may connect again.
+  EXPECT_TRUE(WaitUntil([&] {
+    SourcedClient again(stranger, port);
+    return again.Expect("connect");
+  }));
 }
 
 TEST_F(GatewaySystemTest, FiveHundredConnectionsOpenedAndDropped) {

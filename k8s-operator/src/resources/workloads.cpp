@@ -202,11 +202,11 @@ Json GatewayService(const HoloMush& hm) {
         {"targetPort", "control"},
         {"protocol", "TCP"}},
        {{"name", "ops"}, {"port", kGatewayOpsPort}, {"targetPort", "ops"}, {"protocol", "TCP"}}});
-  return Json{
-      {"apiVersion", "v1"},
-      {"kind", "Service"},
-      {"metadata", meta},
-      {"spec", {{"type", s.type}, {"selector", SelectorLabels(hm, "gateway")}, {"ports", ports}}}};
+  Json spec = {{"type", s.type}, {"selector", SelectorLabels(hm, "gateway")}, {"ports", ports}};
+  // Players' own addresses reach the gateway (not a node's, after SNAT): its per-address
+  // limits and core's per-address login backoff depend on them.
+  if (s.type != "ClusterIP") spec["externalTrafficPolicy"] = "Local";
+  return Json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", meta}, {"spec", spec}};
 }
 
 Json PodDisruptionBudget(const HoloMush& hm, const std::string& component) {

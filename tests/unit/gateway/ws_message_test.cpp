@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connection.hpp"
+#include "login_throttle.hpp"
 #include "player_session.hpp"
 #include "resume_memory.hpp"
 
@@ -120,12 +121,42 @@ TEST(DescribeCoreErrorTest, UnavailableReadsAsAPlayerWouldWant) {
 
 TEST(ConnectionRegistryTest, LimitAndStopping) {
   ConnectionRegistry registry(1);
-  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kOk);
-  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kFull);
-  registry.Release();
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve("10.0.0.2"), ConnectionRegistry::Admit::kFull);
+  registry.Release("10.0.0.1");
   EXPECT_TRUE(registry.WaitEmpty(std::chrono::milliseconds(10)));
   registry.ShutdownAll("bye");
-  EXPECT_EQ(registry.Reserve(), ConnectionRegistry::Admit::kStopping);
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kStopping);
+}
+
+TEST(ConnectionRegistryTest, OneAddressCannotTakeEverySlot) {
+  ConnectionRegistry registry(10, 2);
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kAddressFull);
+  EXPECT_EQ(registry.Reserve("10.0.0.2"), ConnectionRegistry::Admit::kOk);
+  registry.Release("10.0.0.1");
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.size(), 3u);
+  // This machine's own connections are never limited per address.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(registry.Reserve("127.0.0.1"), ConnectionRegistry::Admit::kOk);
+}
+
+TEST(LoginThrottleTest, LimitsEachAddressOnItsOwn) {
+  LoginThrottle throttle(3, 1);  // 3 logins and 1 creation a minute per address
+  const auto t0 = LoginThrottle::Clock::time_point{} + std::chrono::hours(1);
+  using Kind = LoginThrottle::Kind;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(throttle.Admit("10.0.0.1", Kind::kLogin, t0)) << i;
+  EXPECT_FALSE(throttle.Admit("10.0.0.1", Kind::kLogin, t0));
+  EXPECT_TRUE(throttle.Admit("10.0.0.2", Kind::kLogin, t0));
+  EXPECT_TRUE(throttle.Admit("10.0.0.1", Kind::kCreate, t0));
+  EXPECT_FALSE(throttle.Admit("10.0.0.1", Kind::kCreate, t0 + std::chrono::seconds(30)));
+  EXPECT_TRUE(throttle.Admit("10.0.0.1", Kind::kLogin, t0 + std::chrono::seconds(20)));
+  EXPECT_TRUE(throttle.Admit("10.0.0.1", Kind::kCreate, t0 + std::chrono::seconds(61)));
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(throttle.Admit("::1", Kind::kCreate, t0));
+  LoginThrottle off(0, 0);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.Admit("10.0.0.1", Kind::kCreate, t0));
 }
 
 }  // namespace

@@ -21,9 +21,12 @@ class TokenBucket {
     return true;
   }
   // Whether the bucket would be full at `now` (nothing to remember any more).
-  bool Full(Clock::time_point now) {
-    Refill(now);
-    return tokens_ >= burst_;
+  bool Full(Clock::time_point now) const {
+    double tokens = tokens_;
+    if (last_ != Clock::time_point{} && now > last_) {
+      tokens += std::chrono::duration<double>(now - last_).count() * rate_;
+    }
+    return tokens >= burst_;
   }
 
  private:
