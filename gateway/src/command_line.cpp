@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "text.hpp"
+
 namespace holomush::gateway {
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-}  // namespace
 
 std::vector<std::string> SplitWords(std::string_view line, size_t max_parts) {
   std::vector<std::string> words;

@@ -6,16 +6,10 @@
 
 #include "command_line.hpp"
 #include "login_throttle.hpp"
+#include "text.hpp"
 
 namespace holomush::gateway {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Codes after which reopening the same session cannot succeed.
 bool Permanent(grpc::StatusCode code) {

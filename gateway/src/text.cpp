@@ -1,8 +1,17 @@
 #include "text.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 namespace holomush::gateway {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
 
 std::string CleanLine(std::string_view raw) {
   std::string kept;

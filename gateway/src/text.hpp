@@ -10,6 +10,9 @@ namespace holomush::gateway {
 
 using common::SanitizeUtf8;
 
+// ASCII lower case (commands, header names, origins).
+std::string Lower(std::string_view s);
+
 // A line as a player typed it, made safe for core: valid UTF-8, tabs as spaces, other C0
 // controls and DEL removed, trailing spaces trimmed.
 std::string CleanLine(std::string_view raw);
