@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(CleanCommandLine(line) == line);
   const ParsedCommand cmd = ParseCommand(line);
   Check(cmd.verb.empty() == (Trim(line).empty()));
-  Check(Trim(cmd.args) == cmd.args);
+  // Arguments come trimmed, except a semipose's: ";'s hat" keeps what follows the ';'.
+  if (cmd.verb != "semipose") Check(Trim(cmd.args) == cmd.args);
   if (auto parts = SplitAssignment(cmd.args)) Check(!parts->first.empty());
   for (const auto& name : SplitNames(cmd.args)) {
     Check(!name.empty() && name.find(';') == std::string::npos);
