@@ -357,15 +357,15 @@ class Dev : public Subcommand {
 
     // Admins are made explicitly: dev makes one, `admin`, and says how to log in.
     const fs::path admin_file = data_dir / "admin-password";
+    const std::string admin_password = DevAdminPassword(admin_file);
     std::ostringstream admin_out;
     std::ostringstream admin_err;
-    if (core::RunAdminCreate(pg.Url("holomush"),
-                             {.username = "admin", .password = DevAdminPassword(admin_file)},
+    if (core::RunAdminCreate(pg.Url("holomush"), {.username = "admin", .password = admin_password},
                              admin_out, admin_err) != 0) {
       Say("could not make the admin account: " + admin_err.str());
       return Abandon(std::move(core), std::move(gateway), pg, shutdown);
     }
-    Say("admin account: `connect admin " + DevAdminPassword(admin_file) + "` (password kept in " +
+    Say("admin account: `connect admin " + admin_password + "` (password kept in " +
         admin_file.string() + ")");
 
     std::cout << "HoloMUSH is ready: telnet " << TelnetHint(telnet_addr) << std::endl;
