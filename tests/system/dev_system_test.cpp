@@ -1,9 +1,12 @@
 // `holomush dev` from nothing: PostgreSQL, certificates, core and gateway; a telnet login;
-// Ctrl-C stops everything with exit 0; the world is still there on the next run.
+// `holomush status` and the printed pg_dump line work as printed; Ctrl-C stops everything
+// with exit 0; the world is still there on the next run.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
+#include <map>
+#include <utility>
 
 #include "gateway_harness.hpp"
 #include "support/net.hpp"
@@ -25,6 +28,10 @@ class DevSystemTest : public ::testing::Test {
       *port = FreePort();
     }
   }
+  // Certificates go where `holomush status` looks by default: $XDG_CONFIG_HOME here.
+  std::map<std::string, std::string> Env() const {
+    return {{"XDG_CONFIG_HOME", (dir_ / "config").string()}};
+  }
   void TearDown() override {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -32,11 +39,28 @@ class DevSystemTest : public ::testing::Test {
 
   std::unique_ptr<ChildProcess> Dev() {
     auto addr = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    return std::make_unique<ChildProcess>(std::vector<std::string>{
-        HOLOMUSH_BINARY, "dev", "--data-dir", dir_.string(), "--telnet-addr", addr(telnet_),
-        "--web-addr", addr(web_), "--core-addr", addr(grpc_), "--control-addr", addr(control_),
-        "--core-ops-addr", addr(core_ops_), "--gateway-ops-addr", addr(gateway_ops_), "--pg-port",
-        std::to_string(pg_)});
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{HOLOMUSH_BINARY, "dev", "--data-dir", dir_.string(),
+                                 "--telnet-addr", addr(telnet_), "--web-addr", addr(web_),
+                                 "--core-addr", addr(grpc_), "--control-addr", addr(control_),
+                                 "--core-ops-addr", addr(core_ops_), "--gateway-ops-addr",
+                                 addr(gateway_ops_), "--pg-port", std::to_string(pg_)},
+        Env());
+  }
+
+  // The command between the backquotes after `label` in one of dev's lines.
+  static std::string Quoted(ChildProcess& dev, const std::string& label) {
+    auto line = dev.WaitForLine(label + "`", 10s);
+    if (!line) return "";
+    const auto start = line->find(label + "`") + label.size() + 1;
+    return line->substr(start, line->find('`', start) - start);
+  }
+
+  // Runs `command` in a shell with the test's environment; exit code and output.
+  std::pair<int, std::string> Shell(const std::string& command) const {
+    ChildProcess sh({"/bin/sh", "-c", command + " 2>&1"}, Env());
+    std::optional<int> rc = sh.Wait(60s);
+    return {rc.value_or(-1), sh.Output()};
   }
 
   // The password from dev's "admin account: `connect admin <password>`" line.
@@ -70,6 +94,25 @@ TEST_F(DevSystemTest, StartsFromNothingAcceptsALoginAndKeepsTheWorld) {
     ASSERT_TRUE(admin.Expect("Dug \"The Garden\" through east."));
   }
   EXPECT_EQ(HttpGet(gateway_ops_, "/healthz/readiness").status, 200);
+
+  // The lines dev prints work as printed: status finds dev's certificates with no --tls-dir.
+  const std::string status = Quoted(*dev, "health: ");
+  ASSERT_NE(status.find("holomush status --core-addr"), std::string::npos) << dev->Output();
+  EXPECT_EQ(status.find("--tls-dir"), std::string::npos) << status;
+  auto [status_rc, status_out] = Shell(std::string(HOLOMUSH_BINARY) + status.substr(8));
+  EXPECT_EQ(status_rc, 0) << status_out;
+  EXPECT_NE(status_out.find("SERVING"), std::string::npos) << status_out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "config/holomush/certs/cli.key"));
+  const std::string dump = Quoted(
+      *dev, "database: `psql -U holomush -h localhost -p " + std::to_string(pg_) + " holomush`, ");
+  ASSERT_EQ(dump,
+            "pg_dump -U holomush -h localhost -p " + std::to_string(pg_) + " holomush > backup.sql")
+      << dev->Output();
+  auto [dump_rc, dump_out] = Shell(dump.substr(0, dump.find(" >")));
+  EXPECT_EQ(dump_rc, 0) << dump_out;
+  EXPECT_NE(dump_out.find("CREATE TABLE public.player_aliases"), std::string::npos)
+      << dump_out.substr(0, 2000);
+
   dev->Signal(SIGINT);
   EXPECT_EQ(dev->Wait(60s), 0) << dev->Output();
   // Everything stopped: nothing listens any more.

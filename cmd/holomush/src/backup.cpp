@@ -67,7 +67,7 @@ class Backup : public Subcommand {
 
     restore_ = app_->add_subcommand(
         "restore", "load a backup into DATABASE_URL's database, which must be empty");
-    restore_->add_option("--from", file_, "the backup archive (holomush-...dump)")->required();
+    restore_->add_option("file", file_, "the backup archive (holomush-...dump)")->required();
     restore_->add_flag("--force", force_,
                        "replace what the target database holds instead of refusing");
     AddDatabase(restore_);

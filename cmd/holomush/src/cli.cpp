@@ -11,58 +11,22 @@
 #include "holomush/common/version.hpp"
 #include "holomush/core/server.hpp"
 #include "holomush/gateway/server.hpp"
+#include "settings_flags.hpp"
 #include "subcommands.hpp"
 
 namespace holomush::cli {
-namespace {
-
-using common::Config;
-using common::ConfigError;
-using common::SettingSpec;
-
-// One subcommand whose flags come from setting specs; values the user typed land in `given`.
-struct SettingsCommand {
-  CLI::App* app = nullptr;
-  std::vector<SettingSpec> specs;
-  std::map<std::string, std::string> values;
-  std::string config_path;
-
-  void Register() {
-    app->add_option("--config", config_path, "YAML file of settings (lowest precedence)");
-    for (const auto& spec : specs) {
-      auto* opt = app->add_option("--" + spec.name, values[spec.name], spec.help);
-      if (!spec.default_value.empty() && !spec.secret) {
-        opt->description(spec.help + " (default " + spec.default_value + ", env " +
-                         common::EnvName(spec) + ")");
-      } else {
-        opt->description(spec.help + " (env " + common::EnvName(spec) + ")");
-      }
-    }
-  }
-
-  Config Load() const {
-    std::map<std::string, std::string> given;
-    for (const auto& spec : specs) {
-      if (app->get_option("--" + spec.name)->count() > 0) given[spec.name] = values.at(spec.name);
-    }
-    std::optional<std::string> path;
-    if (!config_path.empty()) path = config_path;
-    return Config::Load(specs, given, common::ProcessEnvironment(), path);
-  }
-};
-
-}  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"HoloMUSH: a multi-user text world server", "holomush"};
   app.set_version_flag("--version", std::string("holomush ") + common::kVersion);
   app.require_subcommand(1);
 
-  SettingsCommand core{app.add_subcommand("core", "run the game engine"), core::CoreSettings()};
-  SettingsCommand gateway{app.add_subcommand("gateway", "run the telnet and WebSocket gateway"),
-                          gateway::GatewaySettings()};
-  core.Register();
-  gateway.Register();
+  auto* core_app = app.add_subcommand("core", "run the game engine");
+  SettingsFlags core_flags(core::CoreSettings());
+  core_flags.Register(core_app);
+  auto* gateway_app = app.add_subcommand("gateway", "run the telnet and WebSocket gateway");
+  SettingsFlags gateway_flags(gateway::GatewaySettings());
+  gateway_flags.Register(gateway_app);
 
   auto* certs = app.add_subcommand("certs", "manage TLS certificates");
   certs->require_subcommand(1);
@@ -92,13 +56,13 @@ int Main(int argc, char** argv) {
   }
 
   try {
-    if (*core.app) {
+    if (*core_app) {
       common::ShutdownSignal shutdown;
-      return core::RunCore(core.Load(), shutdown);
+      return core::RunCore(core_flags.Load(), shutdown);
     }
-    if (*gateway.app) {
+    if (*gateway_app) {
       common::ShutdownSignal shutdown;
-      return gateway::RunGateway(gateway.Load(), shutdown);
+      return gateway::RunGateway(gateway_flags.Load(), shutdown);
     }
     if (*certs_init) {
       common::CertificateOptions options{.extra_sans = sans, .validity_days = days};
@@ -109,7 +73,7 @@ int Main(int argc, char** argv) {
     for (auto& sub : extra) {
       if (sub->Parsed()) return sub->Run();
     }
-  } catch (const ConfigError& e) {
+  } catch (const common::ConfigError& e) {
     std::cerr << "holomush: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

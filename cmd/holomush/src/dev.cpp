@@ -23,7 +23,9 @@
 #include "holomush/common/config.hpp"
 #include "holomush/common/local_postgres.hpp"
 #include "holomush/common/shutdown.hpp"
+#include "holomush/common/tls.hpp"
 #include "holomush/core/admin.hpp"
+#include "settings_flags.hpp"
 #include "status.hpp"
 #include "subcommands.hpp"
 
@@ -33,12 +35,27 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// As root, PostgreSQL runs as `postgres`, which cannot enter root's home: root's dev world
+// lives in /var/lib, where every user can reach it.
 std::string DefaultDataDir() {
+  if (::geteuid() == 0) return "/var/lib/holomush/dev";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
     return std::string(xdg) + "/holomush/dev";
   }
   const char* home = std::getenv("HOME");
   return std::string(home != nullptr ? home : ".") + "/.local/share/holomush/dev";
+}
+
+bool LoopbackPortFree(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return free;
 }
 
 int FreeLoopbackPort() {
@@ -57,18 +74,16 @@ int FreeLoopbackPort() {
 }
 
 // As root, PostgreSQL runs as `postgres`, which must be able to walk down to the cluster.
-// Adds search (x) permission for others on every ancestor that lacks it; lists what changed.
-std::vector<std::string> MakeTraversableForPostgres(const fs::path& dir) {
-  std::vector<std::string> changed;
-  if (::geteuid() != 0) return changed;
-  for (fs::path p = dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+// Returns the first ancestor it cannot search, or "" when it can reach `dir`. Nothing is
+// chmod-ed: a user's home keeps its permissions.
+std::string UnreachableForPostgres(const fs::path& dir) {
+  if (::geteuid() != 0) return "";
+  for (fs::path p = fs::absolute(dir); !p.empty(); p = p.parent_path()) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) continue;
-    if ((st.st_mode & S_IXOTH) == 0 && ::chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH) == 0) {
-      changed.push_back(p.string());
-    }
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) return p.string();
+    if (p == p.root_path()) break;
   }
-  return changed;
+  return "";
 }
 
 std::string Tail(const std::string& path, size_t lines) {
@@ -163,7 +178,11 @@ std::vector<common::SettingSpec> DevSettings() {
       {.name = "data-dir",
        .kind = SettingKind::kString,
        .default_value = DefaultDataDir(),
-       .help = "where the cluster, certificates and logs live (kept between runs)"},
+       .help = "where the cluster, logs and admin password live (kept between runs)"},
+      {.name = "tls-dir",
+       .kind = SettingKind::kString,
+       .default_value = common::DefaultTlsDir(),
+       .help = "certificates, made here when missing (where `holomush status` looks)"},
       {.name = "telnet-addr",
        .kind = SettingKind::kAddress,
        .default_value = "0.0.0.0:4201",
@@ -191,7 +210,7 @@ std::vector<common::SettingSpec> DevSettings() {
       {.name = "pg-port",
        .kind = SettingKind::kInt,
        .default_value = "0",
-       .help = "PostgreSQL port on 127.0.0.1 (0: any free port)",
+       .help = "PostgreSQL port on 127.0.0.1 (0: 5432 when free, else any free port)",
        .min = 0,
        .max = 65535},
       {.name = "log-level",
@@ -272,25 +291,38 @@ std::string ProbeAddress(const common::HostPort& hp) {
   return (any ? std::string("127.0.0.1") : hp.host) + ":" + std::to_string(hp.port);
 }
 
+constexpr int kPostgresPort = 5432;
+
+// `psql -U holomush -h localhost holomush`, with `-p` when the port is not the default.
+std::string PostgresLine(const std::string& tool, int port) {
+  return tool + " -U holomush -h localhost" +
+         (port == kPostgresPort ? "" : " -p " + std::to_string(port)) + " holomush";
+}
+
+// The `holomush status` line that reaches this game: plain when dev runs on status's defaults.
+std::string StatusLine(const fs::path& certs, const common::HostPort& core_addr,
+                       const common::HostPort& control_addr) {
+  std::string line = "holomush status";
+  if (certs != fs::absolute(common::DefaultTlsDir())) line += " --tls-dir " + certs.string();
+  if (const auto core = ProbeAddress(core_addr); core != "127.0.0.1:9000") {
+    line += " --core-addr " + core;
+  }
+  if (const auto control = ProbeAddress(control_addr); control != "127.0.0.1:9002") {
+    line += " --gateway-addr " + control;
+  }
+  return line;
+}
+
 class Dev : public Subcommand {
  public:
   void Register(CLI::App& app) override {
     app_ = app.add_subcommand("dev", "PostgreSQL, core and gateway on this machine; Ctrl-C stops");
-    for (const auto& spec : specs_) {
-      app_->add_option(
-          "--" + spec.name, values_[spec.name],
-          spec.help + " (default " + spec.default_value + ", env " + common::EnvName(spec) + ")");
-    }
+    flags_.Register(app_);
   }
   bool Parsed() const override { return app_ != nullptr && app_->parsed(); }
 
   int Run() override {
-    std::map<std::string, std::string> given;
-    for (const auto& spec : specs_) {
-      if (app_->get_option("--" + spec.name)->count() > 0) given[spec.name] = values_[spec.name];
-    }
-    const auto config =
-        common::Config::Load(specs_, given, common::ProcessEnvironment(), std::nullopt);
+    const auto config = flags_.Load();
     // Before any thread or child: SIGINT/SIGTERM become a wake-up we wait on.
     common::ShutdownSignal shutdown;
     return Serve(config, shutdown);
@@ -299,21 +331,44 @@ class Dev : public Subcommand {
  private:
   static void Say(const std::string& line) { std::cout << "holomush dev: " << line << std::endl; }
 
+  // Dev's certificates live where `holomush status` looks by default: made when the directory
+  // has no CA, reused when it holds a whole set, refused when it holds only part of one.
+  static bool PrepareCertificates(const fs::path& dir) {
+    if (!fs::exists(dir / "ca.crt")) {
+      common::WriteCertificateSet(common::GenerateCertificateSet({}), dir.string());
+      Say("wrote certificates to " + dir.string());
+      return true;
+    }
+    for (const char* name : {"core", "gateway", "cli"}) {
+      for (const char* ext : {".crt", ".key"}) {
+        if (!fs::exists(dir / (std::string(name) + ext))) {
+          Say(dir.string() + " has a CA but no " + name + ext +
+              "; run `holomush certs init --dir " + dir.string() + "` or pass another --tls-dir");
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   int Serve(const common::Config& config, common::ShutdownSignal& shutdown) {
     const fs::path data_dir = fs::absolute(config.String("data-dir"));
-    const fs::path certs = data_dir / "certs";
+    const fs::path certs = fs::absolute(config.String("tls-dir"));
     const fs::path logs = data_dir / "logs";
+    if (const std::string blocked = UnreachableForPostgres(data_dir); !blocked.empty()) {
+      Say("PostgreSQL runs as the postgres user, which cannot enter " + blocked +
+          " (no search permission for others); choose a --data-dir it can reach, such as " +
+          "/var/lib/holomush/dev");
+      return 1;
+    }
     fs::create_directories(logs);
-    for (const auto& dir : MakeTraversableForPostgres(data_dir)) {
-      Say("made " + dir + " searchable for the postgres user (PostgreSQL runs as postgres)");
-    }
-    if (!fs::exists(certs / "ca.crt")) {
-      common::WriteCertificateSet(common::GenerateCertificateSet({}), certs.string());
-      Say("wrote certificates to " + certs.string());
-    }
+    if (!PrepareCertificates(certs)) return 1;
 
-    const int pg_port =
-        config.Int("pg-port") > 0 ? static_cast<int>(config.Int("pg-port")) : FreeLoopbackPort();
+    // The guide's `pg_dump -h localhost` and `pg_isready -h localhost` mean port 5432: take it
+    // when it is free.
+    int pg_port = static_cast<int>(config.Int("pg-port"));
+    if (pg_port == 0)
+      pg_port = LoopbackPortFree(kPostgresPort) ? kPostgresPort : FreeLoopbackPort();
     common::LocalPostgres pg({.data_dir = (data_dir / "postgres").string(), .port = pg_port});
     Say("starting PostgreSQL on 127.0.0.1:" + std::to_string(pg_port) + " (data in " +
         pg.data_dir() + ")");
@@ -369,9 +424,10 @@ class Dev : public Subcommand {
         admin_file.string() + ")");
 
     std::cout << "HoloMUSH is ready: telnet " << TelnetHint(telnet_addr) << std::endl;
-    Say("WebSocket at " + WebHint(config.Address("web-addr")) + "; `holomush status --tls-dir " +
-        certs.string() + " --core-addr " + ProbeAddress(core_addr) + " --gateway-addr " +
-        ProbeAddress(control_addr) + "`; Ctrl-C stops everything");
+    Say("WebSocket at " + WebHint(config.Address("web-addr")) + "; Ctrl-C stops everything");
+    Say("health: `" + StatusLine(certs, core_addr, control_addr) + "`");
+    Say("database: `" + PostgresLine("psql", pg_port) + "`, `" + PostgresLine("pg_dump", pg_port) +
+        " > backup.sql`");
 
     int exit_code = 0;
     while (shutdown.WaitFor(500ms) < 0) {
@@ -428,8 +484,7 @@ class Dev : public Subcommand {
     return 1;
   }
 
-  std::vector<common::SettingSpec> specs_ = DevSettings();
-  std::map<std::string, std::string> values_;
+  SettingsFlags flags_{DevSettings()};
   CLI::App* app_ = nullptr;
 };
 

@@ -21,8 +21,10 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "holomush/common/config.hpp"
+#include "holomush/common/service.hpp"
 #include "holomush/common/tls.hpp"
 #include "holomush/core/v1/core.grpc.pb.h"
+#include "settings_flags.hpp"
 #include "subcommands.hpp"
 
 namespace holomush::cli {
@@ -183,7 +185,7 @@ namespace {
 
 std::vector<common::SettingSpec> StatusSettings() {
   using common::SettingKind;
-  return {
+  std::vector<common::SettingSpec> settings = {
       {.name = "core-addr",
        .kind = SettingKind::kAddress,
        .default_value = "127.0.0.1:9000",
@@ -201,6 +203,10 @@ std::vector<common::SettingSpec> StatusSettings() {
        .default_value = "5s",
        .help = "how long to wait for each process"},
   };
+  for (auto& spec : common::CommonSettings()) {
+    if (spec.name == "log-format" || spec.name == "log-level") settings.push_back(spec);
+  }
+  return settings;
 }
 
 std::string OrDash(const std::optional<std::string>& s) { return s ? *s : "-"; }
@@ -249,24 +255,16 @@ class Status : public Subcommand {
  public:
   void Register(CLI::App& app) override {
     app_ = app.add_subcommand("status", "health, version, uptime and sessions of core and gateway");
-    for (const auto& spec : specs_) {
-      app_->add_option(
-          "--" + spec.name, values_[spec.name],
-          spec.help + " (default " + spec.default_value + ", env " + common::EnvName(spec) + ")");
-    }
+    flags_.Register(app_);
     app_->add_flag("--json", json_, "print JSON instead of a table");
   }
   bool Parsed() const override { return app_ != nullptr && app_->parsed(); }
   int Run() override {
+    // A bad address or duration throws ConfigError: the CLI prints it and exits 2.
+    const auto config = flags_.Load();
+    common::ConfigureLoggingFrom(config);
     // gRPC would log each failed handshake on stderr; the table already says it, once.
     gpr_set_log_function([](gpr_log_func_args*) {});
-    std::map<std::string, std::string> given;
-    for (const auto& spec : specs_) {
-      if (app_->get_option("--" + spec.name)->count() > 0) given[spec.name] = values_[spec.name];
-    }
-    // A bad address or duration throws ConfigError: the CLI prints it and exits 2.
-    const auto config =
-        common::Config::Load(specs_, given, common::ProcessEnvironment(), std::nullopt);
     const auto timeout = config.Duration("timeout");
     const std::string tls_dir = config.String("tls-dir");
     auto core = std::async(std::launch::async, [&] {
@@ -288,8 +286,7 @@ class Status : public Subcommand {
   }
 
  private:
-  std::vector<common::SettingSpec> specs_ = StatusSettings();
-  std::map<std::string, std::string> values_;
+  SettingsFlags flags_{StatusSettings()};
   CLI::App* app_ = nullptr;
   bool json_ = false;
 };
