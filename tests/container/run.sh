@@ -25,26 +25,15 @@ size_limit_mb="${HOLOMUSH_IMAGE_SIZE_LIMIT_MB:-150}"
 uid=10001  # the Dockerfile's user; the operator's runAsUser
 label="io.holomush.container-test"
 
+# now_ms, wait_until and the /dev/tcp telnet client.
+source "$root/tests/support/shell_helpers.sh"
+
 say() { echo "container: $*"; }
 ok() { echo "ok: $*"; }
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-now_ms() { date +%s%3N; }
-
-# Polls `cmd...` until it succeeds or `timeout` seconds pass.
-wait_until() {
-  local timeout=$1
-  shift
-  local deadline=$(($(now_ms) + timeout * 1000))
-  while true; do
-    if "$@"; then return 0; fi
-    [ "$(now_ms)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
-
 require_docker() {
   command -v docker >/dev/null ||
     fail "the container tests need Docker: no docker command on PATH (install docker.io)"
@@ -144,39 +133,6 @@ ready_is() {  # want, container, ops port
   local port
   port=$(host_port "$2" "$3") || return 1
   [ -n "$port" ] && [ "$(http_status "$port" /healthz/readiness)" = "$1" ]
-}
-
-# A telnet client on bash's /dev/tcp: what arrives accumulates in `telnet_buf`.
-telnet_open() {  # name, port
-  local fd
-  exec {fd}<>"/dev/tcp/127.0.0.1/$2" || fail "cannot connect to the gateway's telnet port $2"
-  eval "telnet_fd_$1=$fd"
-  eval "telnet_buf_$1="
-}
-
-telnet_send() {  # name, line
-  local fd_var="telnet_fd_$1"
-  printf '%s\r\n' "$2" >&"${!fd_var}"
-}
-
-# Waits until `needle` arrives on `name`'s connection; consumes what was read up to it.
-telnet_expect() {  # name, needle, timeout seconds
-  local fd_var="telnet_fd_$1" buf_var="telnet_buf_$1" chunk status
-  local deadline=$(($(now_ms) + ${3:-15} * 1000))
-  local buf="${!buf_var}"
-  while [[ "$buf" != *"$2"* ]]; do
-    if [ "$(now_ms)" -ge "$deadline" ]; then
-      fail "telnet $1: no '$2' within ${3:-15} s; received: $(printf '%q' "$buf")"
-    fi
-    chunk=""
-    status=0
-    IFS= read -r -t 0.3 -d '' -u "${!fd_var}" chunk || status=$?
-    buf+="$chunk"
-    if [ "$status" -ne 0 ] && [ "$status" -le 128 ] && [ -z "$chunk" ]; then
-      fail "telnet $1: the gateway closed the connection; received: $(printf '%q' "$buf")"
-    fi
-  done
-  printf -v "$buf_var" '%s' "${buf#*"$2"}"
 }
 
 check_image() {
