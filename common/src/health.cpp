@@ -2,6 +2,29 @@
 
 namespace holomush::common {
 
+Heartbeat::Heartbeat(std::string name, std::chrono::milliseconds allowance)
+    : name_(std::move(name)), allowance_(allowance) {
+  Beat();
+}
+
+void Heartbeat::Beat(Clock::time_point now) { last_ = now.time_since_epoch().count(); }
+
+Heartbeat::Outside::Outside(Heartbeat* heartbeat) : heartbeat_(heartbeat) {
+  if (heartbeat_ != nullptr) ++heartbeat_->outside_;
+}
+
+Heartbeat::Outside::~Outside() {
+  if (heartbeat_ == nullptr) return;
+  heartbeat_->Beat();  // the time outside is not the loop's
+  --heartbeat_->outside_;
+}
+
+std::chrono::milliseconds Heartbeat::Overdue(Clock::time_point now) const {
+  if (retired_ || outside_ > 0) return std::chrono::milliseconds(0);
+  const auto silent = now - Clock::time_point(Clock::duration(last_.load()));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(silent) - allowance_;
+}
+
 bool Health::ReadyLocked() const {
   if (shutting_down_ || checks_.empty()) return false;
   for (const auto& [name, check] : checks_) {
@@ -70,6 +93,53 @@ void Health::OnChange(std::function<void(bool ready)> listener) {
     ready = last_ready_;
   }
   listener(ready);
+}
+
+}  // namespace holomush::common
+
+namespace holomush::common {
+
+Heartbeat* Health::AddHeartbeat(const std::string& name, std::chrono::milliseconds allowance) {
+  std::lock_guard lock(mu_);
+  heartbeats_.push_back(std::make_unique<Heartbeat>(name, allowance));
+  return heartbeats_.back().get();
+}
+
+Health::Report Health::Liveness(Heartbeat::Clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  Report report;
+  for (const auto& h : heartbeats_) {
+    if (const auto late = h->Overdue(now); late.count() > 0) {
+      report.failing.push_back(h->name() + ": no heartbeat for " + std::to_string(late.count()) +
+                               " ms past its allowance");
+    }
+  }
+  report.ready = report.failing.empty();
+  return report;
+}
+
+ExecutorHeartbeat::ExecutorHeartbeat(Heartbeat* heartbeat, Post post,
+                                     std::chrono::milliseconds interval)
+    : heartbeat_(heartbeat) {
+  thread_ = std::thread([this, post = std::move(post), interval] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      post([heartbeat = heartbeat_] { heartbeat->Beat(); });
+      lock.lock();
+      cv_.wait_for(lock, interval, [this] { return stopping_; });
+    }
+  });
+}
+
+ExecutorHeartbeat::~ExecutorHeartbeat() {
+  heartbeat_->Retire();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
 }
 
 }  // namespace holomush::common

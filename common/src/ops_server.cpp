@@ -86,7 +86,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return {http::status::method_not_allowed, "text/plain; charset=utf-8", "method not allowed\n",
               true};
     }
-    if (path == "/healthz/liveness") return {http::status::ok, "text/plain; charset=utf-8", "ok\n"};
+    if (path == "/healthz/liveness") {
+      // The process's own loops only (their heartbeats), never the database.
+      auto report = health_.Liveness();
+      if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", "ok\n"};
+      std::string body = "not alive\n";
+      for (const auto& f : report.failing) body += f + "\n";
+      return {http::status::service_unavailable, "text/plain; charset=utf-8", body};
+    }
     if (path == "/healthz/readiness") {
       auto report = health_.Readiness();
       if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", "ready\n"};

@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "game/game.hpp"
 #include "game/render.hpp"
 #include "holomush/common/grpc_health.hpp"
+#include "holomush/common/health.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
 #include "holomush/common/tls.hpp"
@@ -99,6 +101,9 @@ struct CoreRuntime {
   std::unique_ptr<EventWriter> writer;
   std::unique_ptr<boost::asio::thread_pool> pool;
   std::unique_ptr<boost::asio::thread_pool> password_pool;
+  // Liveness: a beat through each pool every second (declared after the pools: stopped first).
+  std::unique_ptr<common::ExecutorHeartbeat> pool_heartbeat;
+  std::unique_ptr<common::ExecutorHeartbeat> password_heartbeat;
   std::unique_ptr<SessionRegistry> registry;
   std::unique_ptr<Game> game;
   std::unique_ptr<GameService> game_service;
@@ -225,19 +230,30 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     process_metrics.RecordCertificates(tls_dir, "core");
     PrepareSchema(url, config.Bool("db-auto-migrate"), ctx.log, shutdown);
 
-    rt.db = std::make_unique<Database>(WithApplicationName(url, "holomush-core"),
+    rt.db = std::make_unique<Database>(WithConnectionSettings(url, "holomush-core"),
                                        static_cast<int>(config.Int("db-pool-size")),
                                        std::chrono::seconds(5));
     rt.store = std::make_unique<PgStore>(*rt.db);
-    rt.hub = std::make_unique<ListenHub>(WithApplicationName(url, "holomush-core-listener"),
+    rt.hub = std::make_unique<ListenHub>(WithConnectionSettings(url, "holomush-core-listener"),
                                          *rt.store, ctx.health);
-    rt.writer = std::make_unique<EventWriter>(*rt.store, *rt.metrics);
+    rt.writer = std::make_unique<EventWriter>(
+        *rt.store, *rt.metrics, ctx.health.AddHeartbeat("event writer", std::chrono::seconds(30)));
     auto* hub = rt.hub.get();
     rt.writer->Observe({.prepared = [hub](const auto& events) { hub->Remember(events); },
                         .committed = [hub](const auto& events) { hub->Publish(events); },
                         .aborted = [hub](const auto& events) { hub->Forget(events); }});
     rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
     rt.password_pool = std::make_unique<boost::asio::thread_pool>(config.Int("password-threads"));
+    // A command or a password hash can hold a worker for a while (database calls end within
+    // the connection's timeouts); a minute of silence means every worker is stuck.
+    auto through = [](boost::asio::thread_pool& pool) {
+      return [&pool](std::function<void()> beat) { boost::asio::post(pool, std::move(beat)); };
+    };
+    rt.pool_heartbeat = std::make_unique<common::ExecutorHeartbeat>(
+        ctx.health.AddHeartbeat("command workers", std::chrono::seconds(60)), through(*rt.pool));
+    rt.password_heartbeat = std::make_unique<common::ExecutorHeartbeat>(
+        ctx.health.AddHeartbeat("password workers", std::chrono::seconds(60)),
+        through(*rt.password_pool));
     rt.registry = std::make_unique<SessionRegistry>();
     GameOptions options{.exit_match_threshold = config.Float("exit-match-threshold"),
                         .session_linger = std::chrono::duration_cast<std::chrono::seconds>(
@@ -282,6 +298,8 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     // Streams end with UNAVAILABLE, so gateways resume their sessions on another replica
     // (or on this one after a restart); sessions stay in the database.
     if (rt.server) rt.server->Shutdown(std::chrono::system_clock::now() + grace / 2);
+    rt.pool_heartbeat.reset();
+    rt.password_heartbeat.reset();
     if (rt.writer) rt.writer->Stop();
     {
       std::lock_guard lock(rt.mu);

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <boost/asio/post.hpp>
+
 #include "core_client.hpp"
 #include "front.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -147,6 +149,11 @@ void Gateway::Start() {
   common::BindGrpcHealth(health_, *control_server_);
 
   front_->Start(options_.telnet_addr, options_.web_addr);
+  io_heartbeat_ = std::make_unique<common::ExecutorHeartbeat>(
+      health_.AddHeartbeat("client io threads", std::chrono::seconds(30)),
+      [io = &front_->io()](std::function<void()> beat) {
+        boost::asio::post(*io, std::move(beat));
+      });
   poller_ =
       std::make_unique<CoreHealthPoller>(channel_, health_, options_.core_health_interval, log_);
   poller_->Start();
@@ -163,6 +170,7 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
                     std::chrono::duration_cast<std::chrono::milliseconds>(
                         deadline - std::chrono::steady_clock::now()));
   };
+  io_heartbeat_.reset();
   // Players first: they hear why, and their sessions stay resumable in core.
   if (front_) {
     log_.Info("telling players and closing connections", {{"connections", front_->connections()}});

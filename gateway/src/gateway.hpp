@@ -98,6 +98,8 @@ class Gateway {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<GrpcCoreClient> core_;
   std::unique_ptr<ClientFront> front_;
+  // Liveness: a beat through the client io_context every second.
+  std::unique_ptr<common::ExecutorHeartbeat> io_heartbeat_;
   std::unique_ptr<CoreHealthPoller> poller_;
   std::unique_ptr<ControlService> control_;
   std::unique_ptr<grpc::Server> control_server_;

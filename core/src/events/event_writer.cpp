@@ -4,8 +4,9 @@
 
 namespace holomush::core {
 
-EventWriter::EventWriter(EventStore& store, CoreMetrics& metrics, size_t max_batch)
-    : store_(store), metrics_(metrics), max_batch_(max_batch) {}
+EventWriter::EventWriter(EventStore& store, CoreMetrics& metrics, common::Heartbeat* heartbeat,
+                         size_t max_batch)
+    : store_(store), metrics_(metrics), heartbeat_(heartbeat), max_batch_(max_batch) {}
 
 EventWriter::~EventWriter() { Stop(); }
 
@@ -41,8 +42,14 @@ void EventWriter::Run() {
     std::vector<Pending> batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      while (!stopping_ && queue_.empty()) {
+        if (heartbeat_ != nullptr) heartbeat_->Beat();
+        cv_.wait_for(lock, std::chrono::seconds(1));
+      }
+      if (queue_.empty()) {  // stopping and drained
+        if (heartbeat_ != nullptr) heartbeat_->Retire();
+        return;
+      }
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -60,7 +67,11 @@ void EventWriter::Run() {
       events.push_back(p.event);
     }
     if (hooks_.prepared) hooks_.prepared(events);
-    auto status = store_.AppendBatch(events, kEventsChannel);
+    common::Status status = common::Ok{};
+    {
+      common::Heartbeat::Outside in_database(heartbeat_);
+      status = store_.AppendBatch(events, kEventsChannel);
+    }
     if (status) {
       metrics_.BatchCommitted(events.size());
       for (const auto& e : events) metrics_.EventAppended(e.type);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core_metrics.hpp"
+#include "holomush/common/health.hpp"
 #include "holomush/common/ulid.hpp"
 #include "store/store.hpp"
 
@@ -23,7 +24,10 @@ class EventWriter {
  public:
   using Done = std::function<void(const common::Status&, const EventRecord&)>;
 
-  EventWriter(EventStore& store, CoreMetrics& metrics, size_t max_batch = 512);
+  // `heartbeat` (optional) is beaten at least once a second while the thread runs; the time
+  // in the database is outside it.
+  EventWriter(EventStore& store, CoreMetrics& metrics, common::Heartbeat* heartbeat = nullptr,
+              size_t max_batch = 512);
   ~EventWriter();
 
   void Start();
@@ -48,6 +52,7 @@ class EventWriter {
   };
   EventStore& store_;
   CoreMetrics& metrics_;
+  common::Heartbeat* heartbeat_;
   size_t max_batch_;
   common::UlidGenerator ulids_;
   Hooks hooks_;

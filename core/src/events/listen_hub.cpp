@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "events/event_writer.hpp"
@@ -20,7 +21,10 @@ class ListenHub::Receiver : public pqxx::notification_receiver {
 };
 
 ListenHub::ListenHub(std::string database_url, EventStore& events, common::Health& health)
-    : url_(std::move(database_url)), events_(events), health_(health) {
+    : url_(std::move(database_url)),
+      events_(events),
+      health_(health),
+      heartbeat_(health.AddHeartbeat("listener loop", std::chrono::seconds(30))) {
   health_.Set("listener", false, "not connected yet");
 }
 
@@ -31,6 +35,7 @@ void ListenHub::Start() {
 }
 
 void ListenHub::Stop() {
+  heartbeat_->Retire();
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
 }
@@ -115,7 +120,10 @@ void ListenHub::HandleEvents(const std::string& payload) {
   }
   if (missing.empty()) return;
   // Another core process wrote these: read them once for all local sessions.
-  auto fetched = events_.ReadIds(missing);
+  auto fetched = [&] {
+    common::Heartbeat::Outside in_database(heartbeat_);
+    return events_.ReadIds(missing);
+  }();
   if (!fetched) {
     log_.Warn("could not read notified events; sessions will resync",
               {{"error", fetched.error().message}});
@@ -146,7 +154,9 @@ void ListenHub::Run() {
   auto backoff = std::chrono::milliseconds(100);
   bool ever_connected = false;
   while (!stopping_) {
+    heartbeat_->Beat();
     try {
+      std::optional<common::Heartbeat::Outside> connecting(std::in_place, heartbeat_);
       pqxx::connection conn(url_);
       Receiver events(conn, kEventsChannel, [this](const std::string& p) { HandleEvents(p); });
       Receiver aliases(conn, "holomush_aliases", [this](const std::string& p) {
@@ -154,6 +164,7 @@ void ListenHub::Run() {
       });
       // LISTEN is issued lazily by libpqxx; force it before declaring ourselves connected.
       conn.get_notifs();
+      connecting.reset();
       connected_ = true;
       health_.Set("listener", true);
       backoff = std::chrono::milliseconds(100);
@@ -170,11 +181,13 @@ void ListenHub::Run() {
       ever_connected = true;
       auto last_ping = std::chrono::steady_clock::now();
       while (!stopping_) {
+        heartbeat_->Beat();
         conn.await_notification(0, 200'000);
         // A server that vanished without closing the socket is only noticed by a query. The
         // query is LISTEN again (a no-op), so pg_stat_activity keeps showing this connection
         // as the listener the operations guide looks for (`query LIKE 'LISTEN%'`).
         if (std::chrono::steady_clock::now() - last_ping > std::chrono::seconds(2)) {
+          common::Heartbeat::Outside in_database(heartbeat_);
           pqxx::nontransaction ping(conn);
           ping.exec(std::string("LISTEN ") + kEventsChannel);
           last_ping = std::chrono::steady_clock::now();
@@ -185,6 +198,7 @@ void ListenHub::Run() {
       connected_ = false;
       health_.Set("listener", false, "database connection for LISTEN lost; reconnecting");
       for (int i = 0; i < backoff.count() / 50 && !stopping_; ++i) {
+        heartbeat_->Beat();
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));

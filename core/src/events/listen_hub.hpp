@@ -59,6 +59,8 @@ class ListenHub {
   std::string url_;
   EventStore& events_;
   common::Health& health_;
+  // Beaten every 200 ms by the listener loop; connecting and queries are outside it.
+  common::Heartbeat* heartbeat_;
   common::Logger log_{"core.listen"};
   std::function<void(const std::string&)> alias_handler_;
   std::atomic<bool> stopping_{false};

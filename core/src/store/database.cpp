@@ -1,5 +1,7 @@
 #include "store/database.hpp"
 
+#include <utility>
+
 namespace holomush::core {
 
 Error TranslateDbError(const std::exception& e) {
@@ -85,12 +87,20 @@ common::Status Database::Ping() {
   return common::Ok{};
 }
 
-std::string WithApplicationName(const std::string& url, const std::string& name) {
-  if (url.find("application_name") != std::string::npos) return url;
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+std::string WithConnectionSettings(const std::string& url, const std::string& name) {
+  const bool is_url = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  std::string out = url;
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"application_name", name},
+                                   {"connect_timeout", "10"},
+                                   {"tcp_user_timeout", "30000"}}) {
+    if (url.find(key + "=") != std::string::npos) continue;
+    if (is_url) {
+      out += (out.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+    } else {
+      out += (out.empty() ? "" : " ") + key + "=" + value;
+    }
   }
-  return url + (url.empty() ? "" : " ") + "application_name=" + name;
+  return out;
 }
 
 }  // namespace holomush::core

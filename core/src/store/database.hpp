@@ -74,10 +74,12 @@ class Database {
 
 bool IsRetryable(const Error& error);
 
-// `url` (a libpq URL or keyword string) with application_name set to `name` unless it names
-// one already, so pg_stat_activity tells our connections apart (holomush-core,
-// holomush-core-listener).
-std::string WithApplicationName(const std::string& url, const std::string& name);
+// `url` (a libpq URL or keyword string) with core's connection settings, each unless the URL
+// sets it already: application_name `name`, so pg_stat_activity tells our connections apart
+// (holomush-core, holomush-core-listener); connect_timeout 10 s and tcp_user_timeout 30 s, so
+// a database that vanishes without closing its sockets fails calls within half a minute
+// instead of holding a worker for the kernel's retransmission time (many minutes).
+std::string WithConnectionSettings(const std::string& url, const std::string& name);
 
 template <typename Txn, typename T, typename Fn>
 Result<T> Database::Run(const Fn& fn, bool retry_safe) {

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "support/net.hpp"
+#include "support/wait.hpp"
 
 namespace holomush::common {
 namespace {
 
 using holomush::testing::HttpGet;
 using holomush::testing::HttpRequest;
+using holomush::testing::HttpResponse;
 using holomush::testing::TcpClient;
 
 class OpsServerTest : public ::testing::Test {
@@ -37,10 +39,23 @@ class OpsServerTest : public ::testing::Test {
   int port_ = 0;
 };
 
-TEST_F(OpsServerTest, LivenessIsAlways200) {
+TEST_F(OpsServerTest, LivenessIs200WhileEveryLoopBeatsWhateverReadinessSays) {
+  health_.Set("database", false, "connection refused");
+  Heartbeat* loop = health_.AddHeartbeat("event writer", std::chrono::seconds(30));
+  loop->Beat();
   auto r = HttpGet(port_, "/healthz/liveness");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "ok\n");
+}
+
+TEST_F(OpsServerTest, LivenessIs503NamingALoopThatStoppedBeating) {
+  health_.AddHeartbeat("event writer", std::chrono::seconds(30));
+  health_.AddHeartbeat("command workers", std::chrono::milliseconds(1));
+  HttpResponse r;
+  ASSERT_TRUE(holomush::testing::WaitUntil(
+      [&] { return (r = HttpGet(port_, "/healthz/liveness")).status == 503; }));
+  EXPECT_EQ(r.body.rfind("not alive\ncommand workers: no heartbeat for ", 0), 0u) << r.body;
+  EXPECT_EQ(r.body.find("event writer"), std::string::npos) << r.body;
 }
 
 TEST_F(OpsServerTest, ReadinessIs503NamingEveryFailingCheck) {
