@@ -119,6 +119,19 @@ TEST(AliasRollbackTest, FailedReplaceLeavesNoReplicaWithTheOldValueAndHandRunSql
     return bob.WaitFor("Unknown command. Try 'help'.", std::chrono::milliseconds(300)).has_value();
   }));
 
+  // A replica that starts now loads the rows in the order they were last set, so the value the
+  // cache refused is refused again (with a warning naming it) and the alias it clashed with is
+  // kept, even when a hand-run UPDATE has moved that alias's row on disk.
+  ExecSql(url, "UPDATE system_aliases SET command = command WHERE alias = 'a'");
+  const std::string bob_seen = bob.last_event_id();
+  second.Stop();
+  ASSERT_TRUE(second.Start()) << second.process().Output();
+  ASSERT_TRUE(second.WaitReady()) << second.process().Output();
+  auto skipped = second.process().WaitForLine("alias in the database not loaded");
+  ASSERT_TRUE(skipped) << second.process().Output();
+  EXPECT_EQ(nlohmann::json::parse(*skipped)["alias"], "b") << *skipped;
+  ASSERT_TRUE(bob.Open(bob_seen));
+
   // The guide's recovery by hand; and a hand-run DELETE of a healthy alias reaches both.
   ExecSql(url, "DELETE FROM system_aliases WHERE alias = 'b'");
   ExecSql(url, "DELETE FROM system_aliases WHERE alias = 'c'");

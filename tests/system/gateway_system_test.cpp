@@ -154,7 +154,8 @@ TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
   guest.Send("bogus");
   EXPECT_TRUE(guest.Expect("Unknown command. Try 'help'.\r\n"));
   guest.Send("connect ana wrong-password");
-  EXPECT_TRUE(guest.Expect("\r\n"));  // core's refusal, verbatim, one line
+  // Core's refusal, verbatim, one line; the same words for a wrong password and a wrong name.
+  EXPECT_TRUE(guest.Expect("Invalid username or password.\r\n"));
   guest.Send("connect ana");
   EXPECT_TRUE(guest.Expect("Password: "));
   guest.Send("secret-ana");
@@ -533,8 +534,11 @@ TEST_F(GatewaySystemTest, SigtermTellsPlayersAndExitsCleanly) {
   EXPECT_TRUE(ana->Expect("The game's gateway is restarting. Please reconnect in a moment."));
   EXPECT_TRUE(ana->WaitClosed());
   EXPECT_EQ(gateway_->Wait(10s), 0);
-  // The session lives on in core, resumable.
+  // Core stops counting the session as active (nobody is attached) but does not end it: it
+  // stays resumable for the linger time.
   EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 0; }, 10s));
+  EXPECT_EQ(Column(url_, "SELECT (ended_at IS NULL)::text FROM sessions"),
+            std::vector<std::string>{"true"});
 }
 
 TEST_F(GatewaySystemTest, WebSocketClientPlaysWithTelnetOnes) {

@@ -496,8 +496,13 @@ Result<bool> PgStore::DeleteSystemAlias(const std::string& alias) {
 Result<std::vector<AliasStore::Row>> PgStore::AllAliases() {
   return db_.Autocommit<std::vector<Row>>([&](pqxx::transaction_base& txn) {
     std::vector<Row> out;
-    for (const auto& r : txn.exec("SELECT player_id::text, alias, command FROM player_aliases"
-                                  " UNION ALL SELECT '', alias, command FROM system_aliases")) {
+    // In the order they were last set: at start-up a value the cache refused when it was set
+    // (a failed rollback leaves it) meets the aliases it clashed with already loaded, and is
+    // the one refused again.
+    for (const auto& r :
+         txn.exec("SELECT player_id::text, alias, command, updated_at FROM player_aliases"
+                  " UNION ALL SELECT '', alias, command, updated_at FROM system_aliases"
+                  " ORDER BY updated_at")) {
       out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
     }
     return out;
