@@ -192,12 +192,18 @@ void Controller::StartCaches() {
 }
 
 bool Controller::Discover() {
-  auto monitors = client_.Serves("monitoring.coreos.com/v1", "servicemonitors");
-  auto rules = client_.Serves("monitoring.coreos.com/v1", "prometheusrules");
-  if (!monitors.ok() || !rules.ok()) return monitoring_available_.load();  // keep what we knew
-  const bool available = monitors.value() && rules.value();
-  monitoring_available_ = available;
-  return available;
+  try {
+    auto monitors = client_.Serves("monitoring.coreos.com/v1", "servicemonitors");
+    auto rules = client_.Serves("monitoring.coreos.com/v1", "prometheusrules");
+    if (!monitors.ok() || !rules.ok()) return monitoring_available_.load();  // keep what we knew
+    const bool available = monitors.value() && rules.value();
+    monitoring_available_ = available;
+    return available;
+  } catch (const std::exception& e) {
+    // A discovery document we cannot read: keep what we knew, look again next interval.
+    log_.Warn("discovery failed", {{"error", e.what()}});
+    return monitoring_available_.load();
+  }
 }
 
 void Controller::StartMonitoringInformers() {
@@ -272,6 +278,8 @@ void Controller::Worker() {
       outcome = Reconcile(*key);
     } catch (const std::exception& e) {
       outcome = MakeError(ErrorKind::kInternal, std::string("reconcile threw: ") + e.what());
+    } catch (...) {
+      outcome = MakeError(ErrorKind::kInternal, "reconcile threw");
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -604,58 +604,90 @@ TEST_F(OperatorTest, OneLeaderAtATimeAndAStandbyTakesOver) {
   EXPECT_LT(handover, 8);
 }
 
-TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
-  const std::string rbac = std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/rbac/";
-  const std::string sa = "holomush-operator";
-  const std::string role = "holomush-operator-" + ns_.Name();
-  // The ClusterRole under a per-test name, bound to a ServiceAccount of this namespace.
-  CommandResult r = Kubectl({"create", "serviceaccount", "-n", ns_.Name(), sa});
-  ASSERT_TRUE(r.Ok()) << r.err;
-  std::string cluster_role = RunCommand({"cat", rbac + "role.yaml"}).out;
-  cluster_role.replace(cluster_role.find("name: holomush-operator\n"),
-                       std::string("name: holomush-operator\n").size(), "name: " + role + "\n");
-  ASSERT_TRUE(Kubectl({"apply", "-f", "-"}, cluster_role).Ok());
-  ASSERT_TRUE(Kubectl({"create", "clusterrolebinding", role, "--clusterrole=" + role,
-                       "--serviceaccount=" + ns_.Name() + ":" + sa})
-                  .Ok());
-  ASSERT_TRUE(Kubectl({"apply", "-n", ns_.Name(), "-f", rbac + "leader_election_role.yaml"}).Ok());
-  ASSERT_TRUE(Kubectl({"create", "rolebinding", "-n", ns_.Name(), "leader-election",
-                       "--role=holomush-operator-leader-election",
-                       "--serviceaccount=" + ns_.Name() + ":" + sa})
-                  .Ok());
-  struct Cleanup {
-    std::string role;
-    ~Cleanup() {
-      Kubectl({"delete", "clusterrolebinding", role, "--ignore-not-found"});
-      Kubectl({"delete", "clusterrole", role, "--ignore-not-found"});
-    }
-  } cleanup{role};
-
-  // A kubeconfig with only the ServiceAccount's token.
-  r = Kubectl({"create", "token", "-n", ns_.Name(), sa, "--duration=1h"});
-  ASSERT_TRUE(r.Ok()) << r.err;
-  std::string token = r.out;
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  const CommandResult server = Kubectl(
-      {"config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.server}"});
-  const CommandResult ca = Kubectl({"config", "view", "--minify", "--raw", "-o",
-                                    "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
-  std::string ca_data = ca.out;
-  if (ca_data.empty()) {
-    const CommandResult ca_file =
-        Kubectl({"config", "view", "--minify", "--raw", "-o",
-                 "jsonpath={.clusters[0].cluster.certificate-authority}"});
-    ca_data = RunCommand({"base64", "-w0", ca_file.out}).out;
+// The operator's own RBAC (config/rbac) bound to a ServiceAccount of the test's namespace,
+// under per-test names, and a kubeconfig with only that ServiceAccount's token. The
+// destructor removes the cluster-wide objects and the file.
+class OperatorRbac {
+ public:
+  explicit OperatorRbac(const std::string& ns)
+      : ns_(ns),
+        role_("holomush-operator-" + ns),
+        kubeconfig_("/tmp/holomush-operator-sa-" + ns + ".kubeconfig") {}
+  ~OperatorRbac() {
+    Kubectl({"delete", "clusterrolebinding", role_, "--ignore-not-found"});
+    Kubectl({"delete", "clusterrole", role_, "--ignore-not-found"});
+    std::remove(kubeconfig_.c_str());
   }
-  const std::string kubeconfig = "/tmp/holomush-operator-sa-" + ns_.Name() + ".kubeconfig";
-  {
-    std::ofstream out(kubeconfig);
+  OperatorRbac(const OperatorRbac&) = delete;
+  OperatorRbac& operator=(const OperatorRbac&) = delete;
+
+  // Creates everything; a failed step fails the test (check HasFatalFailure()).
+  void Create() {
+    const std::string rbac = std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/rbac/";
+    CommandResult r = Kubectl({"create", "serviceaccount", "-n", ns_, kServiceAccount});
+    ASSERT_TRUE(r.Ok()) << r.err;
+    // The ClusterRole under a per-test name.
+    std::string cluster_role = RunCommand({"cat", rbac + "role.yaml"}).out;
+    cluster_role.replace(cluster_role.find("name: holomush-operator\n"),
+                         std::string("name: holomush-operator\n").size(), "name: " + role_ + "\n");
+    ASSERT_TRUE(Kubectl({"apply", "-f", "-"}, cluster_role).Ok());
+    Bind();
+    ASSERT_TRUE(Kubectl({"apply", "-n", ns_, "-f", rbac + "leader_election_role.yaml"}).Ok());
+    ASSERT_TRUE(Kubectl({"create", "rolebinding", "-n", ns_, "leader-election",
+                         "--role=holomush-operator-leader-election",
+                         "--serviceaccount=" + ns_ + ":" + kServiceAccount})
+                    .Ok());
+
+    r = Kubectl({"create", "token", "-n", ns_, kServiceAccount, "--duration=1h"});
+    ASSERT_TRUE(r.Ok()) << r.err;
+    std::string token = r.out;
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    const CommandResult server = Kubectl(
+        {"config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.server}"});
+    const CommandResult ca =
+        Kubectl({"config", "view", "--minify", "--raw", "-o",
+                 "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
+    std::string ca_data = ca.out;
+    if (ca_data.empty()) {
+      const CommandResult ca_file =
+          Kubectl({"config", "view", "--minify", "--raw", "-o",
+                   "jsonpath={.clusters[0].cluster.certificate-authority}"});
+      ca_data = RunCommand({"base64", "-w0", ca_file.out}).out;
+    }
+    std::ofstream out(kubeconfig_);
     out << "apiVersion: v1\nkind: Config\ncurrent-context: sa\nclusters:\n- name: c\n"
         << "  cluster:\n    server: " << server.out
         << "\n    certificate-authority-data: " << ca_data << "\nusers:\n- name: sa\n"
         << "  user:\n    token: " << token << "\ncontexts:\n- name: sa\n"
-        << "  context: {cluster: c, user: sa, namespace: " << ns_.Name() << "}\n";
+        << "  context: {cluster: c, user: sa, namespace: " << ns_ << "}\n";
   }
+
+  // The ClusterRoleBinding: what a cluster admin revokes and restores.
+  void Bind() {
+    const CommandResult r =
+        Kubectl({"create", "clusterrolebinding", role_, "--clusterrole=" + role_,
+                 "--serviceaccount=" + ns_ + ":" + kServiceAccount});
+    ASSERT_TRUE(r.Ok()) << r.err;
+  }
+  void Unbind() {
+    const CommandResult r = Kubectl({"delete", "clusterrolebinding", role_});
+    ASSERT_TRUE(r.Ok()) << r.err;
+  }
+
+  const std::string& kubeconfig() const { return kubeconfig_; }
+
+ private:
+  static constexpr const char* kServiceAccount = "holomush-operator";
+  std::string ns_;
+  std::string role_;
+  std::string kubeconfig_;
+};
+
+TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
+  OperatorRbac rbac(ns_.Name());
+  rbac.Create();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string& kubeconfig = rbac.kubeconfig();
 
   auto op = StartOperator({}, kubeconfig);
   Apply(Game("game"));
@@ -670,7 +702,44 @@ TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
   EXPECT_TRUE(WaitFor([&] { return !Exists("deployment/game-core"); }, kDeadline));
   EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1);
-  std::remove(kubeconfig.c_str());
+}
+
+TEST_F(OperatorTest, OutlivesAnApiServerRestartAndRevokedRbac) {
+  if (!OwnsControlPlane())
+    GTEST_SKIP() << "restarts the apiserver: needs a control plane of its own";
+  OperatorRbac rbac(ns_.Name());
+  rbac.Create();
+  ASSERT_FALSE(HasFatalFailure());
+  // Without leader election: a leader that cannot renew for 10 s exits by design, and what
+  // is tested here is the informers, which run on every replica.
+  auto op = StartOperator({"--leader-elect=false"}, rbac.kubeconfig());
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline)) << op->Log();
+  auto watches = [&](const std::string& code) {
+    return op->Metric("holomush_operator_api_requests_total", {{"verb", "watch"}, {"code", code}});
+  };
+
+  // A cluster admin revokes the operator's rights, and the apiserver restarts: every watch
+  // is cut, cannot reconnect while the apiserver is down, then is refused with a 403 Status.
+  rbac.Unbind();
+  ASSERT_FALSE(HasFatalFailure());
+  const double unreachable = watches("error");
+  const CommandResult stopped = StopApiServer();
+  ASSERT_TRUE(stopped.Ok()) << stopped.err;
+  EXPECT_TRUE(WaitFor([&] { return watches("error") > unreachable; }, kDeadline)) << op->Log();
+  const CommandResult started = StartApiServer();
+  ASSERT_TRUE(started.Ok()) << started.err;
+  // Twelve informers, each refused: the operator backs off and stays up.
+  EXPECT_TRUE(WaitFor([&] { return watches("403") >= 12; }, kDeadline)) << op->Log();
+  ASSERT_TRUE(op->Running()) << op->Log();
+  EXPECT_EQ(op->Get("/healthz").first, 200);
+
+  // Rights restored: the watches resume and the operator reconciles again.
+  rbac.Bind();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "service/game-core"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline)) << op->Log();
+  EXPECT_EQ(op->Stop(), 0) << op->Log();
 }
 
 }  // namespace
