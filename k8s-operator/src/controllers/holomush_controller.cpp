@@ -138,7 +138,8 @@ Controller::Controller(KubeClient& client, OperatorMetrics& metrics, ControllerO
                                       .count());
     };
   }
-  queue_.OnDepth([this](size_t depth) { metrics_.QueueDepth(kController, depth); });
+  queue_.OnDepth(
+      [this](size_t depth, size_t waiting) { metrics_.QueueDepth(kController, depth, waiting); });
 }
 
 Controller::~Controller() { Stop(); }

@@ -310,6 +310,34 @@ TEST_F(OperatorTest, SteadyStateWritesNothingAndARestartRewritesNothing) {
   EXPECT_EQ(second->Writes(), 0) << second->Log();
 }
 
+TEST_F(OperatorTest, OneRequeuePerGameHoweverOftenItIsReconciled) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >= 1;
+      },
+      kDeadline))
+      << op->Log();
+  // Each change of the HoloMUSH is a reconcile, and each successful reconcile asks to be
+  // woken for the certificate renewal.
+  const double before = op->Metric("holomush_operator_reconcile_total", {{"result", "success"}});
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Kubectl({"annotate", "--overwrite", "-n", ns_.Name(), "holomush/game",
+                         "test/poke=" + std::to_string(i)})
+                    .Ok());
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >=
+                   before + 10 &&
+               op->Metric("holomush_operator_workqueue_depth") == 0;
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_EQ(op->Metric("holomush_operator_workqueue_waiting"), 1) << op->Get("/metrics").second;
+}
+
 TEST_F(OperatorTest, StatusFollowsBackupJobs) {
   auto op = StartOperator();
   Apply(Game("game"));
