@@ -444,35 +444,42 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
   const int64_t now = Now();
 
   TlsState tls = PrepareTls(hm, now);
-  r::RenderInput input;
-  input.hm = &hm;
-  input.tls_files = tls.files;
-  input.tls_hash = tls.hash;
-  input.monitoring_available = monitoring_available_.load();
-  input.alert_rules = options_.alert_rules.is_object() ? &options_.alert_rules : nullptr;
-  if (hm.spec.database.managed) input.postgres_password = PostgresPassword(hm);
-  const std::vector<Json> children = r::RenderChildren(input);
-
   std::string apply_error;
   bool conflict = false;
-  bool monitoring_applied = input.monitoring_available;
-  for (const Json& child : children) {
-    auto applied = ApplyChild(child);
-    if (applied.ok()) {
-      (applied.value() ? outcome.applied : outcome.skipped)++;
-      continue;
+  bool monitoring_applied = monitoring_available_.load();
+  if (!tls.error.empty()) {
+    // Never apply what could not be fully rendered: without the certificates' hash the pod
+    // templates would lose their tls-hash annotation and every Pod would roll, and roll
+    // again once the Secret is readable. Report, and retry with backoff.
+    log_.Warn("not applying: TLS unavailable", {{"holomush", key}, {"error", tls.error}});
+  } else {
+    r::RenderInput input;
+    input.hm = &hm;
+    input.tls_files = tls.files;
+    input.tls_hash = tls.hash;
+    input.monitoring_available = monitoring_applied;
+    input.alert_rules = options_.alert_rules.is_object() ? &options_.alert_rules : nullptr;
+    if (hm.spec.database.managed) input.postgres_password = PostgresPassword(hm);
+    const std::vector<Json> children = r::RenderChildren(input);
+
+    for (const Json& child : children) {
+      auto applied = ApplyChild(child);
+      if (applied.ok()) {
+        (applied.value() ? outcome.applied : outcome.skipped)++;
+        continue;
+      }
+      const std::string kind = child["kind"].get<std::string>();
+      if (kind == "ServiceMonitor" || kind == "PrometheusRule") monitoring_applied = false;
+      if (applied.error().kind == ErrorKind::kConflict) conflict = true;
+      if (apply_error.empty()) {
+        apply_error = kind + " " + child["metadata"]["name"].get<std::string>() + ": " +
+                      applied.error().message;
+      }
     }
-    const std::string kind = child["kind"].get<std::string>();
-    if (kind == "ServiceMonitor" || kind == "PrometheusRule") monitoring_applied = false;
-    if (applied.error().kind == ErrorKind::kConflict) conflict = true;
-    if (apply_error.empty()) {
-      apply_error = kind + " " + child["metadata"]["name"].get<std::string>() + ": " +
-                    applied.error().message;
+    if (apply_error.empty() && !hm.spec.paused) apply_error = Prune(hm, children);
+    if (!apply_error.empty()) {
+      log_.Warn("applying children failed", {{"holomush", key}, {"error", apply_error}});
     }
-  }
-  if (apply_error.empty() && !hm.spec.paused) apply_error = Prune(hm, children);
-  if (!apply_error.empty()) {
-    log_.Warn("applying children failed", {{"holomush", key}, {"error", apply_error}});
   }
 
   Json status = BuildStatus(hm, tls, apply_error, monitoring_applied, now);

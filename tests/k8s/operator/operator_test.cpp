@@ -482,6 +482,84 @@ TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
   EXPECT_EQ((*after)["data"]["password"], (*secret)["data"]["password"]);
 }
 
+TEST_F(OperatorTest, AnUnreadableTlsSecretRollsNothing) {
+  // A certificate set of the user's own (one self-signed certificate stands in for all).
+  const std::string dir = "/tmp/holomush-operator-certs-" + ns_.Name();
+  RunCommand({"mkdir", "-p", dir});
+  const CommandResult made = RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/k",
+                                         "-out", dir + "/c", "-days", "30", "-subj", "/CN=test"});
+  ASSERT_TRUE(made.Ok()) << made.err;
+  std::vector<std::string> create = {"create", "secret", "generic", "-n", ns_.Name(), "mine"};
+  for (const char* leaf : {"core", "gateway", "cli"}) {
+    create.push_back(std::string("--from-file=") + leaf + ".crt=" + dir + "/c");
+    create.push_back(std::string("--from-file=") + leaf + ".key=" + dir + "/k");
+  }
+  create.push_back("--from-file=ca.crt=" + dir + "/c");
+  ASSERT_TRUE(Kubectl(create).Ok());
+
+  auto op = StartOperator();
+  Apply(Game("game", "  tls:\n    secretName: mine\n"));
+  auto template_of = [&](const std::string& deployment) {
+    auto d = GetJson(ns_.Name(), "deployment/" + deployment);
+    return d ? At(*d, {"spec", "template"}) : json();
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return At(template_of("game-core"), {"metadata", "annotations", "holomush.io/tls-hash"})
+                   .is_string() &&
+               At(template_of("game-gateway"), {"metadata", "annotations", "holomush.io/tls-hash"})
+                   .is_string();
+      },
+      kDeadline))
+      << op->Log();
+  const json core = template_of("game-core");
+  const json gateway = template_of("game-gateway");
+  // The user's Secret is not watched: a change of the HoloMUSH makes the operator look.
+  int pokes = 0;
+  auto poke = [&] {
+    ASSERT_TRUE(Kubectl({"annotate", "--overwrite", "-n", ns_.Name(), "holomush/game",
+                         "test/poke=" + std::to_string(++pokes)})
+                    .Ok());
+  };
+
+  // The Secret cannot be read (here: it is gone for a while, as in a delete and re-create).
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "secret/mine"}).Ok());
+  poke();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "Degraded", "status") == "True" &&
+               Condition(*h, "Degraded", "reason") == "TLSSecretUnavailable";
+      },
+      kDeadline))
+      << op->Log();
+  const double failures = op->Metric("holomush_operator_reconcile_total", {{"result", "error"}});
+  poke();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "error"}}) > failures;
+      },
+      kDeadline));
+  // Nothing was applied meanwhile: the pod templates (and so the Pods) are as they were.
+  EXPECT_EQ(template_of("game-core"), core);
+  EXPECT_EQ(template_of("game-gateway"), gateway);
+
+  // The same certificates are back: the game recovers and still nothing rolls.
+  ASSERT_TRUE(Kubectl(create).Ok());
+  RunCommand({"rm", "-rf", dir});
+  poke();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "Degraded", "status") == "False";
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_EQ(template_of("game-core"), core);
+  EXPECT_EQ(template_of("game-gateway"), gateway);
+}
+
 struct InvalidCase {
   const char* name;
   const char* spec;
