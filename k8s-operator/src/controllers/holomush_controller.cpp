@@ -118,6 +118,20 @@ std::optional<int64_t> EarliestNotAfter(const std::map<std::string, std::string>
   return earliest;
 }
 
+// Whether the core and gateway certificates both carry every name in `names`.
+bool CoversNames(const std::map<std::string, std::string>& files,
+                 const std::vector<std::string>& names) {
+  for (const char* leaf : {"core.crt", "gateway.crt"}) {
+    auto it = files.find(leaf);
+    if (it == files.end()) return false;
+    const std::vector<std::string> have = common::CertificateDnsNames(it->second);
+    for (const std::string& name : names) {
+      if (std::find(have.begin(), have.end(), name) == have.end()) return false;
+    }
+  }
+  return true;
+}
+
 std::string CertificateHash(const std::map<std::string, std::string>& files) {
   Json certs = Json::object();
   for (const auto& [name, pem] : files) {
@@ -341,6 +355,8 @@ Controller::TlsState Controller::PrepareTls(const HoloMush& hm, int64_t now) {
       }
       const auto not_after = reuse ? EarliestNotAfter(files) : std::nullopt;
       if (!not_after || *not_after - renew_before <= now) reuse = false;
+      // Certificates made before a Service was added lack its name: make new ones.
+      if (reuse && !CoversNames(files, r::CertificateSans(hm))) reuse = false;
     }
   }
   if (!reuse) {

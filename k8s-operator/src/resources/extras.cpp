@@ -59,6 +59,8 @@ Json ParseAlertRules(const std::string& yaml_text) {
 
 Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
   Json meta = WithMonitoringLabels(hm, ChildMetadata(hm, ChildName(hm, component), component));
+  Json selector = SelectorLabels(hm, component);
+  selector[kJobLabel] = "holomush-" + component;
   return Json{{"apiVersion", "monitoring.coreos.com/v1"},
               {"kind", "ServiceMonitor"},
               {"metadata", meta},
@@ -66,7 +68,9 @@ Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
                {// The Service's holomush.io/job label names the scrape job, so the guide's
                 // job names (holomush-core, holomush-gateway) hold in Kubernetes too.
                 {"jobLabel", kJobLabel},
-                {"selector", {{"matchLabels", SelectorLabels(hm, component)}}},
+                // The Service carrying the job label: for the gateway, the internal one
+                // (the players' Service has no ops port).
+                {"selector", {{"matchLabels", selector}}},
                 {"endpoints", Json::array({{{"port", "ops"},
                                             {"path", "/metrics"},
                                             {"interval", hm.spec.monitoring.interval}}})}}}};
@@ -275,7 +279,7 @@ const std::vector<std::string>& TlsFileNames() {
 
 std::vector<std::string> CertificateSans(const HoloMush& hm) {
   std::vector<std::string> sans;
-  for (const char* component : {"core", "gateway"}) {
+  for (const char* component : {"core", "gateway", "gateway-internal"}) {
     const std::string svc = ChildName(hm, component);
     sans.push_back(svc);
     sans.push_back(svc + "." + hm.ns);

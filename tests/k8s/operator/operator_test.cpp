@@ -126,12 +126,20 @@ class OperatorTest : public ::testing::Test {
 TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   auto op = StartOperator();
   Apply(Game("game"));
-  const std::vector<std::string> children = {
-      "deployment/game-core", "deployment/game-gateway",  "service/game-core",
-      "service/game-gateway", "secret/game-tls",          "configmap/game-config",
-      "pdb/game-core",        "pdb/game-gateway",         "cronjob/game-backup",
-      "pvc/game-backup",      "servicemonitor/game-core", "servicemonitor/game-gateway",
-      "prometheusrule/game"};
+  const std::vector<std::string> children = {"deployment/game-core",
+                                             "deployment/game-gateway",
+                                             "service/game-core",
+                                             "service/game-gateway",
+                                             "service/game-gateway-internal",
+                                             "secret/game-tls",
+                                             "configmap/game-config",
+                                             "pdb/game-core",
+                                             "pdb/game-gateway",
+                                             "cronjob/game-backup",
+                                             "pvc/game-backup",
+                                             "servicemonitor/game-core",
+                                             "servicemonitor/game-gateway",
+                                             "prometheusrule/game"};
   for (const auto& child : children) {
     EXPECT_TRUE(WaitFor([&] { return Exists(child); }, kDeadline)) << child << "\n" << op->Log();
   }
@@ -157,7 +165,8 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"], "ops");
   EXPECT_EQ(c["env"][0]["valueFrom"]["secretKeyRef"]["name"], "db");
 
-  auto svc = GetJson(ns_.Name(), "service/game-gateway");
+  auto svc = GetJson(ns_.Name(), "service/game-gateway-internal");
+  ASSERT_TRUE(svc);
   EXPECT_EQ((*svc)["metadata"]["labels"]["holomush.io/job"], "holomush-gateway");
   auto sm = GetJson(ns_.Name(), "servicemonitor/game-core");
   EXPECT_EQ((*sm)["spec"]["jobLabel"], "holomush.io/job");
@@ -190,6 +199,88 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_EQ(Condition(*hm, "BackupHealthy", "reason"), "NoBackupYet");
   EXPECT_EQ(At(*hm, {"status", "endpoints", "telnet"}), "game-gateway." + ns_.Name() + ".svc:4201");
   EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
+}
+
+TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
+  // A game whose gateway Service an older operator made with all four ports.
+  Apply(Game("game", "  gateway:\n    service:\n      type: NodePort\n"));
+  auto hm = GetJson(ns_.Name(), "holomush/game");
+  ASSERT_TRUE(hm);
+  json old_service = {{"apiVersion", "v1"},
+                      {"kind", "Service"},
+                      {"metadata",
+                       {{"name", "game-gateway"},
+                        {"labels",
+                         {{"app.kubernetes.io/name", "holomush"},
+                          {"app.kubernetes.io/instance", "game"},
+                          {"app.kubernetes.io/component", "gateway"},
+                          {"app.kubernetes.io/managed-by", "holomush-operator"},
+                          {"holomush.io/job", "holomush-gateway"}}},
+                        {"ownerReferences",
+                         {{{"apiVersion", "holomush.io/v1alpha1"},
+                           {"kind", "HoloMUSH"},
+                           {"name", "game"},
+                           {"uid", (*hm)["metadata"]["uid"]},
+                           {"controller", true}}}}}},
+                      {"spec",
+                       {{"type", "NodePort"},
+                        {"selector",
+                         {{"app.kubernetes.io/name", "holomush"},
+                          {"app.kubernetes.io/instance", "game"},
+                          {"app.kubernetes.io/component", "gateway"}}},
+                        {"ports",
+                         {{{"name", "telnet"}, {"port", 4201}, {"targetPort", "telnet"}},
+                          {{"name", "web"}, {"port", 8080}, {"targetPort", "web"}},
+                          {{"name", "control"}, {"port", 9002}, {"targetPort", "control"}},
+                          {{"name", "ops"}, {"port", 9101}, {"targetPort", "ops"}}}}}}};
+  const CommandResult made = Kubectl(
+      {"apply", "--server-side", "--field-manager=holomush-operator", "-n", ns_.Name(), "-f", "-"},
+      old_service.dump());
+  ASSERT_TRUE(made.Ok()) << made.err;
+
+  auto op = StartOperator();
+  auto port_names = [](const json& service) {
+    std::set<std::string> names;
+    for (const json& p : service["spec"]["ports"]) names.insert(p["name"].get<std::string>());
+    return names;
+  };
+  // Players' Service: telnet and WebSocket only, its type kept.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = GetJson(ns_.Name(), "service/game-gateway");
+        return s && port_names(*s) == std::set<std::string>{"telnet", "web"};
+      },
+      kDeadline))
+      << GetJson(ns_.Name(), "service/game-gateway")->dump() << op->Log();
+  EXPECT_EQ((*GetJson(ns_.Name(), "service/game-gateway"))["spec"]["type"], "NodePort");
+  // Control and ops: a ClusterIP Service of their own.
+  ASSERT_TRUE(WaitFor([&] { return Exists("service/game-gateway-internal"); }, kDeadline));
+  auto internal = GetJson(ns_.Name(), "service/game-gateway-internal");
+  EXPECT_EQ((*internal)["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(port_names(*internal), (std::set<std::string>{"control", "ops"}));
+
+  // The gateway ServiceMonitor selects exactly the Service with the ops port.
+  ASSERT_TRUE(WaitFor([&] { return Exists("servicemonitor/game-gateway"); }, kDeadline));
+  auto monitor = GetJson(ns_.Name(), "servicemonitor/game-gateway");
+  std::string selector;
+  for (const auto& [key, value] : (*monitor)["spec"]["selector"]["matchLabels"].items()) {
+    selector += (selector.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+  }
+  const CommandResult selected = Kubectl({"get", "services", "-n", ns_.Name(), "-l", selector, "-o",
+                                          "jsonpath={.items[*].metadata.name}"});
+  ASSERT_TRUE(selected.Ok()) << selected.err;
+  EXPECT_EQ(selected.out, "game-gateway-internal");
+  EXPECT_EQ((*monitor)["spec"]["endpoints"][0]["port"], "ops");
+
+  // The gateway's certificate names the internal Service, which `holomush status` dials.
+  ASSERT_TRUE(WaitFor([&] { return Exists("secret/game-tls"); }, kDeadline));
+  auto secret = GetJson(ns_.Name(), "secret/game-tls");
+  const CommandResult decoded =
+      RunCommand({"base64", "-d"}, (*secret)["data"]["gateway.crt"].get<std::string>());
+  const CommandResult sans =
+      RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
+  EXPECT_NE(sans.out.find("game-gateway-internal." + ns_.Name() + ".svc"), std::string::npos)
+      << sans.out;
 }
 
 TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {

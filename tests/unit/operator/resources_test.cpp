@@ -58,13 +58,14 @@ const Json& Container(const Json& workload) {
 TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
   const HoloMush hm = Game();
   const auto objects = RenderChildren(Input(hm));
-  EXPECT_EQ(KindNames(objects),
-            (std::set<std::string>{
-                "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
-                "Service/game-gateway", "Deployment/game-core", "Deployment/game-gateway",
-                "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
-                "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
-                "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+  EXPECT_EQ(
+      KindNames(objects),
+      (std::set<std::string>{
+          "Secret/game-tls", "ConfigMap/game-config", "Service/game-core", "Service/game-gateway",
+          "Service/game-gateway-internal", "Deployment/game-core", "Deployment/game-gateway",
+          "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
+          "PersistentVolumeClaim/game-backup", "CronJob/game-backup", "ServiceMonitor/game-core",
+          "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
 }
 
 TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
@@ -175,13 +176,33 @@ TEST(RenderChildrenTest, CertificateRotationRollsPodsAndNothingElseDoes) {
   EXPECT_EQ(*Find(before, "Service", "game-core"), *Find(after, "Service", "game-core"));
 }
 
+std::set<std::string> PortNames(const Json& service) {
+  std::set<std::string> names;
+  for (const Json& p : service["spec"]["ports"]) names.insert(p["name"].get<std::string>());
+  return names;
+}
+
 TEST(ServiceTest, CarryTheScrapeJobLabel) {
   const HoloMush hm = Game();
   EXPECT_EQ(CoreService(hm)["metadata"]["labels"][kJobLabel], "holomush-core");
+  const Json internal = GatewayInternalService(hm);
+  EXPECT_EQ(internal["metadata"]["labels"][kJobLabel], "holomush-gateway");
+  EXPECT_FALSE(GatewayService(hm)["metadata"]["labels"].contains(kJobLabel));
+}
+
+TEST(ServiceTest, PlayersReachOnlyTelnetAndWebSocket) {
+  HoloMush hm = Game();
+  hm.spec.gateway_service.type = "LoadBalancer";
   const Json gw = GatewayService(hm);
-  EXPECT_EQ(gw["metadata"]["labels"][kJobLabel], "holomush-gateway");
-  EXPECT_EQ(gw["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(gw["spec"]["type"], "LoadBalancer");
+  EXPECT_EQ(PortNames(gw), (std::set<std::string>{"telnet", "web"}));
   EXPECT_EQ(gw["spec"]["ports"][0]["port"], 4201);
+  // Control and ops stay inside the cluster, whatever the players' Service type.
+  const Json internal = GatewayInternalService(hm);
+  EXPECT_EQ(internal["metadata"]["name"], "game-gateway-internal");
+  EXPECT_EQ(internal["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(PortNames(internal), (std::set<std::string>{"control", "ops"}));
+  EXPECT_EQ(internal["spec"]["selector"], gw["spec"]["selector"]);
 }
 
 TEST(ServiceTest, NodePortsOnlyForExposedTypes) {
@@ -198,6 +219,15 @@ TEST(ServiceMonitorTest, UsesTheJobLabelAndOpsPort) {
   EXPECT_EQ(sm["spec"]["jobLabel"], "holomush.io/job");
   EXPECT_EQ(sm["spec"]["endpoints"][0]["port"], "ops");
   EXPECT_EQ(sm["spec"]["selector"]["matchLabels"][kComponentLabel], "gateway");
+  // It selects the internal Service (which has the ops port), not the players' one.
+  const Json& match = sm["spec"]["selector"]["matchLabels"];
+  for (const Json& svc : {GatewayInternalService(hm), GatewayService(hm)}) {
+    bool selected = true;
+    for (auto it = match.begin(); it != match.end(); ++it) {
+      selected = selected && svc["metadata"]["labels"].value(it.key(), "") == *it;
+    }
+    EXPECT_EQ(selected, svc["metadata"]["name"] == "game-gateway-internal") << svc["metadata"];
+  }
   EXPECT_EQ(sm["metadata"]["labels"]["release"], "kps");
 }
 
@@ -285,10 +315,11 @@ TEST(ManagedDatabaseTest, RendersPostgresAndPointsCoreAtIt) {
             (Json{{"name", "trial-postgres"}, {"key", "DATABASE_URL"}}));
 }
 
-TEST(TlsTest, SansNameBothServices) {
+TEST(TlsTest, SansNameEveryService) {
   const auto sans = CertificateSans(Game());
-  for (const char* want : {"game-core", "game-core.play.svc", "game-gateway.play.svc",
-                           "game-gateway.play.svc.cluster.local"}) {
+  for (const char* want :
+       {"game-core", "game-core.play.svc", "game-gateway.play.svc",
+        "game-gateway.play.svc.cluster.local", "game-gateway-internal.play.svc"}) {
     EXPECT_NE(std::find(sans.begin(), sans.end(), want), sans.end()) << want;
   }
 }

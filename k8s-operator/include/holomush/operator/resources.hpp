@@ -72,7 +72,10 @@ Json ConfigMap(const HoloMush& hm);
 Json CoreDeployment(const RenderInput& input, const std::string& config_hash);
 Json GatewayDeployment(const RenderInput& input, const std::string& config_hash);
 Json CoreService(const HoloMush& hm);
+// Telnet and WebSocket only, of spec.gateway.service's type.
 Json GatewayService(const HoloMush& hm);
+// `<name>-gateway-internal`, ClusterIP: control (9002) and ops (9101, scraped).
+Json GatewayInternalService(const HoloMush& hm);
 Json PodDisruptionBudget(const HoloMush& hm, const std::string& component);
 Json ServiceMonitor(const HoloMush& hm, const std::string& component);
 Json PrometheusRule(const HoloMush& hm, const Json& alert_rules);
@@ -84,7 +87,7 @@ Json PostgresStatefulSet(const HoloMush& hm);
 Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
 
 // DNS names the core and gateway certificates must carry (short, namespaced and FQDN
-// forms of both Services).
+// forms of the core, gateway and gateway-internal Services).
 std::vector<std::string> CertificateSans(const HoloMush& hm);
 // ca.crt, core.crt, core.key, gateway.crt, gateway.key, cli.crt, cli.key.
 std::map<std::string, std::string> CertificateFiles(const common::CertificateSet& set);
