@@ -748,7 +748,7 @@ void Controller::RecordBackupMetrics(const HoloMush& hm, const Json& status) {
   const double failure =
       static_cast<double>(ParseTime(backup.value("lastFailureTime", "")).value_or(0));
   const double max_age =
-      static_cast<double>(2 * resources::ScheduleIntervalSeconds(hm.spec.backup.schedule));
+      static_cast<double>(resources::BackupMaxAgeSeconds(hm.spec.backup.schedule));
   metrics_.Backup(hm.ns, hm.name, success, failure, max_age);
 }
 

@@ -516,6 +516,23 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       kDeadline));
 }
 
+TEST_F(OperatorTest, BackupSchedulesTakeDescriptorsAndAgeByTheirLongestGap) {
+  auto op = StartOperator();
+  Apply(Game("nightly", "  backup:\n    schedule: '@daily'\n"));
+  Apply(Game("weekdays", "  backup:\n    schedule: '0 3 * * 1-5'\n"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("cronjob/nightly-backup"); }, kDeadline)) << op->Log();
+  EXPECT_EQ(At(*GetJson(ns_.Name(), "cronjob/nightly-backup"), {"spec", "schedule"}), "@daily");
+  auto max_age = [&](const std::string& game) {
+    return op->Metric("holomush_operator_backup_max_age_seconds", {{"holomush", game}});
+  };
+  EXPECT_TRUE(WaitFor([&] { return max_age("nightly") == 2 * 86400; }, kDeadline))
+      << op->Get("/metrics").second;
+  // Friday's backup is still fresh on Monday morning: one missed weekday is tolerated, a
+  // weekend is not a miss.
+  EXPECT_TRUE(WaitFor([&] { return max_age("weekdays") == 4 * 86400; }, kDeadline))
+      << op->Get("/metrics").second;
+}
+
 TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
   // A certificate set of the user's own (one self-signed certificate stands in for all).
   const std::string dir = "/tmp/holomush-operator-certs-" + ns_.Name();

@@ -345,12 +345,32 @@ TEST(CoversTest, IgnoresServerAddedFieldsButNotChangedOnes) {
   EXPECT_TRUE(Covers(Json{{"cpu", "1"}}, Json{{"cpu", 1}}));
 }
 
-TEST(ScheduleTest, EstimatesTheInterval) {
-  EXPECT_EQ(ScheduleIntervalSeconds("0 3 * * *"), 86400);
-  EXPECT_EQ(ScheduleIntervalSeconds("15 */6 * * *"), 6 * 3600);
-  EXPECT_EQ(ScheduleIntervalSeconds("0 * * * *"), 3600);
-  EXPECT_EQ(ScheduleIntervalSeconds("0 0 * * 0"), 7 * 86400);
-  EXPECT_EQ(ScheduleIntervalSeconds("@hourly"), 3600);
+TEST(BackupMaxAgeTest, ToleratesOneMissedRunWhereverItFalls) {
+  constexpr int64_t kDay = 86400;
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * *"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@daily"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@midnight"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@hourly"), 2 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 * * * *"), 2 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("15 */6 * * *"), 12 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("*/10 * * * *"), 20 * 60);
+  EXPECT_EQ(BackupMaxAgeSeconds("@weekly"), 14 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 0 * * SUN"), 14 * kDay);
+  // Weekdays only: Thursday's run to Monday's spans four days, so a weekend never looks
+  // like a missed backup (twice "daily" would be two days, and fire every Sunday).
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * 1-5"), 4 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * mon-fri"), 4 * kDay);
+  // Uneven runs: the longest two intervals in a row count (07:00 to the next day's 06:00).
+  EXPECT_EQ(BackupMaxAgeSeconds("0 2,6,7 * * *"), 23 * 3600);
+  // Monthly: the longest two months in a row (July and August, or December and January).
+  EXPECT_EQ(BackupMaxAgeSeconds("@monthly"), 62 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@yearly"), (365 + 366) * kDay);
+  // Day of month and day of week both set: either matches (the 1st, and every Monday).
+  EXPECT_LE(BackupMaxAgeSeconds("0 0 1 * 1"), 14 * kDay);
+  // Unreadable, or never runs: two days.
+  EXPECT_EQ(BackupMaxAgeSeconds("soon"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 0 30 2 *"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("61 * * * *"), 2 * kDay);
 }
 
 TEST(Base64Test, RoundTrips) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,8 +107,13 @@ bool Covers(const Json& live, const Json& want);
 std::string Base64Encode(const std::string& bytes);
 std::string Base64Decode(const std::string& text);
 
-// Roughly how often a cron schedule fires, in seconds (for backup staleness): a fixed hour
-// is daily, a fixed day of week weekly, a fixed day of month monthly, else hourly or less.
-int64_t ScheduleIntervalSeconds(const std::string& schedule);
+// The longest time any three consecutive runs of a cron schedule (five fields or an
+// @descriptor) span, that is two intervals back to back; nullopt when it cannot be read or
+// runs fewer than three times in nine years. Computed on the schedule's own clock.
+std::optional<int64_t> ScheduleTwoRunSpanSeconds(const std::string& schedule);
+// How old the newest successful backup may be before BackupTooOld: one missed run is
+// tolerated, wherever in the schedule it falls (a weekday-only schedule's weekend gap
+// included). Two days when the schedule cannot be read.
+int64_t BackupMaxAgeSeconds(const std::string& schedule);
 
 }  // namespace holomush::op::resources
