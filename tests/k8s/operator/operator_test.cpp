@@ -149,6 +149,11 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   for (const auto& child : children) {
     auto object = GetJson(ns_.Name(), child);
     ASSERT_TRUE(object) << child;
+    if (child == "pvc/game-backup") {
+      // Data outlives the game (spec.deletionPolicy defaults to Retain): not owned.
+      EXPECT_FALSE((*object)["metadata"].contains("ownerReferences")) << (*object)["metadata"];
+      continue;
+    }
     const json& refs = (*object)["metadata"]["ownerReferences"];
     ASSERT_EQ(refs.size(), 1u) << child;
     EXPECT_EQ(refs[0]["uid"], uid) << child;
@@ -588,6 +593,72 @@ TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
       kDeadline));
   auto after = GetJson(ns_.Name(), "secret/trial-postgres");
   EXPECT_EQ((*after)["data"]["password"], (*secret)["data"]["password"]);
+}
+
+TEST_F(OperatorTest, ADeletedGameLeavesItsDataAndTheNextOneOfTheNameTakesItUp) {
+  auto op = StartOperator();
+  const std::string managed = "  database:\n    managed: {}\n";
+  const std::string game =
+      "apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\nmetadata:\n  name: trial\nspec:\n"
+      "  image: holomush:test\n";
+  Apply(game + managed);
+  ASSERT_TRUE(WaitFor([&] { return Exists("statefulset/trial-postgres"); }, kDeadline))
+      << op->Log();
+  ASSERT_TRUE(WaitFor([&] { return Exists("pvc/trial-backup"); }, kDeadline));
+  const json secret = *GetJson(ns_.Name(), "secret/trial-postgres");
+  const json statefulset = *GetJson(ns_.Name(), "statefulset/trial-postgres");
+  EXPECT_EQ(At(statefulset, {"spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"}),
+            "Retain");
+
+  // Deleted: the garbage collector removes the workloads, not the data or its password.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/trial"}).Ok());
+  ASSERT_TRUE(WaitFor([&] { return !Exists("statefulset/trial-postgres"); }, kDeadline));
+  ASSERT_TRUE(WaitFor([&] { return !Exists("deployment/trial-core"); }, kDeadline));
+  auto kept = GetJson(ns_.Name(), "secret/trial-postgres");
+  ASSERT_TRUE(kept) << "the database password went with the game";
+  EXPECT_FALSE(At(*kept, {"metadata", "deletionTimestamp"}).is_string());
+  auto claim = GetJson(ns_.Name(), "pvc/trial-backup");
+  ASSERT_TRUE(claim) << "the backups went with the game";
+  EXPECT_FALSE(At(*claim, {"metadata", "deletionTimestamp"}).is_string());
+
+  // Made again under the same name: the old database's password, the old backups.
+  Apply(game + managed);
+  ASSERT_TRUE(WaitFor([&] { return Exists("statefulset/trial-postgres"); }, kDeadline))
+      << op->Log();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/trial");
+        return h && Condition(*h, "Degraded", "status") == "False";
+      },
+      kDeadline))
+      << op->Log();
+  auto again = GetJson(ns_.Name(), "secret/trial-postgres");
+  EXPECT_EQ(At(*again, {"data", "password"}), At(secret, {"data", "password"}));
+  EXPECT_EQ(At(*again, {"data", "DATABASE_URL"}), At(secret, {"data", "DATABASE_URL"}));
+  EXPECT_EQ(At(*GetJson(ns_.Name(), "pvc/trial-backup"), {"metadata", "uid"}),
+            At(*claim, {"metadata", "uid"}));
+
+  // deletionPolicy: Delete: now they are owned, and go with the game.
+  Apply(game + "  deletionPolicy: Delete\n" + managed);
+  const std::string uid = At(*GetJson(ns_.Name(), "holomush/trial"), {"metadata", "uid"});
+  auto owned_by_game = [&](const std::string& what) {
+    auto o = GetJson(ns_.Name(), what);
+    const json refs = o ? At(*o, {"metadata", "ownerReferences"}) : json();
+    return refs.is_array() && refs.size() == 1 && refs[0].value("uid", "") == uid;
+  };
+  EXPECT_TRUE(WaitFor([&] { return owned_by_game("secret/trial-postgres"); }, kDeadline))
+      << op->Log();
+  EXPECT_TRUE(WaitFor([&] { return owned_by_game("pvc/trial-backup"); }, kDeadline));
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/trial"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return !Exists("secret/trial-postgres"); }, kDeadline));
+  // The claim keeps its pvc-protection finalizer here (no controller removes it without a
+  // kubelet), so it is being deleted rather than gone.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto c = GetJson(ns_.Name(), "pvc/trial-backup");
+        return !c || At(*c, {"metadata", "deletionTimestamp"}).is_string();
+      },
+      kDeadline));
 }
 
 TEST_F(OperatorTest, AnUnreadableTlsSecretRollsNothing) {

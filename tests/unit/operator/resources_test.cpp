@@ -69,7 +69,8 @@ TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
 }
 
 TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
-  const HoloMush hm = Game();
+  HoloMush hm = Game();
+  hm.spec.deletion_policy = deletion_policies::kDelete;  // data owned too
   for (const Json& o : RenderChildren(Input(hm))) {
     SCOPED_TRACE(o["kind"].get<std::string>());
     const Json& meta = o["metadata"];
@@ -85,6 +86,30 @@ TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
     if (without["metadata"]["annotations"].empty()) without["metadata"].erase("annotations");
     EXPECT_EQ(meta["annotations"][kAppliedHashAnnotation], Hash(without));
   }
+}
+
+TEST(RenderChildrenTest, DataOutlivesTheGameUnlessTheSpecSaysDelete) {
+  HoloMush hm = Game();
+  hm.spec.database.existing_secret.reset();
+  hm.spec.database.managed = true;
+  auto owned = [](const Json* o) { return o->at("metadata").contains("ownerReferences"); };
+  auto claim_policy = [](const std::vector<Json>& objects) {
+    return Find(objects, "StatefulSet", "game-postgres")
+        ->at("spec")["persistentVolumeClaimRetentionPolicy"]["whenDeleted"];
+  };
+  auto retained = RenderChildren(Input(hm));
+  EXPECT_FALSE(owned(Find(retained, "Secret", "game-postgres")));
+  EXPECT_FALSE(owned(Find(retained, "PersistentVolumeClaim", "game-backup")));
+  EXPECT_EQ(claim_policy(retained), "Retain");
+  // Everything else still goes with the game.
+  EXPECT_TRUE(owned(Find(retained, "StatefulSet", "game-postgres")));
+  EXPECT_TRUE(owned(Find(retained, "Secret", "game-tls")));
+
+  hm.spec.deletion_policy = deletion_policies::kDelete;
+  auto deleted = RenderChildren(Input(hm));
+  EXPECT_TRUE(owned(Find(deleted, "Secret", "game-postgres")));
+  EXPECT_TRUE(owned(Find(deleted, "PersistentVolumeClaim", "game-backup")));
+  EXPECT_EQ(claim_policy(deleted), "Delete");
 }
 
 TEST(RenderChildrenTest, IsDeterministicSoSteadyStateWritesNothing) {
