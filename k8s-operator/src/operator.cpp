@@ -211,20 +211,27 @@ int RunOperator(int argc, char** argv) {
   std::thread election;
   if (elect) {
     election = std::thread([&] {
-      elector.Run(
-          [&] {
-            leading = true;
-            metrics.Leader(true);
-            controller.StartWorkers();
-          },
-          [&](bool clean) {
-            leading = false;
-            metrics.Leader(false);
-            if (!clean) {
-              lost = true;
-              shutdown.Request();
-            }
-          });
+      auto stopped = [&](bool clean) {
+        leading = false;
+        metrics.Leader(false);
+        if (!clean) {
+          lost = true;
+          shutdown.Request();
+        }
+      };
+      try {
+        elector.Run(
+            [&] {
+              leading = true;
+              metrics.Leader(true);
+              controller.StartWorkers();
+            },
+            stopped);
+      } catch (const std::exception& e) {
+        // Whether we still lead is unknown: behave as a leader that lost the Lease.
+        log.Error("leader election failed", {{"error", e.what()}});
+        stopped(false);
+      }
     });
   } else {
     leading = true;

@@ -342,7 +342,7 @@ TEST_F(ChartInstallTest, HelmTestRunsHolomushStatusWithTheCliCertificate) {
   EXPECT_EQ((*pod)["spec"]["containers"][0]["args"][0], "status");
   // The Services the status command dials exist and carry the ports it uses.
   const auto core = Get(Ns(), "service/hm-core");
-  const auto gateway = Get(Ns(), "service/hm-gateway");
+  const auto gateway = Get(Ns(), "service/hm-gateway-internal");
   ASSERT_TRUE(core && gateway);
   EXPECT_EQ((*core)["spec"]["ports"][0]["port"], 9000);
   bool control = false;

@@ -369,7 +369,7 @@ TEST(ChartInstanceTest, StatusHookUsesTheInstancesServicesAndOnlyTheCliCertifica
   const json& c = (*pod)["spec"]["containers"][0];
   EXPECT_EQ(c["image"], "ghcr.io/holomush/holomush:0.1.0");
   EXPECT_EQ(c["args"], json::array({"status", "--core-addr=rel-core.holomush.svc:9000",
-                                    "--gateway-addr=rel-gateway.holomush.svc:9002",
+                                    "--gateway-addr=rel-gateway-internal.holomush.svc:9002",
                                     "--tls-dir=/etc/holomush/tls"}));
   const json& secret = (*pod)["spec"]["volumes"][0]["secret"];
   EXPECT_EQ(secret["secretName"], "rel-tls");
@@ -422,7 +422,7 @@ TEST(ChartInstanceTest, StatusHookArgumentsAreTheClisAndTheMountedFilesSuffice) 
   EXPECT_EQ(status.out.find("TLS_FAILURE"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("cannot resolve rel-core.holomush.svc"), std::string::npos)
       << status.out;
-  EXPECT_NE(status.out.find("cannot resolve rel-gateway.holomush.svc"), std::string::npos)
+  EXPECT_NE(status.out.find("cannot resolve rel-gateway-internal.holomush.svc"), std::string::npos)
       << status.out;
 }
 

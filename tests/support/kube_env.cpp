@@ -140,6 +140,20 @@ const KubeTools& Kube() {
   return g_environment->Tools();
 }
 
+bool OwnsControlPlane() {
+  return !Kube().source_dir.empty() && !g_environment->TestenvDir().empty();
+}
+
+CommandResult StopApiServer() {
+  return RunCommand(
+      {Kube().source_dir + "/scripts/testenv", "stop-apiserver", g_environment->TestenvDir()});
+}
+
+CommandResult StartApiServer() {
+  return RunCommand(
+      {Kube().source_dir + "/scripts/testenv", "start-apiserver", g_environment->TestenvDir()});
+}
+
 CommandResult Kubectl(const std::vector<std::string>& args, std::string_view input) {
   std::vector<std::string> argv = {Kube().kubectl, "--kubeconfig=" + Kube().kubeconfig};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -49,6 +49,8 @@ class KubeEnvironment final : public ::testing::Environment {
   void TearDown() override;
 
   const KubeTools& Tools() const { return tools_; }
+  // scripts/testenv's directory; empty when the tests use a cluster they did not start.
+  const std::string& TestenvDir() const { return testenv_dir_; }
 
  private:
   KubeTools tools_;
@@ -64,6 +66,13 @@ const KubeTools& Kube();
 // kubectl and helm against the test cluster.
 CommandResult Kubectl(const std::vector<std::string>& args, std::string_view input = {});
 CommandResult Helm(const std::vector<std::string>& args, std::string_view input = {});
+
+// Stop and start the kube-apiserver of the control plane this binary started (same port,
+// same etcd), for clients that must outlive an apiserver restart. Only for a control plane
+// of our own: OwnsControlPlane() is false on a shared cluster, which is not ours to stop.
+bool OwnsControlPlane();
+CommandResult StopApiServer();
+CommandResult StartApiServer();
 
 // A namespace of this test's own, deleted when it goes out of scope so tests against a
 // shared cluster do not see each other's objects. The name is DNS-1123 safe and unique

@@ -62,6 +62,7 @@ common::Result<HoloMush> ParseHoloMush(const Json& object) {
     Read(spec, "imagePullPolicy", s.image_pull_policy);
     ReadJson(spec, "imagePullSecrets", s.image_pull_secrets);
     Read(spec, "paused", s.paused);
+    Read(spec, "deletionPolicy", s.deletion_policy);
 
     const Json& db = Child(spec, "database");
     if (db.contains("existingSecret")) {

@@ -118,6 +118,20 @@ std::optional<int64_t> EarliestNotAfter(const std::map<std::string, std::string>
   return earliest;
 }
 
+// Whether the core and gateway certificates both carry every name in `names`.
+bool CoversNames(const std::map<std::string, std::string>& files,
+                 const std::vector<std::string>& names) {
+  for (const char* leaf : {"core.crt", "gateway.crt"}) {
+    auto it = files.find(leaf);
+    if (it == files.end()) return false;
+    const std::vector<std::string> have = common::CertificateDnsNames(it->second);
+    for (const std::string& name : names) {
+      if (std::find(have.begin(), have.end(), name) == have.end()) return false;
+    }
+  }
+  return true;
+}
+
 std::string CertificateHash(const std::map<std::string, std::string>& files) {
   Json certs = Json::object();
   for (const auto& [name, pem] : files) {
@@ -138,7 +152,8 @@ Controller::Controller(KubeClient& client, OperatorMetrics& metrics, ControllerO
                                       .count());
     };
   }
-  queue_.OnDepth([this](size_t depth) { metrics_.QueueDepth(kController, depth); });
+  queue_.OnDepth(
+      [this](size_t depth, size_t waiting) { metrics_.QueueDepth(kController, depth, waiting); });
 }
 
 Controller::~Controller() { Stop(); }
@@ -192,12 +207,18 @@ void Controller::StartCaches() {
 }
 
 bool Controller::Discover() {
-  auto monitors = client_.Serves("monitoring.coreos.com/v1", "servicemonitors");
-  auto rules = client_.Serves("monitoring.coreos.com/v1", "prometheusrules");
-  if (!monitors.ok() || !rules.ok()) return monitoring_available_.load();  // keep what we knew
-  const bool available = monitors.value() && rules.value();
-  monitoring_available_ = available;
-  return available;
+  try {
+    auto monitors = client_.Serves("monitoring.coreos.com/v1", "servicemonitors");
+    auto rules = client_.Serves("monitoring.coreos.com/v1", "prometheusrules");
+    if (!monitors.ok() || !rules.ok()) return monitoring_available_.load();  // keep what we knew
+    const bool available = monitors.value() && rules.value();
+    monitoring_available_ = available;
+    return available;
+  } catch (const std::exception& e) {
+    // A discovery document we cannot read: keep what we knew, look again next interval.
+    log_.Warn("discovery failed", {{"error", e.what()}});
+    return monitoring_available_.load();
+  }
 }
 
 void Controller::StartMonitoringInformers() {
@@ -272,6 +293,8 @@ void Controller::Worker() {
       outcome = Reconcile(*key);
     } catch (const std::exception& e) {
       outcome = MakeError(ErrorKind::kInternal, std::string("reconcile threw: ") + e.what());
+    } catch (...) {
+      outcome = MakeError(ErrorKind::kInternal, "reconcile threw");
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -332,6 +355,8 @@ Controller::TlsState Controller::PrepareTls(const HoloMush& hm, int64_t now) {
       }
       const auto not_after = reuse ? EarliestNotAfter(files) : std::nullopt;
       if (!not_after || *not_after - renew_before <= now) reuse = false;
+      // Certificates made before a Service was added lack its name: make new ones.
+      if (reuse && !CoversNames(files, r::CertificateSans(hm))) reuse = false;
     }
   }
   if (!reuse) {
@@ -435,35 +460,42 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
   const int64_t now = Now();
 
   TlsState tls = PrepareTls(hm, now);
-  r::RenderInput input;
-  input.hm = &hm;
-  input.tls_files = tls.files;
-  input.tls_hash = tls.hash;
-  input.monitoring_available = monitoring_available_.load();
-  input.alert_rules = options_.alert_rules.is_object() ? &options_.alert_rules : nullptr;
-  if (hm.spec.database.managed) input.postgres_password = PostgresPassword(hm);
-  const std::vector<Json> children = r::RenderChildren(input);
-
   std::string apply_error;
   bool conflict = false;
-  bool monitoring_applied = input.monitoring_available;
-  for (const Json& child : children) {
-    auto applied = ApplyChild(child);
-    if (applied.ok()) {
-      (applied.value() ? outcome.applied : outcome.skipped)++;
-      continue;
+  bool monitoring_applied = monitoring_available_.load();
+  if (!tls.error.empty()) {
+    // Never apply what could not be fully rendered: without the certificates' hash the pod
+    // templates would lose their tls-hash annotation and every Pod would roll, and roll
+    // again once the Secret is readable. Report, and retry with backoff.
+    log_.Warn("not applying: TLS unavailable", {{"holomush", key}, {"error", tls.error}});
+  } else {
+    r::RenderInput input;
+    input.hm = &hm;
+    input.tls_files = tls.files;
+    input.tls_hash = tls.hash;
+    input.monitoring_available = monitoring_applied;
+    input.alert_rules = options_.alert_rules.is_object() ? &options_.alert_rules : nullptr;
+    if (hm.spec.database.managed) input.postgres_password = PostgresPassword(hm);
+    const std::vector<Json> children = r::RenderChildren(input);
+
+    for (const Json& child : children) {
+      auto applied = ApplyChild(child);
+      if (applied.ok()) {
+        (applied.value() ? outcome.applied : outcome.skipped)++;
+        continue;
+      }
+      const std::string kind = child["kind"].get<std::string>();
+      if (kind == "ServiceMonitor" || kind == "PrometheusRule") monitoring_applied = false;
+      if (applied.error().kind == ErrorKind::kConflict) conflict = true;
+      if (apply_error.empty()) {
+        apply_error = kind + " " + child["metadata"]["name"].get<std::string>() + ": " +
+                      applied.error().message;
+      }
     }
-    const std::string kind = child["kind"].get<std::string>();
-    if (kind == "ServiceMonitor" || kind == "PrometheusRule") monitoring_applied = false;
-    if (applied.error().kind == ErrorKind::kConflict) conflict = true;
-    if (apply_error.empty()) {
-      apply_error = kind + " " + child["metadata"]["name"].get<std::string>() + ": " +
-                    applied.error().message;
+    if (apply_error.empty() && !hm.spec.paused) apply_error = Prune(hm, children);
+    if (!apply_error.empty()) {
+      log_.Warn("applying children failed", {{"holomush", key}, {"error", apply_error}});
     }
-  }
-  if (apply_error.empty() && !hm.spec.paused) apply_error = Prune(hm, children);
-  if (!apply_error.empty()) {
-    log_.Warn("applying children failed", {{"holomush", key}, {"error", apply_error}});
   }
 
   Json status = BuildStatus(hm, tls, apply_error, monitoring_applied, now);
@@ -716,7 +748,7 @@ void Controller::RecordBackupMetrics(const HoloMush& hm, const Json& status) {
   const double failure =
       static_cast<double>(ParseTime(backup.value("lastFailureTime", "")).value_or(0));
   const double max_age =
-      static_cast<double>(2 * resources::ScheduleIntervalSeconds(hm.spec.backup.schedule));
+      static_cast<double>(resources::BackupMaxAgeSeconds(hm.spec.backup.schedule));
   metrics_.Backup(hm.ns, hm.name, success, failure, max_age);
 }
 

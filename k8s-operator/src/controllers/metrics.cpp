@@ -22,6 +22,10 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
                        .Name("holomush_operator_workqueue_depth")
                        .Help("Keys waiting in the work queue.")
                        .Register(*registry_)),
+      queue_waiting_(prometheus::BuildGauge()
+                         .Name("holomush_operator_workqueue_waiting")
+                         .Help("Keys with a requeue pending (at most one per key).")
+                         .Register(*registry_)),
       api_requests_(prometheus::BuildCounter()
                         .Name("holomush_operator_api_requests_total")
                         .Help("Requests to the Kubernetes API, by verb and HTTP code.")
@@ -48,6 +52,7 @@ OperatorMetrics::OperatorMetrics(std::shared_ptr<prometheus::Registry> registry)
   }
   reconcile_errors_.Add({{"controller", "holomush"}});
   queue_depth_.Add({{"controller", "holomush"}});
+  queue_waiting_.Add({{"controller", "holomush"}});
 }
 
 void OperatorMetrics::ApiRequest(const std::string& verb, long code) {
@@ -64,8 +69,9 @@ void OperatorMetrics::Reconciled(const std::string& controller, const std::strin
   reconcile_duration_.Add({{"controller", controller}}, kBuckets).Observe(seconds);
 }
 
-void OperatorMetrics::QueueDepth(const std::string& controller, size_t depth) {
+void OperatorMetrics::QueueDepth(const std::string& controller, size_t depth, size_t waiting) {
   queue_depth_.Add({{"controller", controller}}).Set(static_cast<double>(depth));
+  queue_waiting_.Add({{"controller", controller}}).Set(static_cast<double>(waiting));
 }
 
 void OperatorMetrics::Leader(bool leading) { leader_.Set(leading ? 1 : 0); }

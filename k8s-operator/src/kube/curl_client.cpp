@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -133,10 +134,12 @@ class CurlKubeClient final : public KubeClient {
     if (!selector.empty()) query += "&labelSelector=" + Escape(selector);
 
     WatchState state;
+    state.what = "watch " + type.resource;
     state.end.resource_version = rv;
     state.on_event = &on_event;
     state.stop = &stop;
     CURL* h = curl_easy_init();
+    state.handle = h;
     std::string url = config_.server + Path(type, ns, "") + query;
     curl_slist* headers = Prepare(h, url, "GET", "", "");
     curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(timeout + 30));
@@ -155,11 +158,11 @@ class CurlKubeClient final : public KubeClient {
       state.end.gone = true;
       return state.end;
     }
-    if (code != 200 && code != 0) return ErrorFor(code, state.buffer, "watch " + type.resource);
-    if (rc != CURLE_OK && rc != CURLE_ABORTED_BY_CALLBACK && rc != CURLE_OPERATION_TIMEDOUT &&
-        rc != CURLE_WRITE_ERROR) {
-      return MakeError(ErrorKind::kUnavailable,
-                       "watch " + type.resource + ": " + curl_easy_strerror(rc));
+    // Refused (403, 429, 5xx, ...): the body is one Status, kept whole by WatchWrite.
+    if (code != 200 && code != 0) return ErrorFor(code, state.buffer, state.what);
+    if (state.error) return *state.error;
+    if (rc != CURLE_OK && rc != CURLE_ABORTED_BY_CALLBACK && rc != CURLE_OPERATION_TIMEDOUT) {
+      return MakeError(ErrorKind::kUnavailable, state.what + ": " + curl_easy_strerror(rc));
     }
     return state.end;
   }
@@ -213,36 +216,94 @@ class CurlKubeClient final : public KubeClient {
 
  private:
   struct WatchState {
-    std::string buffer;
+    CURL* handle = nullptr;
+    std::string what;    // "watch <resource>", for messages
+    std::string buffer;  // an incomplete line, or the whole body of a refusal
     WatchEnd end;
+    // Why the stream was cut short: a Status in it, a malformed line, a throwing handler.
+    std::optional<common::Error> error;
     const std::function<void(const WatchEvent&)>* on_event = nullptr;
     const std::function<bool()>* stop = nullptr;
   };
 
+  // A refusal's Status is small; more than this is not worth keeping.
+  static constexpr size_t kMaxErrorBody = 64 * 1024;
+
+  // libcurl is C: nothing may be thrown through it. Every failure here becomes
+  // state->error and ends the transfer (return 0).
   static size_t WatchWrite(char* data, size_t size, size_t n, void* user) {
     auto* state = static_cast<WatchState*>(user);
-    state->buffer.append(data, size * n);
-    size_t start = 0;
-    for (size_t nl; (nl = state->buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
-      const std::string line = state->buffer.substr(start, nl - start);
-      if (line.empty()) continue;
-      json event;
-      try {
-        event = json::parse(line);
-      } catch (const json::exception&) {
-        return 0;  // a broken stream: end the watch and start over
-      }
-      WatchEvent ev{event.value("type", ""), event.value("object", json::object())};
-      if (ev.type == "ERROR") {
-        if (ev.object.value("code", 0) == 410) state->end.gone = true;
-        return 0;
-      }
-      const std::string rv = ev.object["metadata"].value("resourceVersion", "");
-      if (!rv.empty()) state->end.resource_version = rv;
-      if (ev.type != "BOOKMARK") (*state->on_event)(ev);
+    const size_t bytes = size * n;
+    long code = 0;
+    curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200) {
+      // Not a stream of events: one Status, which Watch reads once the transfer ends.
+      const size_t room = kMaxErrorBody - std::min(kMaxErrorBody, state->buffer.size());
+      state->buffer.append(data, std::min(bytes, room));
+      return bytes;
     }
-    state->buffer.erase(0, start);
-    return size * n;
+    try {
+      state->buffer.append(data, bytes);
+      size_t start = 0;
+      for (size_t nl; (nl = state->buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
+        if (nl == start) continue;
+        if (!WatchLine(*state, state->buffer.substr(start, nl - start))) return 0;
+      }
+      state->buffer.erase(0, start);
+    } catch (const std::exception& e) {
+      state->error = MakeError(ErrorKind::kInternal, state->what + ": " + e.what());
+      return 0;
+    } catch (...) {
+      state->error = MakeError(ErrorKind::kInternal, state->what + ": unknown exception");
+      return 0;
+    }
+    return bytes;
+  }
+
+  // One line of a watch stream; false ends the watch (gone, or an error to back off from).
+  static bool WatchLine(WatchState& state, const std::string& line) {
+    const json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!event.is_object()) {
+      state.error = MakeError(ErrorKind::kUnavailable, state.what + ": malformed line in stream");
+      return false;
+    }
+    const auto type = event.find("type");
+    const auto object = event.find("object");
+    if (type == event.end() || !type->is_string() || object == event.end() ||
+        !object->is_object()) {
+      // Not an event at all: a bare Status (a proxy's, or a server's that answered 200).
+      return StatusLine(state, event);
+    }
+    const std::string kind = type->get<std::string>();
+    if (kind == "ERROR") return StatusLine(state, *object);
+    const auto meta = object->find("metadata");
+    if (meta != object->end() && meta->is_object()) {
+      const auto rv = meta->find("resourceVersion");
+      if (rv != meta->end() && rv->is_string() && !rv->get_ref<const std::string&>().empty()) {
+        state.end.resource_version = rv->get<std::string>();
+      }
+    }
+    ++state.end.events;
+    if (kind == "ADDED" || kind == "MODIFIED" || kind == "DELETED") {
+      (*state.on_event)(WatchEvent{kind, *object});
+    }
+    return true;  // BOOKMARK only moves the resourceVersion; unknown types are skipped
+  }
+
+  // A Status in the stream: 410 means list again, anything else is an error.
+  static bool StatusLine(WatchState& state, const json& status) {
+    const auto code_it = status.find("code");
+    const long code =
+        code_it != status.end() && code_it->is_number_integer() ? code_it->get<long>() : 0;
+    const auto reason_it = status.find("reason");
+    const std::string reason =
+        reason_it != status.end() && reason_it->is_string() ? reason_it->get<std::string>() : "";
+    if (code == 410 || reason == "Expired" || reason == "Gone") {
+      state.end.gone = true;
+      return false;
+    }
+    state.error = ErrorFor(code, status.dump(), state.what + " (in stream)");
+    return false;
   }
 
   static int WatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {

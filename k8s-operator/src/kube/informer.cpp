@@ -158,36 +158,58 @@ void Informer::Run() {
     std::uniform_int_distribution<long> dist(base.count() / 2, base.count());
     return std::chrono::milliseconds(dist(rng));
   };
+  // Waits the jittered backoff and doubles it; true when asked to stop meanwhile.
+  auto BackOff = [&] {
+    if (WaitStop(Jittered(backoff))) return true;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+    return false;
+  };
   std::string rv;
   bool need_list = true;
   while (!stop_) {
-    if (need_list) {
-      if (!Relist(rv)) {
-        if (WaitStop(Jittered(backoff))) return;
-        backoff = std::min(backoff * 2, kMaxBackoff);
+    // Nothing may escape this thread (std::terminate would take every game's operator
+    // down): whatever throws is logged and retried after the backoff.
+    try {
+      if (need_list) {
+        if (!Relist(rv)) {
+          if (BackOff()) return;
+          continue;
+        }
+        need_list = false;
+      }
+      auto end = client_.Watch(
+          type_, ns_, selector_, rv,
+          [this](const WatchEvent& ev) { Put(ev.object, ev.type == "DELETED"); },
+          [this] { return stop_.load(); });
+      if (stop_) return;
+      if (!end.ok()) {
+        log_.Warn("watch failed", {{"resource", type_.resource},
+                                   {"error", end.error().message},
+                                   {"retry_in_ms", backoff.count()}});
+        // A 404 means the kind itself is gone (a CRD removed); list again when it returns.
+        need_list = end.error().kind == common::ErrorKind::kNotFound;
+        if (BackOff()) return;
         continue;
       }
-      need_list = false;
-    }
-    auto end = client_.Watch(
-        type_, ns_, selector_, rv,
-        [this](const WatchEvent& ev) { Put(ev.object, ev.type == "DELETED"); },
-        [this] { return stop_.load(); });
-    if (stop_) return;
-    if (!end.ok()) {
-      log_.Warn("watch failed", {{"resource", type_.resource}, {"error", end.error().message}});
-      if (WaitStop(Jittered(backoff))) return;
-      backoff = std::min(backoff * 2, kMaxBackoff);
-      // A 404 means the kind itself is gone (a CRD removed); list again when it returns.
-      need_list = end.error().kind == common::ErrorKind::kNotFound;
-      continue;
-    }
-    backoff = std::chrono::milliseconds(200);
-    if (end->gone) {
-      log_.Info("watch expired, listing again", {{"resource", type_.resource}});
-      need_list = true;
-    } else {
+      if (end->gone) {
+        log_.Info("watch expired, listing again", {{"resource", type_.resource}});
+        need_list = true;
+        continue;
+      }
       rv = end->resource_version;
+      if (end->events > 0) {
+        backoff = std::chrono::milliseconds(200);
+      } else if (BackOff()) {
+        return;  // ended at once with nothing in it: do not spin on a server that does that
+      }
+    } catch (const std::exception& e) {
+      log_.Error("informer failed", {{"resource", type_.resource}, {"error", e.what()}});
+      need_list = true;
+      if (BackOff()) return;
+    } catch (...) {
+      log_.Error("informer failed", {{"resource", type_.resource}, {"error", "unknown"}});
+      need_list = true;
+      if (BackOff()) return;
     }
   }
 }

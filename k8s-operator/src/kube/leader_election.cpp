@@ -40,6 +40,17 @@ void LeaderElector::Stop() {
 }
 
 LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
+  // A Lease we cannot read as expected is a failed attempt, never an exception on the
+  // election thread.
+  try {
+    return TryAcquireOrRenewOnce();
+  } catch (const std::exception& e) {
+    log_.Warn("lease attempt failed", {{"error", e.what()}});
+    return Attempt::kError;
+  }
+}
+
+LeaderElector::Attempt LeaderElector::TryAcquireOrRenewOnce() {
   const int duration_s = static_cast<int>(
       std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration).count());
   auto current = client_.Get(kinds::kLease, options_.ns, options_.name);
@@ -98,6 +109,14 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
 }
 
 void LeaderElector::Release() {
+  try {
+    ReleaseOnce();
+  } catch (const std::exception& e) {
+    log_.Warn("releasing the lease failed", {{"error", e.what()}});  // it expires anyway
+  }
+}
+
+void LeaderElector::ReleaseOnce() {
   auto current = client_.Get(kinds::kLease, options_.ns, options_.name);
   if (!current.ok()) return;
   json lease = current.value();

@@ -47,22 +47,44 @@ void WorkQueue::AddLocked(const std::string& key) {
   }
 }
 
+void WorkQueue::Report() {
+  if (!on_depth_) return;
+  size_t queued;
+  size_t waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued = queue_.size();
+    waiting = waiting_.size();
+  }
+  on_depth_(queued, waiting);
+}
+
 void WorkQueue::Add(const std::string& key) {
-  size_t depth;
   {
     std::lock_guard<std::mutex> lock(mu_);
     AddLocked(key);
-    depth = queue_.size();
   }
-  if (on_depth_) on_depth_(depth);
+  Report();
 }
 
 void WorkQueue::AddAfter(const std::string& key, milliseconds delay) {
   if (delay <= milliseconds(0)) return Add(key);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (shutting_down_) return;
-  delayed_.emplace(clock_() + delay, key);
-  cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) return;
+    const Time when = clock_() + delay;
+    auto it = waiting_.find(key);
+    if (it != waiting_.end()) {
+      if (it->second <= when) return;  // an earlier requeue is pending: it covers this one
+      due_.erase({it->second, key});
+      it->second = when;
+    } else {
+      waiting_.emplace(key, when);
+    }
+    due_.emplace(when, key);
+    cv_.notify_all();  // a sleeping Get may now have to wake earlier
+  }
+  Report();
 }
 
 milliseconds WorkQueue::AddRateLimited(const std::string& key) {
@@ -82,48 +104,49 @@ void WorkQueue::Forget(const std::string& key) {
 
 void WorkQueue::MoveDueLocked() {
   const auto now = clock_();
-  while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    const std::string key = delayed_.begin()->second;
-    delayed_.erase(delayed_.begin());
+  while (!due_.empty() && due_.begin()->first <= now) {
+    const std::string key = due_.begin()->second;
+    due_.erase(due_.begin());
+    waiting_.erase(key);
     AddLocked(key);
   }
 }
 
 std::optional<std::string> WorkQueue::Get() {
   std::string key;
-  size_t depth;
   {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
       MoveDueLocked();
       if (shutting_down_) return std::nullopt;
       if (!queue_.empty()) break;
-      if (delayed_.empty()) {
+      if (due_.empty()) {
         cv_.wait(lock);
       } else {
-        // The clock may be injected: wake at least every 50 ms to re-read it.
-        const auto wait =
-            std::min<steady_clock::duration>(delayed_.begin()->first - clock_(), milliseconds(50));
-        cv_.wait_for(lock, wait);
+        // Until the soonest requeue, measured by the clock; Add, AddAfter and ShutDown
+        // notify, so nothing else can need us sooner.
+        cv_.wait_for(lock, due_.begin()->first - clock_());
       }
     }
     key = queue_.front();
     queue_.pop_front();
     dirty_.erase(key);
     processing_.insert(key);
-    depth = queue_.size();
   }
-  if (on_depth_) on_depth_(depth);
+  Report();
   return key;
 }
 
 void WorkQueue::Done(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  processing_.erase(key);
-  if (dirty_.count(key)) {
-    queue_.push_back(key);
-    cv_.notify_one();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    processing_.erase(key);
+    if (dirty_.count(key)) {
+      queue_.push_back(key);
+      cv_.notify_one();
+    }
   }
+  Report();
 }
 
 void WorkQueue::ShutDown() {
@@ -135,6 +158,11 @@ void WorkQueue::ShutDown() {
 size_t WorkQueue::Len() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
+}
+
+size_t WorkQueue::Waiting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_.size();
 }
 
 }  // namespace holomush::op

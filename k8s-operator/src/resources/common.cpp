@@ -1,8 +1,12 @@
 // Names, labels, hashing and comparison shared by every builder.
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "holomush/operator/resources.hpp"
 
@@ -114,35 +118,161 @@ bool Covers(const Json& live, const Json& want) {
   return want == live;
 }
 
-int64_t ScheduleIntervalSeconds(const std::string& schedule) {
-  constexpr int64_t kHour = 3600;
-  constexpr int64_t kDay = 24 * kHour;
-  if (schedule == "@hourly") return kHour;
-  if (schedule == "@daily" || schedule == "@midnight") return kDay;
-  if (schedule == "@weekly") return 7 * kDay;
-  if (schedule == "@monthly") return 31 * kDay;
-  std::istringstream in(schedule);
-  std::vector<std::string> f;
-  std::string field;
-  while (in >> field) f.push_back(field);
-  if (f.size() != 5) return kDay;
-  auto fixed = [](const std::string& s) { return s.find_first_of("*/,-") == std::string::npos; };
-  auto step = [](const std::string& s) -> int64_t {
-    auto slash = s.find('/');
-    if (slash == std::string::npos) return 0;
-    try {
-      return std::stoll(s.substr(slash + 1));
-    } catch (const std::exception&) {
-      return 0;
+namespace {
+
+// The values one cron field allows, and whether it was `*` (or `?`): day of month and day
+// of week combine by AND when either is a star, else by OR (as Kubernetes' parser does).
+struct CronField {
+  std::vector<bool> allowed;
+  bool star = false;
+};
+
+// A number, or a name: `names[i]` stands for first_named + i.
+std::optional<int> CronValue(const std::string& text, const std::vector<std::string>& names = {},
+                             int first_named = 0) {
+  if (text.empty() || text.size() > 4) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::stoi(text);
+  }
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == lower) return first_named + static_cast<int>(i);
+  }
+  return std::nullopt;
+}
+
+// `names[i]` stands for lo + i (months from 1, weekdays from 0).
+std::optional<CronField> ParseCronField(const std::string& text, int lo, int hi,
+                                        const std::vector<std::string>& names = {}) {
+  CronField field;
+  field.allowed.assign(static_cast<size_t>(hi + 1), false);
+  field.star = text == "*" || text == "?";
+  std::istringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    int step = 1;
+    if (const auto slash = item.find('/'); slash != std::string::npos) {
+      const auto n = CronValue(item.substr(slash + 1));
+      if (!n || *n < 1) return std::nullopt;
+      step = *n;
+      item = item.substr(0, slash);
     }
-  };
-  if (fixed(f[2])) return 31 * kDay;
-  if (fixed(f[4])) return 7 * kDay;
-  if (fixed(f[1])) return kDay;
-  if (const int64_t hours = step(f[1]); hours > 0) return hours * kHour;
-  if (fixed(f[0])) return kHour;
-  if (const int64_t minutes = step(f[0]); minutes > 0) return minutes * 60;
-  return 60;
+    int first = lo;
+    int last = hi;
+    if (item != "*" && item != "?") {
+      const auto dash = item.find('-');
+      const auto a = CronValue(item.substr(0, dash), names, lo);
+      if (!a) return std::nullopt;
+      first = *a;
+      if (dash != std::string::npos) {
+        const auto b = CronValue(item.substr(dash + 1), names, lo);
+        if (!b) return std::nullopt;
+        last = *b;
+      } else if (step == 1) {
+        last = first;  // a single value; `5/15` runs from 5 to the end
+      }
+    }
+    if (first < lo || last > hi || first > last) return std::nullopt;
+    for (int v = first; v <= last; v += step) field.allowed[static_cast<size_t>(v)] = true;
+  }
+  return field;
+}
+
+// Days since 1970-01-01 of a civil date, and back (Howard Hinnant's algorithms).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int& m, int& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+}
+
+}  // namespace
+
+std::optional<int64_t> ScheduleTwoRunSpanSeconds(const std::string& schedule) {
+  static const std::map<std::string, std::string> kDescriptors = {
+      {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+      {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+      {"@hourly", "0 * * * *"}};
+  const auto descriptor = kDescriptors.find(schedule);
+  std::istringstream in(descriptor != kDescriptors.end() ? descriptor->second : schedule);
+  std::vector<std::string> f;
+  for (std::string field; in >> field;) f.push_back(field);
+  if (f.size() != 5) return std::nullopt;
+  static const std::vector<std::string> kMonths = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                   "jul", "aug", "sep", "oct", "nov", "dec"};
+  static const std::vector<std::string> kDays = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  const auto minute = ParseCronField(f[0], 0, 59);
+  const auto hour = ParseCronField(f[1], 0, 23);
+  const auto dom = ParseCronField(f[2], 1, 31);
+  const auto month = ParseCronField(f[3], 1, 12, kMonths);
+  auto dow = ParseCronField(f[4], 0, 7, kDays);
+  if (!minute || !hour || !dom || !month || !dow) return std::nullopt;
+  if (dow->allowed[7]) dow->allowed[0] = true;  // 7 is Sunday too
+
+  // The minutes of a day it runs at; every day it runs has the same ones.
+  std::vector<int64_t> times;
+  for (int h = 0; h < 24; ++h) {
+    for (int m = 0; m < 60; ++m) {
+      if (hour->allowed[h] && minute->allowed[m]) times.push_back(h * 60 + m);
+    }
+  }
+  if (times.empty()) return std::nullopt;
+  int64_t span = 0;  // minutes
+  for (size_t i = 0; i + 2 < times.size(); ++i) span = std::max(span, times[i + 2] - times[i]);
+
+  // Walk nine years of days (two leap days apart at least, every weekday on every date),
+  // carrying the last two runs across days.
+  const int64_t first_day = DaysFromCivil(2024, 1, 1);
+  std::optional<int64_t> before_last;
+  std::optional<int64_t> last;
+  int runs = 0;
+  for (int64_t day = first_day; day < first_day + 9 * 366; ++day) {
+    int m = 0;
+    int d = 0;
+    CivilFromDays(day, m, d);
+    const int weekday = static_cast<int>(((day % 7) + 11) % 7);  // 1970-01-01 was a Thursday
+    const bool by_date = dom->allowed[d];
+    const bool by_weekday = dow->allowed[weekday];
+    const bool runs_today = month->allowed[m] && (dom->star || dow->star ? by_date && by_weekday
+                                                                         : by_date || by_weekday);
+    if (!runs_today) continue;
+    const int64_t base = day * 1440;
+    // The first two runs of the day close the spans that reach back into earlier days...
+    for (size_t i = 0; i < std::min<size_t>(2, times.size()); ++i) {
+      const int64_t t = base + times[i];
+      if (before_last) span = std::max(span, t - *before_last);
+      before_last = last;
+      last = t;
+    }
+    // ...the rest lie within the day, measured above.
+    if (times.size() > 2) {
+      before_last = base + times[times.size() - 2];
+      last = base + times.back();
+    }
+    runs += static_cast<int>(times.size());
+  }
+  if (runs < 3) return std::nullopt;
+  return span * 60;
+}
+
+int64_t BackupMaxAgeSeconds(const std::string& schedule) {
+  constexpr int64_t kTwoDays = 2 * 86400;
+  return ScheduleTwoRunSpanSeconds(schedule).value_or(kTwoDays);
 }
 
 }  // namespace holomush::op::resources

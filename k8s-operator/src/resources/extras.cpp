@@ -32,6 +32,15 @@ Json YamlToJson(const YAML::Node& node) {
   }
 }
 
+// Metadata of data and its credentials: owned by the HoloMUSH (and so removed with it by
+// the garbage collector) only when spec.deletionPolicy is Delete. Retained, they carry our
+// labels, so a HoloMUSH of the same name made later finds them and uses them again.
+Json DataMetadata(const HoloMush& hm, const std::string& name, const std::string& component) {
+  Json meta = ChildMetadata(hm, name, component);
+  if (hm.spec.deletion_policy != deletion_policies::kDelete) meta.erase("ownerReferences");
+  return meta;
+}
+
 Json WithMonitoringLabels(const HoloMush& hm, Json meta) {
   if (hm.spec.monitoring.labels.is_object()) {
     for (auto it = hm.spec.monitoring.labels.begin(); it != hm.spec.monitoring.labels.end(); ++it) {
@@ -59,6 +68,8 @@ Json ParseAlertRules(const std::string& yaml_text) {
 
 Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
   Json meta = WithMonitoringLabels(hm, ChildMetadata(hm, ChildName(hm, component), component));
+  Json selector = SelectorLabels(hm, component);
+  selector[kJobLabel] = "holomush-" + component;
   return Json{{"apiVersion", "monitoring.coreos.com/v1"},
               {"kind", "ServiceMonitor"},
               {"metadata", meta},
@@ -66,7 +77,9 @@ Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
                {// The Service's holomush.io/job label names the scrape job, so the guide's
                 // job names (holomush-core, holomush-gateway) hold in Kubernetes too.
                 {"jobLabel", kJobLabel},
-                {"selector", {{"matchLabels", SelectorLabels(hm, component)}}},
+                // The Service carrying the job label: for the gateway, the internal one
+                // (the players' Service has no ops port).
+                {"selector", {{"matchLabels", selector}}},
                 {"endpoints", Json::array({{{"port", "ops"},
                                             {"path", "/metrics"},
                                             {"interval", hm.spec.monitoring.interval}}})}}}};
@@ -114,7 +127,7 @@ Json BackupClaim(const HoloMush& hm) {
   if (!b.storage_class.empty()) spec["storageClassName"] = b.storage_class;
   return Json{{"apiVersion", "v1"},
               {"kind", "PersistentVolumeClaim"},
-              {"metadata", ChildMetadata(hm, ChildName(hm, "backup"), "backup")},
+              {"metadata", DataMetadata(hm, ChildName(hm, "backup"), "backup")},
               {"spec", spec}};
 }
 
@@ -192,7 +205,7 @@ Json PostgresSecret(const HoloMush& hm, const std::string& password) {
   return Json{
       {"apiVersion", "v1"},
       {"kind", "Secret"},
-      {"metadata", ChildMetadata(hm, ChildName(hm, "postgres"), "database")},
+      {"metadata", DataMetadata(hm, ChildName(hm, "postgres"), "database")},
       {"type", "Opaque"},
       {"data", {{"password", Base64Encode(password)}, {"DATABASE_URL", Base64Encode(url)}}}};
 }
@@ -263,6 +276,12 @@ Json PostgresStatefulSet(const HoloMush& hm) {
                       {"fsGroup", kPostgresUser},
                       {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
                     {"containers", Json::array({container})}}}}},
+                // Its volume follows the deletion policy too (the StatefulSet controller
+                // removes the claim only with Delete).
+                {"persistentVolumeClaimRetentionPolicy",
+                 {{"whenDeleted",
+                   hm.spec.deletion_policy == deletion_policies::kDelete ? "Delete" : "Retain"},
+                  {"whenScaled", "Retain"}}},
                 {"volumeClaimTemplates",
                  Json::array({{{"metadata", {{"name", "data"}}}, {"spec", claim_spec}}})}}}};
 }
@@ -275,7 +294,7 @@ const std::vector<std::string>& TlsFileNames() {
 
 std::vector<std::string> CertificateSans(const HoloMush& hm) {
   std::vector<std::string> sans;
-  for (const char* component : {"core", "gateway"}) {
+  for (const char* component : {"core", "gateway", "gateway-internal"}) {
     const std::string svc = ChildName(hm, component);
     sans.push_back(svc);
     sans.push_back(svc + "." + hm.ns);

@@ -21,6 +21,7 @@ std::vector<Json> RenderChildren(const RenderInput& in) {
   out.push_back(std::move(config));
   out.push_back(CoreService(hm));
   out.push_back(GatewayService(hm));
+  out.push_back(GatewayInternalService(hm));
   out.push_back(CoreDeployment(in, config_hash));
   out.push_back(GatewayDeployment(in, config_hash));
   if (hm.spec.pod_disruption_budget) {

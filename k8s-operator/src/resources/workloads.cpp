@@ -185,7 +185,6 @@ Json CoreService(const HoloMush& hm) {
 Json GatewayService(const HoloMush& hm) {
   const GatewayServiceSpec& s = hm.spec.gateway_service;
   Json meta = ChildMetadata(hm, ChildName(hm, "gateway"), "gateway");
-  meta["labels"][kJobLabel] = "holomush-gateway";
   if (!s.annotations.empty()) meta["annotations"] = s.annotations;
   Json telnet = {
       {"name", "telnet"}, {"port", s.telnet_port}, {"targetPort", "telnet"}, {"protocol", "TCP"}};
@@ -194,19 +193,36 @@ Json GatewayService(const HoloMush& hm) {
     if (s.telnet_node_port) telnet["nodePort"] = *s.telnet_node_port;
     if (s.web_node_port) web["nodePort"] = *s.web_node_port;
   }
-  Json ports = Json::array(
-      {telnet,
-       web,
-       {{"name", "control"},
-        {"port", kGatewayControlPort},
-        {"targetPort", "control"},
-        {"protocol", "TCP"}},
-       {{"name", "ops"}, {"port", kGatewayOpsPort}, {"targetPort", "ops"}, {"protocol", "TCP"}}});
-  Json spec = {{"type", s.type}, {"selector", SelectorLabels(hm, "gateway")}, {"ports", ports}};
+  // Players' ports only: control and ops are on the internal Service.
+  Json spec = {{"type", s.type},
+               {"selector", SelectorLabels(hm, "gateway")},
+               {"ports", Json::array({telnet, web})}};
   // Players' own addresses reach the gateway (not a node's, after SNAT): its per-address
   // limits and core's per-address login backoff depend on them.
   if (s.type != "ClusterIP") spec["externalTrafficPolicy"] = "Local";
   return Json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", meta}, {"spec", spec}};
+}
+
+Json GatewayInternalService(const HoloMush& hm) {
+  // Always ClusterIP, whatever the players' Service is: control (gRPC, mTLS) and ops
+  // (/metrics and probes, no authentication) never leave the cluster. Its job label makes
+  // it the one the gateway ServiceMonitor selects.
+  Json meta = ChildMetadata(hm, ChildName(hm, "gateway-internal"), "gateway");
+  meta["labels"][kJobLabel] = "holomush-gateway";
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", meta},
+              {"spec",
+               {{"type", "ClusterIP"},
+                {"selector", SelectorLabels(hm, "gateway")},
+                {"ports", Json::array({{{"name", "control"},
+                                        {"port", kGatewayControlPort},
+                                        {"targetPort", "control"},
+                                        {"protocol", "TCP"}},
+                                       {{"name", "ops"},
+                                        {"port", kGatewayOpsPort},
+                                        {"targetPort", "ops"},
+                                        {"protocol", "TCP"}}})}}}};
 }
 
 Json PodDisruptionBudget(const HoloMush& hm, const std::string& component) {

@@ -126,12 +126,20 @@ class OperatorTest : public ::testing::Test {
 TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   auto op = StartOperator();
   Apply(Game("game"));
-  const std::vector<std::string> children = {
-      "deployment/game-core", "deployment/game-gateway",  "service/game-core",
-      "service/game-gateway", "secret/game-tls",          "configmap/game-config",
-      "pdb/game-core",        "pdb/game-gateway",         "cronjob/game-backup",
-      "pvc/game-backup",      "servicemonitor/game-core", "servicemonitor/game-gateway",
-      "prometheusrule/game"};
+  const std::vector<std::string> children = {"deployment/game-core",
+                                             "deployment/game-gateway",
+                                             "service/game-core",
+                                             "service/game-gateway",
+                                             "service/game-gateway-internal",
+                                             "secret/game-tls",
+                                             "configmap/game-config",
+                                             "pdb/game-core",
+                                             "pdb/game-gateway",
+                                             "cronjob/game-backup",
+                                             "pvc/game-backup",
+                                             "servicemonitor/game-core",
+                                             "servicemonitor/game-gateway",
+                                             "prometheusrule/game"};
   for (const auto& child : children) {
     EXPECT_TRUE(WaitFor([&] { return Exists(child); }, kDeadline)) << child << "\n" << op->Log();
   }
@@ -141,6 +149,11 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   for (const auto& child : children) {
     auto object = GetJson(ns_.Name(), child);
     ASSERT_TRUE(object) << child;
+    if (child == "pvc/game-backup") {
+      // Data outlives the game (spec.deletionPolicy defaults to Retain): not owned.
+      EXPECT_FALSE((*object)["metadata"].contains("ownerReferences")) << (*object)["metadata"];
+      continue;
+    }
     const json& refs = (*object)["metadata"]["ownerReferences"];
     ASSERT_EQ(refs.size(), 1u) << child;
     EXPECT_EQ(refs[0]["uid"], uid) << child;
@@ -157,7 +170,8 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"], "ops");
   EXPECT_EQ(c["env"][0]["valueFrom"]["secretKeyRef"]["name"], "db");
 
-  auto svc = GetJson(ns_.Name(), "service/game-gateway");
+  auto svc = GetJson(ns_.Name(), "service/game-gateway-internal");
+  ASSERT_TRUE(svc);
   EXPECT_EQ((*svc)["metadata"]["labels"]["holomush.io/job"], "holomush-gateway");
   auto sm = GetJson(ns_.Name(), "servicemonitor/game-core");
   EXPECT_EQ((*sm)["spec"]["jobLabel"], "holomush.io/job");
@@ -190,6 +204,88 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_EQ(Condition(*hm, "BackupHealthy", "reason"), "NoBackupYet");
   EXPECT_EQ(At(*hm, {"status", "endpoints", "telnet"}), "game-gateway." + ns_.Name() + ".svc:4201");
   EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
+}
+
+TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
+  // A game whose gateway Service an older operator made with all four ports.
+  Apply(Game("game", "  gateway:\n    service:\n      type: NodePort\n"));
+  auto hm = GetJson(ns_.Name(), "holomush/game");
+  ASSERT_TRUE(hm);
+  json old_service = {{"apiVersion", "v1"},
+                      {"kind", "Service"},
+                      {"metadata",
+                       {{"name", "game-gateway"},
+                        {"labels",
+                         {{"app.kubernetes.io/name", "holomush"},
+                          {"app.kubernetes.io/instance", "game"},
+                          {"app.kubernetes.io/component", "gateway"},
+                          {"app.kubernetes.io/managed-by", "holomush-operator"},
+                          {"holomush.io/job", "holomush-gateway"}}},
+                        {"ownerReferences",
+                         {{{"apiVersion", "holomush.io/v1alpha1"},
+                           {"kind", "HoloMUSH"},
+                           {"name", "game"},
+                           {"uid", (*hm)["metadata"]["uid"]},
+                           {"controller", true}}}}}},
+                      {"spec",
+                       {{"type", "NodePort"},
+                        {"selector",
+                         {{"app.kubernetes.io/name", "holomush"},
+                          {"app.kubernetes.io/instance", "game"},
+                          {"app.kubernetes.io/component", "gateway"}}},
+                        {"ports",
+                         {{{"name", "telnet"}, {"port", 4201}, {"targetPort", "telnet"}},
+                          {{"name", "web"}, {"port", 8080}, {"targetPort", "web"}},
+                          {{"name", "control"}, {"port", 9002}, {"targetPort", "control"}},
+                          {{"name", "ops"}, {"port", 9101}, {"targetPort", "ops"}}}}}}};
+  const CommandResult made = Kubectl(
+      {"apply", "--server-side", "--field-manager=holomush-operator", "-n", ns_.Name(), "-f", "-"},
+      old_service.dump());
+  ASSERT_TRUE(made.Ok()) << made.err;
+
+  auto op = StartOperator();
+  auto port_names = [](const json& service) {
+    std::set<std::string> names;
+    for (const json& p : service["spec"]["ports"]) names.insert(p["name"].get<std::string>());
+    return names;
+  };
+  // Players' Service: telnet and WebSocket only, its type kept.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = GetJson(ns_.Name(), "service/game-gateway");
+        return s && port_names(*s) == std::set<std::string>{"telnet", "web"};
+      },
+      kDeadline))
+      << GetJson(ns_.Name(), "service/game-gateway")->dump() << op->Log();
+  EXPECT_EQ((*GetJson(ns_.Name(), "service/game-gateway"))["spec"]["type"], "NodePort");
+  // Control and ops: a ClusterIP Service of their own.
+  ASSERT_TRUE(WaitFor([&] { return Exists("service/game-gateway-internal"); }, kDeadline));
+  auto internal = GetJson(ns_.Name(), "service/game-gateway-internal");
+  EXPECT_EQ((*internal)["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(port_names(*internal), (std::set<std::string>{"control", "ops"}));
+
+  // The gateway ServiceMonitor selects exactly the Service with the ops port.
+  ASSERT_TRUE(WaitFor([&] { return Exists("servicemonitor/game-gateway"); }, kDeadline));
+  auto monitor = GetJson(ns_.Name(), "servicemonitor/game-gateway");
+  std::string selector;
+  for (const auto& [key, value] : (*monitor)["spec"]["selector"]["matchLabels"].items()) {
+    selector += (selector.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+  }
+  const CommandResult selected = Kubectl({"get", "services", "-n", ns_.Name(), "-l", selector, "-o",
+                                          "jsonpath={.items[*].metadata.name}"});
+  ASSERT_TRUE(selected.Ok()) << selected.err;
+  EXPECT_EQ(selected.out, "game-gateway-internal");
+  EXPECT_EQ((*monitor)["spec"]["endpoints"][0]["port"], "ops");
+
+  // The gateway's certificate names the internal Service, which `holomush status` dials.
+  ASSERT_TRUE(WaitFor([&] { return Exists("secret/game-tls"); }, kDeadline));
+  auto secret = GetJson(ns_.Name(), "secret/game-tls");
+  const CommandResult decoded =
+      RunCommand({"base64", "-d"}, (*secret)["data"]["gateway.crt"].get<std::string>());
+  const CommandResult sans =
+      RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
+  EXPECT_NE(sans.out.find("game-gateway-internal." + ns_.Name() + ".svc"), std::string::npos)
+      << sans.out;
 }
 
 TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {
@@ -310,6 +406,34 @@ TEST_F(OperatorTest, SteadyStateWritesNothingAndARestartRewritesNothing) {
   EXPECT_EQ(second->Writes(), 0) << second->Log();
 }
 
+TEST_F(OperatorTest, OneRequeuePerGameHoweverOftenItIsReconciled) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >= 1;
+      },
+      kDeadline))
+      << op->Log();
+  // Each change of the HoloMUSH is a reconcile, and each successful reconcile asks to be
+  // woken for the certificate renewal.
+  const double before = op->Metric("holomush_operator_reconcile_total", {{"result", "success"}});
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Kubectl({"annotate", "--overwrite", "-n", ns_.Name(), "holomush/game",
+                         "test/poke=" + std::to_string(i)})
+                    .Ok());
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >=
+                   before + 10 &&
+               op->Metric("holomush_operator_workqueue_depth") == 0;
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_EQ(op->Metric("holomush_operator_workqueue_waiting"), 1) << op->Get("/metrics").second;
+}
+
 TEST_F(OperatorTest, StatusFollowsBackupJobs) {
   auto op = StartOperator();
   Apply(Game("game"));
@@ -397,6 +521,23 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       kDeadline));
 }
 
+TEST_F(OperatorTest, BackupSchedulesTakeDescriptorsAndAgeByTheirLongestGap) {
+  auto op = StartOperator();
+  Apply(Game("nightly", "  backup:\n    schedule: '@daily'\n"));
+  Apply(Game("weekdays", "  backup:\n    schedule: '0 3 * * 1-5'\n"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("cronjob/nightly-backup"); }, kDeadline)) << op->Log();
+  EXPECT_EQ(At(*GetJson(ns_.Name(), "cronjob/nightly-backup"), {"spec", "schedule"}), "@daily");
+  auto max_age = [&](const std::string& game) {
+    return op->Metric("holomush_operator_backup_max_age_seconds", {{"holomush", game}});
+  };
+  EXPECT_TRUE(WaitFor([&] { return max_age("nightly") == 2 * 86400; }, kDeadline))
+      << op->Get("/metrics").second;
+  // Friday's backup is still fresh on Monday morning: one missed weekday is tolerated, a
+  // weekend is not a miss.
+  EXPECT_TRUE(WaitFor([&] { return max_age("weekdays") == 4 * 86400; }, kDeadline))
+      << op->Get("/metrics").second;
+}
+
 TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
   // A certificate set of the user's own (one self-signed certificate stands in for all).
   const std::string dir = "/tmp/holomush-operator-certs-" + ns_.Name();
@@ -452,6 +593,150 @@ TEST_F(OperatorTest, ManagedDatabaseAndAUserTlsSecret) {
       kDeadline));
   auto after = GetJson(ns_.Name(), "secret/trial-postgres");
   EXPECT_EQ((*after)["data"]["password"], (*secret)["data"]["password"]);
+}
+
+TEST_F(OperatorTest, ADeletedGameLeavesItsDataAndTheNextOneOfTheNameTakesItUp) {
+  auto op = StartOperator();
+  const std::string managed = "  database:\n    managed: {}\n";
+  const std::string game =
+      "apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\nmetadata:\n  name: trial\nspec:\n"
+      "  image: holomush:test\n";
+  Apply(game + managed);
+  ASSERT_TRUE(WaitFor([&] { return Exists("statefulset/trial-postgres"); }, kDeadline))
+      << op->Log();
+  ASSERT_TRUE(WaitFor([&] { return Exists("pvc/trial-backup"); }, kDeadline));
+  const json secret = *GetJson(ns_.Name(), "secret/trial-postgres");
+  const json statefulset = *GetJson(ns_.Name(), "statefulset/trial-postgres");
+  EXPECT_EQ(At(statefulset, {"spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"}),
+            "Retain");
+
+  // Deleted: the garbage collector removes the workloads, not the data or its password.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/trial"}).Ok());
+  ASSERT_TRUE(WaitFor([&] { return !Exists("statefulset/trial-postgres"); }, kDeadline));
+  ASSERT_TRUE(WaitFor([&] { return !Exists("deployment/trial-core"); }, kDeadline));
+  auto kept = GetJson(ns_.Name(), "secret/trial-postgres");
+  ASSERT_TRUE(kept) << "the database password went with the game";
+  EXPECT_FALSE(At(*kept, {"metadata", "deletionTimestamp"}).is_string());
+  auto claim = GetJson(ns_.Name(), "pvc/trial-backup");
+  ASSERT_TRUE(claim) << "the backups went with the game";
+  EXPECT_FALSE(At(*claim, {"metadata", "deletionTimestamp"}).is_string());
+
+  // Made again under the same name: the old database's password, the old backups.
+  Apply(game + managed);
+  ASSERT_TRUE(WaitFor([&] { return Exists("statefulset/trial-postgres"); }, kDeadline))
+      << op->Log();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/trial");
+        return h && Condition(*h, "Degraded", "status") == "False";
+      },
+      kDeadline))
+      << op->Log();
+  auto again = GetJson(ns_.Name(), "secret/trial-postgres");
+  EXPECT_EQ(At(*again, {"data", "password"}), At(secret, {"data", "password"}));
+  EXPECT_EQ(At(*again, {"data", "DATABASE_URL"}), At(secret, {"data", "DATABASE_URL"}));
+  EXPECT_EQ(At(*GetJson(ns_.Name(), "pvc/trial-backup"), {"metadata", "uid"}),
+            At(*claim, {"metadata", "uid"}));
+
+  // deletionPolicy: Delete: now they are owned, and go with the game.
+  Apply(game + "  deletionPolicy: Delete\n" + managed);
+  const std::string uid = At(*GetJson(ns_.Name(), "holomush/trial"), {"metadata", "uid"});
+  auto owned_by_game = [&](const std::string& what) {
+    auto o = GetJson(ns_.Name(), what);
+    const json refs = o ? At(*o, {"metadata", "ownerReferences"}) : json();
+    return refs.is_array() && refs.size() == 1 && refs[0].value("uid", "") == uid;
+  };
+  EXPECT_TRUE(WaitFor([&] { return owned_by_game("secret/trial-postgres"); }, kDeadline))
+      << op->Log();
+  EXPECT_TRUE(WaitFor([&] { return owned_by_game("pvc/trial-backup"); }, kDeadline));
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/trial"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return !Exists("secret/trial-postgres"); }, kDeadline));
+  // The claim keeps its pvc-protection finalizer here (no controller removes it without a
+  // kubelet), so it is being deleted rather than gone.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto c = GetJson(ns_.Name(), "pvc/trial-backup");
+        return !c || At(*c, {"metadata", "deletionTimestamp"}).is_string();
+      },
+      kDeadline));
+}
+
+TEST_F(OperatorTest, AnUnreadableTlsSecretRollsNothing) {
+  // A certificate set of the user's own (one self-signed certificate stands in for all).
+  const std::string dir = "/tmp/holomush-operator-certs-" + ns_.Name();
+  RunCommand({"mkdir", "-p", dir});
+  const CommandResult made = RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/k",
+                                         "-out", dir + "/c", "-days", "30", "-subj", "/CN=test"});
+  ASSERT_TRUE(made.Ok()) << made.err;
+  std::vector<std::string> create = {"create", "secret", "generic", "-n", ns_.Name(), "mine"};
+  for (const char* leaf : {"core", "gateway", "cli"}) {
+    create.push_back(std::string("--from-file=") + leaf + ".crt=" + dir + "/c");
+    create.push_back(std::string("--from-file=") + leaf + ".key=" + dir + "/k");
+  }
+  create.push_back("--from-file=ca.crt=" + dir + "/c");
+  ASSERT_TRUE(Kubectl(create).Ok());
+
+  auto op = StartOperator();
+  Apply(Game("game", "  tls:\n    secretName: mine\n"));
+  auto template_of = [&](const std::string& deployment) {
+    auto d = GetJson(ns_.Name(), "deployment/" + deployment);
+    return d ? At(*d, {"spec", "template"}) : json();
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return At(template_of("game-core"), {"metadata", "annotations", "holomush.io/tls-hash"})
+                   .is_string() &&
+               At(template_of("game-gateway"), {"metadata", "annotations", "holomush.io/tls-hash"})
+                   .is_string();
+      },
+      kDeadline))
+      << op->Log();
+  const json core = template_of("game-core");
+  const json gateway = template_of("game-gateway");
+  // The user's Secret is not watched: a change of the HoloMUSH makes the operator look.
+  int pokes = 0;
+  auto poke = [&] {
+    ASSERT_TRUE(Kubectl({"annotate", "--overwrite", "-n", ns_.Name(), "holomush/game",
+                         "test/poke=" + std::to_string(++pokes)})
+                    .Ok());
+  };
+
+  // The Secret cannot be read (here: it is gone for a while, as in a delete and re-create).
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "secret/mine"}).Ok());
+  poke();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "Degraded", "status") == "True" &&
+               Condition(*h, "Degraded", "reason") == "TLSSecretUnavailable";
+      },
+      kDeadline))
+      << op->Log();
+  const double failures = op->Metric("holomush_operator_reconcile_total", {{"result", "error"}});
+  poke();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return op->Metric("holomush_operator_reconcile_total", {{"result", "error"}}) > failures;
+      },
+      kDeadline));
+  // Nothing was applied meanwhile: the pod templates (and so the Pods) are as they were.
+  EXPECT_EQ(template_of("game-core"), core);
+  EXPECT_EQ(template_of("game-gateway"), gateway);
+
+  // The same certificates are back: the game recovers and still nothing rolls.
+  ASSERT_TRUE(Kubectl(create).Ok());
+  RunCommand({"rm", "-rf", dir});
+  poke();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto h = GetJson(ns_.Name(), "holomush/game");
+        return h && Condition(*h, "Degraded", "status") == "False";
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_EQ(template_of("game-core"), core);
+  EXPECT_EQ(template_of("game-gateway"), gateway);
 }
 
 struct InvalidCase {
@@ -604,58 +889,90 @@ TEST_F(OperatorTest, OneLeaderAtATimeAndAStandbyTakesOver) {
   EXPECT_LT(handover, 8);
 }
 
-TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
-  const std::string rbac = std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/rbac/";
-  const std::string sa = "holomush-operator";
-  const std::string role = "holomush-operator-" + ns_.Name();
-  // The ClusterRole under a per-test name, bound to a ServiceAccount of this namespace.
-  CommandResult r = Kubectl({"create", "serviceaccount", "-n", ns_.Name(), sa});
-  ASSERT_TRUE(r.Ok()) << r.err;
-  std::string cluster_role = RunCommand({"cat", rbac + "role.yaml"}).out;
-  cluster_role.replace(cluster_role.find("name: holomush-operator\n"),
-                       std::string("name: holomush-operator\n").size(), "name: " + role + "\n");
-  ASSERT_TRUE(Kubectl({"apply", "-f", "-"}, cluster_role).Ok());
-  ASSERT_TRUE(Kubectl({"create", "clusterrolebinding", role, "--clusterrole=" + role,
-                       "--serviceaccount=" + ns_.Name() + ":" + sa})
-                  .Ok());
-  ASSERT_TRUE(Kubectl({"apply", "-n", ns_.Name(), "-f", rbac + "leader_election_role.yaml"}).Ok());
-  ASSERT_TRUE(Kubectl({"create", "rolebinding", "-n", ns_.Name(), "leader-election",
-                       "--role=holomush-operator-leader-election",
-                       "--serviceaccount=" + ns_.Name() + ":" + sa})
-                  .Ok());
-  struct Cleanup {
-    std::string role;
-    ~Cleanup() {
-      Kubectl({"delete", "clusterrolebinding", role, "--ignore-not-found"});
-      Kubectl({"delete", "clusterrole", role, "--ignore-not-found"});
-    }
-  } cleanup{role};
-
-  // A kubeconfig with only the ServiceAccount's token.
-  r = Kubectl({"create", "token", "-n", ns_.Name(), sa, "--duration=1h"});
-  ASSERT_TRUE(r.Ok()) << r.err;
-  std::string token = r.out;
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  const CommandResult server = Kubectl(
-      {"config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.server}"});
-  const CommandResult ca = Kubectl({"config", "view", "--minify", "--raw", "-o",
-                                    "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
-  std::string ca_data = ca.out;
-  if (ca_data.empty()) {
-    const CommandResult ca_file =
-        Kubectl({"config", "view", "--minify", "--raw", "-o",
-                 "jsonpath={.clusters[0].cluster.certificate-authority}"});
-    ca_data = RunCommand({"base64", "-w0", ca_file.out}).out;
+// The operator's own RBAC (config/rbac) bound to a ServiceAccount of the test's namespace,
+// under per-test names, and a kubeconfig with only that ServiceAccount's token. The
+// destructor removes the cluster-wide objects and the file.
+class OperatorRbac {
+ public:
+  explicit OperatorRbac(const std::string& ns)
+      : ns_(ns),
+        role_("holomush-operator-" + ns),
+        kubeconfig_("/tmp/holomush-operator-sa-" + ns + ".kubeconfig") {}
+  ~OperatorRbac() {
+    Kubectl({"delete", "clusterrolebinding", role_, "--ignore-not-found"});
+    Kubectl({"delete", "clusterrole", role_, "--ignore-not-found"});
+    std::remove(kubeconfig_.c_str());
   }
-  const std::string kubeconfig = "/tmp/holomush-operator-sa-" + ns_.Name() + ".kubeconfig";
-  {
-    std::ofstream out(kubeconfig);
+  OperatorRbac(const OperatorRbac&) = delete;
+  OperatorRbac& operator=(const OperatorRbac&) = delete;
+
+  // Creates everything; a failed step fails the test (check HasFatalFailure()).
+  void Create() {
+    const std::string rbac = std::string(HOLOMUSH_SOURCE_ROOT) + "/k8s-operator/config/rbac/";
+    CommandResult r = Kubectl({"create", "serviceaccount", "-n", ns_, kServiceAccount});
+    ASSERT_TRUE(r.Ok()) << r.err;
+    // The ClusterRole under a per-test name.
+    std::string cluster_role = RunCommand({"cat", rbac + "role.yaml"}).out;
+    cluster_role.replace(cluster_role.find("name: holomush-operator\n"),
+                         std::string("name: holomush-operator\n").size(), "name: " + role_ + "\n");
+    ASSERT_TRUE(Kubectl({"apply", "-f", "-"}, cluster_role).Ok());
+    Bind();
+    ASSERT_TRUE(Kubectl({"apply", "-n", ns_, "-f", rbac + "leader_election_role.yaml"}).Ok());
+    ASSERT_TRUE(Kubectl({"create", "rolebinding", "-n", ns_, "leader-election",
+                         "--role=holomush-operator-leader-election",
+                         "--serviceaccount=" + ns_ + ":" + kServiceAccount})
+                    .Ok());
+
+    r = Kubectl({"create", "token", "-n", ns_, kServiceAccount, "--duration=1h"});
+    ASSERT_TRUE(r.Ok()) << r.err;
+    std::string token = r.out;
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    const CommandResult server = Kubectl(
+        {"config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.server}"});
+    const CommandResult ca =
+        Kubectl({"config", "view", "--minify", "--raw", "-o",
+                 "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
+    std::string ca_data = ca.out;
+    if (ca_data.empty()) {
+      const CommandResult ca_file =
+          Kubectl({"config", "view", "--minify", "--raw", "-o",
+                   "jsonpath={.clusters[0].cluster.certificate-authority}"});
+      ca_data = RunCommand({"base64", "-w0", ca_file.out}).out;
+    }
+    std::ofstream out(kubeconfig_);
     out << "apiVersion: v1\nkind: Config\ncurrent-context: sa\nclusters:\n- name: c\n"
         << "  cluster:\n    server: " << server.out
         << "\n    certificate-authority-data: " << ca_data << "\nusers:\n- name: sa\n"
         << "  user:\n    token: " << token << "\ncontexts:\n- name: sa\n"
-        << "  context: {cluster: c, user: sa, namespace: " << ns_.Name() << "}\n";
+        << "  context: {cluster: c, user: sa, namespace: " << ns_ << "}\n";
   }
+
+  // The ClusterRoleBinding: what a cluster admin revokes and restores.
+  void Bind() {
+    const CommandResult r =
+        Kubectl({"create", "clusterrolebinding", role_, "--clusterrole=" + role_,
+                 "--serviceaccount=" + ns_ + ":" + kServiceAccount});
+    ASSERT_TRUE(r.Ok()) << r.err;
+  }
+  void Unbind() {
+    const CommandResult r = Kubectl({"delete", "clusterrolebinding", role_});
+    ASSERT_TRUE(r.Ok()) << r.err;
+  }
+
+  const std::string& kubeconfig() const { return kubeconfig_; }
+
+ private:
+  static constexpr const char* kServiceAccount = "holomush-operator";
+  std::string ns_;
+  std::string role_;
+  std::string kubeconfig_;
+};
+
+TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
+  OperatorRbac rbac(ns_.Name());
+  rbac.Create();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string& kubeconfig = rbac.kubeconfig();
 
   auto op = StartOperator({}, kubeconfig);
   Apply(Game("game"));
@@ -670,7 +987,44 @@ TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
   EXPECT_TRUE(WaitFor([&] { return !Exists("deployment/game-core"); }, kDeadline));
   EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1);
-  std::remove(kubeconfig.c_str());
+}
+
+TEST_F(OperatorTest, OutlivesAnApiServerRestartAndRevokedRbac) {
+  if (!OwnsControlPlane())
+    GTEST_SKIP() << "restarts the apiserver: needs a control plane of its own";
+  OperatorRbac rbac(ns_.Name());
+  rbac.Create();
+  ASSERT_FALSE(HasFatalFailure());
+  // Without leader election: a leader that cannot renew for 10 s exits by design, and what
+  // is tested here is the informers, which run on every replica.
+  auto op = StartOperator({"--leader-elect=false"}, rbac.kubeconfig());
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline)) << op->Log();
+  auto watches = [&](const std::string& code) {
+    return op->Metric("holomush_operator_api_requests_total", {{"verb", "watch"}, {"code", code}});
+  };
+
+  // A cluster admin revokes the operator's rights, and the apiserver restarts: every watch
+  // is cut, cannot reconnect while the apiserver is down, then is refused with a 403 Status.
+  rbac.Unbind();
+  ASSERT_FALSE(HasFatalFailure());
+  const double unreachable = watches("error");
+  const CommandResult stopped = StopApiServer();
+  ASSERT_TRUE(stopped.Ok()) << stopped.err;
+  EXPECT_TRUE(WaitFor([&] { return watches("error") > unreachable; }, kDeadline)) << op->Log();
+  const CommandResult started = StartApiServer();
+  ASSERT_TRUE(started.Ok()) << started.err;
+  // Twelve informers, each refused: the operator backs off and stays up.
+  EXPECT_TRUE(WaitFor([&] { return watches("403") >= 12; }, kDeadline)) << op->Log();
+  ASSERT_TRUE(op->Running()) << op->Log();
+  EXPECT_EQ(op->Get("/healthz").first, 200);
+
+  // Rights restored: the watches resume and the operator reconciles again.
+  rbac.Bind();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "service/game-core"}).Ok());
+  EXPECT_TRUE(WaitFor([&] { return Exists("service/game-core"); }, kDeadline)) << op->Log();
+  EXPECT_EQ(op->Stop(), 0) << op->Log();
 }
 
 }  // namespace

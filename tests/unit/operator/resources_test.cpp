@@ -58,17 +58,19 @@ const Json& Container(const Json& workload) {
 TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
   const HoloMush hm = Game();
   const auto objects = RenderChildren(Input(hm));
-  EXPECT_EQ(KindNames(objects),
-            (std::set<std::string>{
-                "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
-                "Service/game-gateway", "Deployment/game-core", "Deployment/game-gateway",
-                "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
-                "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
-                "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+  EXPECT_EQ(
+      KindNames(objects),
+      (std::set<std::string>{
+          "Secret/game-tls", "ConfigMap/game-config", "Service/game-core", "Service/game-gateway",
+          "Service/game-gateway-internal", "Deployment/game-core", "Deployment/game-gateway",
+          "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
+          "PersistentVolumeClaim/game-backup", "CronJob/game-backup", "ServiceMonitor/game-core",
+          "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
 }
 
 TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
-  const HoloMush hm = Game();
+  HoloMush hm = Game();
+  hm.spec.deletion_policy = deletion_policies::kDelete;  // data owned too
   for (const Json& o : RenderChildren(Input(hm))) {
     SCOPED_TRACE(o["kind"].get<std::string>());
     const Json& meta = o["metadata"];
@@ -84,6 +86,30 @@ TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
     if (without["metadata"]["annotations"].empty()) without["metadata"].erase("annotations");
     EXPECT_EQ(meta["annotations"][kAppliedHashAnnotation], Hash(without));
   }
+}
+
+TEST(RenderChildrenTest, DataOutlivesTheGameUnlessTheSpecSaysDelete) {
+  HoloMush hm = Game();
+  hm.spec.database.existing_secret.reset();
+  hm.spec.database.managed = true;
+  auto owned = [](const Json* o) { return o->at("metadata").contains("ownerReferences"); };
+  auto claim_policy = [](const std::vector<Json>& objects) {
+    return Find(objects, "StatefulSet", "game-postgres")
+        ->at("spec")["persistentVolumeClaimRetentionPolicy"]["whenDeleted"];
+  };
+  auto retained = RenderChildren(Input(hm));
+  EXPECT_FALSE(owned(Find(retained, "Secret", "game-postgres")));
+  EXPECT_FALSE(owned(Find(retained, "PersistentVolumeClaim", "game-backup")));
+  EXPECT_EQ(claim_policy(retained), "Retain");
+  // Everything else still goes with the game.
+  EXPECT_TRUE(owned(Find(retained, "StatefulSet", "game-postgres")));
+  EXPECT_TRUE(owned(Find(retained, "Secret", "game-tls")));
+
+  hm.spec.deletion_policy = deletion_policies::kDelete;
+  auto deleted = RenderChildren(Input(hm));
+  EXPECT_TRUE(owned(Find(deleted, "Secret", "game-postgres")));
+  EXPECT_TRUE(owned(Find(deleted, "PersistentVolumeClaim", "game-backup")));
+  EXPECT_EQ(claim_policy(deleted), "Delete");
 }
 
 TEST(RenderChildrenTest, IsDeterministicSoSteadyStateWritesNothing) {
@@ -175,13 +201,33 @@ TEST(RenderChildrenTest, CertificateRotationRollsPodsAndNothingElseDoes) {
   EXPECT_EQ(*Find(before, "Service", "game-core"), *Find(after, "Service", "game-core"));
 }
 
+std::set<std::string> PortNames(const Json& service) {
+  std::set<std::string> names;
+  for (const Json& p : service["spec"]["ports"]) names.insert(p["name"].get<std::string>());
+  return names;
+}
+
 TEST(ServiceTest, CarryTheScrapeJobLabel) {
   const HoloMush hm = Game();
   EXPECT_EQ(CoreService(hm)["metadata"]["labels"][kJobLabel], "holomush-core");
+  const Json internal = GatewayInternalService(hm);
+  EXPECT_EQ(internal["metadata"]["labels"][kJobLabel], "holomush-gateway");
+  EXPECT_FALSE(GatewayService(hm)["metadata"]["labels"].contains(kJobLabel));
+}
+
+TEST(ServiceTest, PlayersReachOnlyTelnetAndWebSocket) {
+  HoloMush hm = Game();
+  hm.spec.gateway_service.type = "LoadBalancer";
   const Json gw = GatewayService(hm);
-  EXPECT_EQ(gw["metadata"]["labels"][kJobLabel], "holomush-gateway");
-  EXPECT_EQ(gw["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(gw["spec"]["type"], "LoadBalancer");
+  EXPECT_EQ(PortNames(gw), (std::set<std::string>{"telnet", "web"}));
   EXPECT_EQ(gw["spec"]["ports"][0]["port"], 4201);
+  // Control and ops stay inside the cluster, whatever the players' Service type.
+  const Json internal = GatewayInternalService(hm);
+  EXPECT_EQ(internal["metadata"]["name"], "game-gateway-internal");
+  EXPECT_EQ(internal["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(PortNames(internal), (std::set<std::string>{"control", "ops"}));
+  EXPECT_EQ(internal["spec"]["selector"], gw["spec"]["selector"]);
 }
 
 TEST(ServiceTest, NodePortsOnlyForExposedTypes) {
@@ -198,6 +244,15 @@ TEST(ServiceMonitorTest, UsesTheJobLabelAndOpsPort) {
   EXPECT_EQ(sm["spec"]["jobLabel"], "holomush.io/job");
   EXPECT_EQ(sm["spec"]["endpoints"][0]["port"], "ops");
   EXPECT_EQ(sm["spec"]["selector"]["matchLabels"][kComponentLabel], "gateway");
+  // It selects the internal Service (which has the ops port), not the players' one.
+  const Json& match = sm["spec"]["selector"]["matchLabels"];
+  for (const Json& svc : {GatewayInternalService(hm), GatewayService(hm)}) {
+    bool selected = true;
+    for (auto it = match.begin(); it != match.end(); ++it) {
+      selected = selected && svc["metadata"]["labels"].value(it.key(), "") == *it;
+    }
+    EXPECT_EQ(selected, svc["metadata"]["name"] == "game-gateway-internal") << svc["metadata"];
+  }
   EXPECT_EQ(sm["metadata"]["labels"]["release"], "kps");
 }
 
@@ -285,10 +340,11 @@ TEST(ManagedDatabaseTest, RendersPostgresAndPointsCoreAtIt) {
             (Json{{"name", "trial-postgres"}, {"key", "DATABASE_URL"}}));
 }
 
-TEST(TlsTest, SansNameBothServices) {
+TEST(TlsTest, SansNameEveryService) {
   const auto sans = CertificateSans(Game());
-  for (const char* want : {"game-core", "game-core.play.svc", "game-gateway.play.svc",
-                           "game-gateway.play.svc.cluster.local"}) {
+  for (const char* want :
+       {"game-core", "game-core.play.svc", "game-gateway.play.svc",
+        "game-gateway.play.svc.cluster.local", "game-gateway-internal.play.svc"}) {
     EXPECT_NE(std::find(sans.begin(), sans.end(), want), sans.end()) << want;
   }
 }
@@ -314,12 +370,32 @@ TEST(CoversTest, IgnoresServerAddedFieldsButNotChangedOnes) {
   EXPECT_TRUE(Covers(Json{{"cpu", "1"}}, Json{{"cpu", 1}}));
 }
 
-TEST(ScheduleTest, EstimatesTheInterval) {
-  EXPECT_EQ(ScheduleIntervalSeconds("0 3 * * *"), 86400);
-  EXPECT_EQ(ScheduleIntervalSeconds("15 */6 * * *"), 6 * 3600);
-  EXPECT_EQ(ScheduleIntervalSeconds("0 * * * *"), 3600);
-  EXPECT_EQ(ScheduleIntervalSeconds("0 0 * * 0"), 7 * 86400);
-  EXPECT_EQ(ScheduleIntervalSeconds("@hourly"), 3600);
+TEST(BackupMaxAgeTest, ToleratesOneMissedRunWhereverItFalls) {
+  constexpr int64_t kDay = 86400;
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * *"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@daily"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@midnight"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@hourly"), 2 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 * * * *"), 2 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("15 */6 * * *"), 12 * 3600);
+  EXPECT_EQ(BackupMaxAgeSeconds("*/10 * * * *"), 20 * 60);
+  EXPECT_EQ(BackupMaxAgeSeconds("@weekly"), 14 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 0 * * SUN"), 14 * kDay);
+  // Weekdays only: Thursday's run to Monday's spans four days, so a weekend never looks
+  // like a missed backup (twice "daily" would be two days, and fire every Sunday).
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * 1-5"), 4 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 3 * * mon-fri"), 4 * kDay);
+  // Uneven runs: the longest two intervals in a row count (07:00 to the next day's 06:00).
+  EXPECT_EQ(BackupMaxAgeSeconds("0 2,6,7 * * *"), 23 * 3600);
+  // Monthly: the longest two months in a row (July and August, or December and January).
+  EXPECT_EQ(BackupMaxAgeSeconds("@monthly"), 62 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("@yearly"), (365 + 366) * kDay);
+  // Day of month and day of week both set: either matches (the 1st, and every Monday).
+  EXPECT_LE(BackupMaxAgeSeconds("0 0 1 * 1"), 14 * kDay);
+  // Unreadable, or never runs: two days.
+  EXPECT_EQ(BackupMaxAgeSeconds("soon"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("0 0 30 2 *"), 2 * kDay);
+  EXPECT_EQ(BackupMaxAgeSeconds("61 * * * *"), 2 * kDay);
 }
 
 TEST(Base64Test, RoundTrips) {

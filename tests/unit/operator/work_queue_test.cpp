@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -81,6 +82,59 @@ TEST(WorkQueueTest, DelayedKeysArriveWhenTheirTimeComes) {
   EXPECT_FALSE(testing::WaitUntil([&] { return got.load(); }, milliseconds(200)));
   clock.now += milliseconds(500);
   EXPECT_TRUE(testing::WaitUntil([&] { return got.load(); }));
+  worker.join();
+}
+
+TEST(WorkQueueTest, OneRequeuePerKeyAndTheEarliestWins) {
+  FakeClock clock;
+  WorkQueue q({}, clock.Fn());
+  // Every successful reconcile asks for its next look: however often, one timer per key.
+  for (int i = 0; i < 100; ++i) q.AddAfter("a", std::chrono::minutes(5));
+  q.AddAfter("a", std::chrono::seconds(1));   // sooner: replaces the pending one
+  q.AddAfter("a", std::chrono::minutes(10));  // later: the pending one covers it
+  q.AddAfter("b", std::chrono::seconds(2));
+  EXPECT_EQ(q.Waiting(), 2u);
+  EXPECT_EQ(q.Len(), 0u);
+
+  clock.now += std::chrono::seconds(1);
+  EXPECT_EQ(q.Get(), "a");
+  q.Done("a");
+  EXPECT_EQ(q.Waiting(), 1u);  // only b: a had one requeue, and it has run
+  clock.now += std::chrono::minutes(10);
+  EXPECT_EQ(q.Get(), "b");
+  q.Done("b");
+  EXPECT_EQ(q.Waiting(), 0u);
+  EXPECT_EQ(q.Len(), 0u);
+}
+
+TEST(WorkQueueTest, DepthListenerSeesTheWaitingKeysStayBounded) {
+  FakeClock clock;
+  WorkQueue q({}, clock.Fn());
+  size_t most_waiting = 0;
+  q.OnDepth([&](size_t, size_t waiting) { most_waiting = std::max(most_waiting, waiting); });
+  for (int i = 0; i < 1000; ++i) {
+    q.Add("ns/game");
+    ASSERT_EQ(q.Get(), "ns/game");
+    q.AddAfter("ns/game", std::chrono::minutes(5));  // what a successful reconcile does
+    q.Done("ns/game");
+  }
+  EXPECT_EQ(most_waiting, 1u);
+}
+
+TEST(WorkQueueTest, GetSleepsUntilTheNextRequeueWithoutPolling) {
+  std::atomic<int> reads{0};
+  const Time start{};
+  WorkQueue q({}, [&] {
+    ++reads;
+    return start;
+  });
+  q.AddAfter("a", std::chrono::hours(1));
+  std::thread worker([&] { EXPECT_FALSE(q.Get().has_value()); });
+  // A worker waking every 50 ms to look at the clock would read it ten times here; one
+  // that sleeps until the requeue is due reads it once or twice.
+  EXPECT_FALSE(testing::WaitUntil([&] { return reads.load() > 6; }, milliseconds(500)))
+      << reads.load() << " clock reads";
+  q.ShutDown();
   worker.join();
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace holomush::common {
 
@@ -26,5 +27,9 @@ std::shared_ptr<grpc::ChannelCredentials> MutualTlsClientCredentials(const std::
 
 // notAfter of the first certificate in a PEM string, as Unix seconds.
 std::optional<int64_t> CertificateNotAfter(const std::string& pem);
+
+// The DNS subject alternative names of the first certificate in a PEM string (empty when
+// it cannot be read).
+std::vector<std::string> CertificateDnsNames(const std::string& pem);
 
 }  // namespace holomush::common

@@ -96,6 +96,9 @@ struct HoloMushSpec {
   MonitoringSpec monitoring;
   BackupSpec backup;
   bool pod_disruption_budget = true;
+  // kRetain: the game's data and its credentials (database Secret and volume, backup
+  // claim) outlive the HoloMUSH; kDelete: they go with it.
+  std::string deletion_policy = "Retain";
 };
 
 struct HoloMush {
@@ -120,6 +123,11 @@ inline constexpr const char* kDegraded = "Degraded";
 inline constexpr const char* kBackupHealthy = "BackupHealthy";
 inline constexpr const char* kMonitoringAvailable = "MonitoringAvailable";
 }  // namespace conditions
+
+namespace deletion_policies {
+inline constexpr const char* kRetain = "Retain";
+inline constexpr const char* kDelete = "Delete";
+}  // namespace deletion_policies
 
 namespace reasons {
 inline constexpr const char* kAllReplicasReady = "AllReplicasReady";

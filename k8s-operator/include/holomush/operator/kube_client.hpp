@@ -60,6 +60,7 @@ struct WatchEvent {
 struct WatchEnd {
   bool gone = false;
   std::string resource_version;  // the newest one seen (bookmarks included)
+  int events = 0;                // events received, bookmarks included
 };
 
 // Thread-safe: any thread may call any method; each call blocks its caller.
@@ -75,7 +76,10 @@ class KubeClient {
   virtual common::Result<ListResult> List(const ResourceType& type, const std::string& ns,
                                           const std::string& label_selector) = 0;
   // Streams events from `resource_version` (with bookmarks) until the server ends the watch,
-  // `stop()` turns true (checked about once a second) or an error occurs.
+  // `stop()` turns true (checked about once a second) or an error occurs. A refusal (403,
+  // 429, 5xx) and a Status inside the stream (an ERROR event, or a bare Status line) are
+  // errors, except 410, which ends the watch as `gone`. Never throws: an exception from
+  // `on_event` ends the watch with a kInternal error.
   virtual common::Result<WatchEnd> Watch(const ResourceType& type, const std::string& ns,
                                          const std::string& label_selector,
                                          const std::string& resource_version,

@@ -40,7 +40,9 @@ class LeaderElector {
  private:
   enum class Attempt { kAcquired, kHeldByOther, kError };
   Attempt TryAcquireOrRenew();
+  Attempt TryAcquireOrRenewOnce();
   void Release();
+  void ReleaseOnce();
   bool Sleep(std::chrono::milliseconds duration);
 
   KubeClient& client_;

@@ -20,7 +20,8 @@ class OperatorMetrics {
 
   void ApiRequest(const std::string& verb, long code);
   void Reconciled(const std::string& controller, const std::string& result, double seconds);
-  void QueueDepth(const std::string& controller, size_t depth);
+  // Keys queued now, and keys with a requeue pending.
+  void QueueDepth(const std::string& controller, size_t depth, size_t waiting);
   void Leader(bool leading);
   void Backup(const std::string& ns, const std::string& name, double last_success,
               double last_failure, double max_age);
@@ -36,6 +37,7 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Counter>& reconcile_errors_;
   prometheus::Family<prometheus::Histogram>& reconcile_duration_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& queue_waiting_;
   prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Gauge& leader_;
   prometheus::Family<prometheus::Gauge>& backup_success_;

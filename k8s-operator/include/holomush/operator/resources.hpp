@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,7 +73,10 @@ Json ConfigMap(const HoloMush& hm);
 Json CoreDeployment(const RenderInput& input, const std::string& config_hash);
 Json GatewayDeployment(const RenderInput& input, const std::string& config_hash);
 Json CoreService(const HoloMush& hm);
+// Telnet and WebSocket only, of spec.gateway.service's type.
 Json GatewayService(const HoloMush& hm);
+// `<name>-gateway-internal`, ClusterIP: control (9002) and ops (9101, scraped).
+Json GatewayInternalService(const HoloMush& hm);
 Json PodDisruptionBudget(const HoloMush& hm, const std::string& component);
 Json ServiceMonitor(const HoloMush& hm, const std::string& component);
 Json PrometheusRule(const HoloMush& hm, const Json& alert_rules);
@@ -84,7 +88,7 @@ Json PostgresStatefulSet(const HoloMush& hm);
 Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
 
 // DNS names the core and gateway certificates must carry (short, namespaced and FQDN
-// forms of both Services).
+// forms of the core, gateway and gateway-internal Services).
 std::vector<std::string> CertificateSans(const HoloMush& hm);
 // ca.crt, core.crt, core.key, gateway.crt, gateway.key, cli.crt, cli.key.
 std::map<std::string, std::string> CertificateFiles(const common::CertificateSet& set);
@@ -103,8 +107,13 @@ bool Covers(const Json& live, const Json& want);
 std::string Base64Encode(const std::string& bytes);
 std::string Base64Decode(const std::string& text);
 
-// Roughly how often a cron schedule fires, in seconds (for backup staleness): a fixed hour
-// is daily, a fixed day of week weekly, a fixed day of month monthly, else hourly or less.
-int64_t ScheduleIntervalSeconds(const std::string& schedule);
+// The longest time any three consecutive runs of a cron schedule (five fields or an
+// @descriptor) span, that is two intervals back to back; nullopt when it cannot be read or
+// runs fewer than three times in nine years. Computed on the schedule's own clock.
+std::optional<int64_t> ScheduleTwoRunSpanSeconds(const std::string& schedule);
+// How old the newest successful backup may be before BackupTooOld: one missed run is
+// tolerated, wherever in the schedule it falls (a weekday-only schedule's weekend gap
+// included). Two days when the schedule cannot be read.
+int64_t BackupMaxAgeSeconds(const std::string& schedule);
 
 }  // namespace holomush::op::resources

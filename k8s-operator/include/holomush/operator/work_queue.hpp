@@ -42,38 +42,49 @@ class RetryLimiter {
 };
 
 // Shared by the informer threads (Add) and the worker threads (Get/Done). A key added
-// while it is being processed is processed again after Done, never concurrently.
+// while it is being processed is processed again after Done, never concurrently. A key
+// has at most one pending requeue (AddAfter): the earliest asked for wins, so timers never
+// pile up however often a key is reconciled.
 class WorkQueue {
  public:
   explicit WorkQueue(RetryLimiter::Options options = {}, Clock clock = nullptr);
 
   void Add(const std::string& key);
+  // Adds `key` after `delay`, unless it already has an earlier requeue pending.
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Requeues after the key's backoff; returns that delay.
   std::chrono::milliseconds AddRateLimited(const std::string& key);
   void Forget(const std::string& key);
-  // Blocks until a key is ready or ShutDown; nullopt on shutdown.
+  // Blocks until a key is ready or ShutDown; nullopt on shutdown. Sleeps until the next
+  // requeue is due (by the clock), without polling.
   std::optional<std::string> Get();
   void Done(const std::string& key);
   void ShutDown();
   size_t Len() const;
-  // Called (under no lock) with the queue length whenever it changes.
-  void OnDepth(std::function<void(size_t)> listener) { on_depth_ = std::move(listener); }
+  // Keys with a requeue pending (at most one each).
+  size_t Waiting() const;
+  // Called (under no lock) with Len() and Waiting() whenever they may have changed.
+  void OnDepth(std::function<void(size_t queued, size_t waiting)> listener) {
+    on_depth_ = std::move(listener);
+  }
 
  private:
+  using Time = std::chrono::steady_clock::time_point;
   void AddLocked(const std::string& key);
   void MoveDueLocked();
+  void Report();
 
   Clock clock_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::set<std::string> dirty_;       // queued (or to be requeued after Done)
-  std::set<std::string> processing_;  // handed to a worker
-  std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
+  std::set<std::string> dirty_;                 // queued (or to be requeued after Done)
+  std::set<std::string> processing_;            // handed to a worker
+  std::map<std::string, Time> waiting_;         // key -> when its requeue is due
+  std::set<std::pair<Time, std::string>> due_;  // the same entries, soonest first
   RetryLimiter limiter_;
   bool shutting_down_ = false;
-  std::function<void(size_t)> on_depth_;
+  std::function<void(size_t, size_t)> on_depth_;
 };
 
 }  // namespace holomush::op
