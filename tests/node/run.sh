@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Node tests (ctest label `node`): `scripts/testenv up --node` gives the control plane a
-# real node (containerd, runc, CNI bridge, kubelet, kube-proxy, kube-scheduler), and pods
-# really start on it. Checks, each against the real component:
+# real node (containerd, runc, CNI bridge, kubelet, kube-proxy, kube-scheduler, CoreDNS),
+# and pods really start on it. Checks, each against the real component:
 #   - the node registers and goes Ready;
 #   - a pod is scheduled, started by containerd, and goes Ready because the kubelet's
 #     HTTP readiness probe passed; the host reaches it on its pod IP;
 #   - kube-proxy: a Service's ClusterIP and NodePort reach the pod from the host;
 #   - a pod reaches the apiserver through the kubernetes Service with its projected
 #     service-account token;
+#   - cluster DNS (CoreDNS from the API): a pod fetches from http://web.<ns>.svc/;
 #   - holomush:dev (scripts/build-images) runs `holomush --version` to completion, and
 #     `kubectl logs` reads its output through the kubelet;
 #   - `down` leaves no process, mount, bridge, cgroup or iptables chain behind.
@@ -170,6 +171,33 @@ logs=$(k logs -n "$ns" pod/api-client)
 [ "$phase" = Succeeded ] && [[ "$logs" == *"Client sent an HTTP request to an HTTPS server"* ]] ||
   fail "pod api-client ended $phase, saying: $logs"
 ok "a pod with a projected token reaches the apiserver through the kubernetes Service"
+
+# Cluster DNS: a pod resolves the Service as <svc>.<ns>.svc through the search path the
+# kubelet wrote into its resolv.conf, answered by CoreDNS from the API.
+k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dns-client
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true}
+  containers:
+    - name: client
+      image: $probe_image
+      imagePullPolicy: IfNotPresent
+      command: ["/bin/busybox", "sh", "-c"]
+      args:
+        - >-
+          /bin/busybox cat /etc/resolv.conf &&
+          /bin/busybox wget -q -O - http://web.$ns.svc/index.html
+YAML
+wait_until 180 PodDone dns-client || fail "pod dns-client did not finish"
+phase=$(k get -n "$ns" pod/dns-client -o 'jsonpath={.status.phase}')
+logs=$(k logs -n "$ns" pod/dns-client)
+[ "$phase" = Succeeded ] && [[ "$logs" == *"served by web"* ]] ||
+  fail "pod dns-client could not fetch http://web.$ns.svc/ (ended $phase), saying: $logs"
+ok "a pod resolves web.$ns.svc through cluster DNS and fetches from it"
 
 # The product's image, run by the kubelet as the chart runs it (non-root, read-only root).
 k apply -n "$ns" -f - >/dev/null <<YAML
