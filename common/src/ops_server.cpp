@@ -77,6 +77,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  // 200 with `good`, or 503 with `bad` and a line per failing check.
+  static Response Probe(const Health::Report& report, const std::string& good,
+                        const std::string& bad) {
+    if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", good + "\n"};
+    std::string body = bad + "\n";
+    for (const auto& f : report.failing) body += f + "\n";
+    return {http::status::service_unavailable, "text/plain; charset=utf-8", body};
+  }
+
   Response Handle(http::verb method, const std::string& target) {
     std::string path = target.substr(0, target.find('?'));
     const bool known =
@@ -86,21 +95,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return {http::status::method_not_allowed, "text/plain; charset=utf-8", "method not allowed\n",
               true};
     }
-    if (path == "/healthz/liveness") {
-      // The process's own loops only (their heartbeats), never the database.
-      auto report = health_.Liveness();
-      if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", "ok\n"};
-      std::string body = "not alive\n";
-      for (const auto& f : report.failing) body += f + "\n";
-      return {http::status::service_unavailable, "text/plain; charset=utf-8", body};
-    }
-    if (path == "/healthz/readiness") {
-      auto report = health_.Readiness();
-      if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", "ready\n"};
-      std::string body = "not ready\n";
-      for (const auto& f : report.failing) body += f + "\n";
-      return {http::status::service_unavailable, "text/plain; charset=utf-8", body};
-    }
+    // Liveness: the process's own loops only (their heartbeats), never the database.
+    if (path == "/healthz/liveness") return Probe(health_.Liveness(), "ok", "not alive");
+    if (path == "/healthz/readiness") return Probe(health_.Readiness(), "ready", "not ready");
     prometheus::TextSerializer serializer;
     return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
             serializer.Serialize(registry_->Collect())};

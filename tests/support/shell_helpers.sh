@@ -30,24 +30,8 @@ telnet_send() {  # name, line
 
 # Waits until `needle` arrives on `name`'s connection; consumes what was read up to it.
 telnet_expect() {  # name, needle, timeout seconds
-  local fd_var="telnet_fd_$1" buf_var="telnet_buf_$1" chunk status
-  local deadline=$(($(now_ms) + ${3:-15} * 1000))
-  local buf="${!buf_var}"
-  while [[ "$buf" != *"$2"* ]]; do
-    if [ "$(now_ms)" -ge "$deadline" ]; then
-      fail "telnet $1: no '$2' within ${3:-15} s; received: $(printf '%q' "$buf")"
-    fi
-    chunk=""
-    status=0
-    IFS= read -r -t 0.3 -d '' -u "${!fd_var}" chunk || status=$?
-    buf+="$chunk"
-    if [ "$status" -ne 0 ] && [ "$status" -le 128 ] && [ -z "$chunk" ]; then
-      fail "telnet $1: the gateway closed the connection; received: $(printf '%q' "$buf")"
-    fi
-  done
-  printf -v "$buf_var" '%s' "${buf#*"$2"}"
+  telnet_first "$1" "${3:-15}" "$2"
 }
-
 
 # Waits for whichever of the needles arrives first on `name`'s connection; sets
 # `telnet_match` to it and consumes what was read up to it.
