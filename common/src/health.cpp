@@ -80,6 +80,8 @@ Health::Report Health::Readiness() const {
   for (const auto& [name, check] : checks_) {
     if (!check.ok) {
       report.failing.push_back(name + ": " + (check.detail.empty() ? "failing" : check.detail));
+    } else if (!check.detail.empty()) {
+      report.notes.push_back(name + ": " + check.detail);
     }
   }
   return report;

@@ -30,8 +30,12 @@ struct Response {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, Health& health, std::shared_ptr<prometheus::Registry> registry)
-      : stream_(std::move(socket)), health_(health), registry_(std::move(registry)) {}
+  Connection(tcp::socket socket, Health& health, std::shared_ptr<prometheus::Registry> registry,
+             const OpsPaths& paths)
+      : stream_(std::move(socket)),
+        health_(health),
+        registry_(std::move(registry)),
+        paths_(paths) {}
 
   void Start() { Read(); }
 
@@ -77,27 +81,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
-  // 200 with `good`, or 503 with `bad` and a line per failing check.
+  // 200 with `good` and a line per note, or 503 with `bad` and a line per failing check.
   static Response Probe(const Health::Report& report, const std::string& good,
                         const std::string& bad) {
-    if (report.ready) return {http::status::ok, "text/plain; charset=utf-8", good + "\n"};
-    std::string body = bad + "\n";
-    for (const auto& f : report.failing) body += f + "\n";
-    return {http::status::service_unavailable, "text/plain; charset=utf-8", body};
+    std::string body = (report.ready ? good : bad) + "\n";
+    for (const auto& line : report.ready ? report.notes : report.failing) body += line + "\n";
+    return {report.ready ? http::status::ok : http::status::service_unavailable,
+            "text/plain; charset=utf-8", body};
   }
 
   Response Handle(http::verb method, const std::string& target) {
     std::string path = target.substr(0, target.find('?'));
-    const bool known =
-        path == "/healthz/liveness" || path == "/healthz/readiness" || path == "/metrics";
+    const bool known = path == paths_.liveness || path == paths_.readiness || path == "/metrics";
     if (!known) return {http::status::not_found, "text/plain; charset=utf-8", "not found\n"};
     if (method != http::verb::get && method != http::verb::head) {
       return {http::status::method_not_allowed, "text/plain; charset=utf-8", "method not allowed\n",
               true};
     }
     // Liveness: the process's own loops only (their heartbeats), never the database.
-    if (path == "/healthz/liveness") return Probe(health_.Liveness(), "ok", "not alive");
-    if (path == "/healthz/readiness") return Probe(health_.Readiness(), "ready", "not ready");
+    if (path == paths_.liveness) return Probe(health_.Liveness(), "ok", "not alive");
+    if (path == paths_.readiness) return Probe(health_.Readiness(), "ready", "not ready");
     prometheus::TextSerializer serializer;
     return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
             serializer.Serialize(registry_->Collect())};
@@ -108,19 +111,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Health& health_;
   std::shared_ptr<prometheus::Registry> registry_;
+  const OpsPaths& paths_;  // the server's, which outlives its connections
 };
 
 }  // namespace
 
 class OpsServer::Impl {
  public:
-  Impl(HostPort address, Health& health, std::shared_ptr<prometheus::Registry> registry)
-      : address_(std::move(address)), health_(health), registry_(std::move(registry)) {}
+  Impl(HostPort address, Health& health, std::shared_ptr<prometheus::Registry> registry,
+       OpsPaths paths)
+      : address_(std::move(address)),
+        health_(health),
+        registry_(std::move(registry)),
+        paths_(std::move(paths)) {}
 
   void Start() {
     boost::system::error_code ec;
-    auto ip =
-        asio::ip::make_address(address_.host == "localhost" ? "127.0.0.1" : address_.host, ec);
+    // ":9100" means every interface, as it does for the game's own listeners.
+    std::string host = address_.host;
+    if (host.empty()) host = "0.0.0.0";
+    if (host == "localhost") host = "127.0.0.1";
+    auto ip = asio::ip::make_address(host, ec);
     if (ec) throw std::runtime_error("ops server: bad address " + address_.ToString());
     tcp::endpoint endpoint(ip, address_.port);
     acceptor_.open(endpoint.protocol());
@@ -151,7 +162,7 @@ class OpsServer::Impl {
   void Accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), health_, registry_)->Start();
+      if (!ec) std::make_shared<Connection>(std::move(socket), health_, registry_, paths_)->Start();
       Accept();
     });
   }
@@ -159,6 +170,7 @@ class OpsServer::Impl {
   HostPort address_;
   Health& health_;
   std::shared_ptr<prometheus::Registry> registry_;
+  OpsPaths paths_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   std::thread thread_;
@@ -166,8 +178,9 @@ class OpsServer::Impl {
 };
 
 OpsServer::OpsServer(HostPort address, Health& health,
-                     std::shared_ptr<prometheus::Registry> registry)
-    : impl_(std::make_unique<Impl>(std::move(address), health, std::move(registry))) {}
+                     std::shared_ptr<prometheus::Registry> registry, OpsPaths paths)
+    : impl_(std::make_unique<Impl>(std::move(address), health, std::move(registry),
+                                   std::move(paths))) {}
 OpsServer::~OpsServer() { Stop(); }
 void OpsServer::Start() { impl_->Start(); }
 void OpsServer::Stop() {

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "holomush/common/config.hpp"
+#include "holomush/common/health.hpp"
 #include "holomush/common/logging.hpp"
+#include "holomush/common/ops_server.hpp"
 #include "holomush/common/shutdown.hpp"
 #include "holomush/common/version.hpp"
 #include "holomush/operator/controller.hpp"
@@ -19,7 +21,6 @@
 #include "holomush/operator/leader_election.hpp"
 #include "holomush/operator/metrics.hpp"
 #include "holomush/operator/resources.hpp"
-#include "ops_http.hpp"
 
 namespace holomush::op {
 namespace {
@@ -176,14 +177,12 @@ int RunOperator(int argc, char** argv) {
   auto lease_client = MakeCurlKubeClient(lease_config, &metrics);
   LeaderElector elector(*lease_client, le, log);
 
-  std::atomic<bool> leading{false};
-  OpsHttpServer ops(
-      config->Address("ops-addr"),
-      [&]() -> std::pair<bool, std::string> {
-        if (!controller.CachesSynced()) return {false, "caches not synced"};
-        return {true, leading.load() ? "leader" : "standby"};
-      },
-      registry);
+  // Ready once the caches are synced, leader or warm standby alike; the body says which.
+  common::Health health;
+  health.Set("caches", false, "not synced yet");
+  health.Set("role", true, "standby");
+  common::OpsServer ops(config->Address("ops-addr"), health, registry,
+                        {.liveness = "/healthz", .readiness = "/readyz"});
   try {
     ops.Start();
   } catch (const std::exception& e) {
@@ -206,13 +205,14 @@ int RunOperator(int argc, char** argv) {
     }
   }
   log.Info("caches synced", {});
+  health.Set("caches", true);
 
   std::atomic<bool> lost{false};
   std::thread election;
   if (elect) {
     election = std::thread([&] {
       auto stopped = [&](bool clean) {
-        leading = false;
+        health.Set("role", true, "standby");
         metrics.Leader(false);
         if (!clean) {
           lost = true;
@@ -222,7 +222,7 @@ int RunOperator(int argc, char** argv) {
       try {
         elector.Run(
             [&] {
-              leading = true;
+              health.Set("role", true, "leader");
               metrics.Leader(true);
               controller.StartWorkers();
             },
@@ -234,7 +234,7 @@ int RunOperator(int argc, char** argv) {
       }
     });
   } else {
-    leading = true;
+    health.Set("role", true, "leader");
     metrics.Leader(true);
     controller.StartWorkers();
   }

@@ -133,6 +133,27 @@ TEST_F(OpsServerTest, OversizedRequestIsRejectedWithoutHarm) {
   EXPECT_EQ(HttpGet(port_, "/healthz/liveness").status, 200);
 }
 
+// The operator's shape: its own probe paths, and a passing check's detail in the body.
+TEST(OpsServerPathsTest, OtherPathsServeTheSameProbesAndPassingDetailsAreShown) {
+  Health health;
+  auto registry = std::make_shared<prometheus::Registry>();
+  OpsServer server({"127.0.0.1", 0}, health, registry,
+                   {.liveness = "/healthz", .readiness = "/readyz"});
+  server.Start();
+  health.Set("caches", false, "not synced yet");
+  health.Set("role", true, "standby");
+  auto r = HttpGet(server.port(), "/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "not ready\ncaches: not synced yet\n");
+  health.Set("caches", true);
+  health.Set("role", true, "leader");
+  r = HttpGet(server.port(), "/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ready\nrole: leader\n");
+  EXPECT_EQ(HttpGet(server.port(), "/healthz").body, "ok\n");
+  EXPECT_EQ(HttpGet(server.port(), "/healthz/readiness").status, 404);
+}
+
 TEST(OpsServerBindTest, BusyAddressFailsWithTheAddressInTheMessage) {
   Health health;
   auto registry = std::make_shared<prometheus::Registry>();

@@ -58,6 +58,7 @@ class Health {
   struct Report {
     bool ready = false;
     std::vector<std::string> failing;  // "name: detail"
+    std::vector<std::string> notes;    // "name: detail" of passing checks that carry a detail
   };
 
   // Adds or updates a check. A check is failing until first set ok.

@@ -1,4 +1,4 @@
-// The ops HTTP server: /healthz/liveness, /healthz/readiness and /metrics.
+// The ops HTTP server of every HoloMUSH process: liveness, readiness and /metrics.
 #pragma once
 
 #include <memory>
@@ -13,11 +13,19 @@ class Registry;
 
 namespace holomush::common {
 
+// Where the probes answer. Core and gateway use the defaults; the operator keeps the paths
+// its SPEC gives it (/healthz, /readyz).
+struct OpsPaths {
+  std::string liveness = "/healthz/liveness";
+  std::string readiness = "/healthz/readiness";
+};
+
 // Runs on its own thread and io_context, so a slow or stuck client (bounded by a read
 // timeout) or a busy game loop never delays a probe.
 class OpsServer {
  public:
-  OpsServer(HostPort address, Health& health, std::shared_ptr<prometheus::Registry> registry);
+  OpsServer(HostPort address, Health& health, std::shared_ptr<prometheus::Registry> registry,
+            OpsPaths paths = {});
   ~OpsServer();
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;

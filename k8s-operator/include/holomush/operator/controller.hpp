@@ -20,6 +20,7 @@
 #include "holomush/operator/informer.hpp"
 #include "holomush/operator/kube_client.hpp"
 #include "holomush/operator/metrics.hpp"
+#include "holomush/operator/reconcile_phases.hpp"
 #include "holomush/operator/work_queue.hpp"
 
 namespace holomush::op {
@@ -64,27 +65,18 @@ class Controller {
   size_t QueueLength() const { return queue_.Len(); }
 
  private:
-  struct TlsState {
-    std::map<std::string, std::string> files;  // generated files (empty for a user Secret)
-    std::string hash;
-    std::optional<int64_t> not_after;
-    std::optional<int64_t> renew_at;
-    std::string error;
-  };
-
   void Enqueue(const Json& object, bool is_holomush);
   void Worker();
   void DiscoveryLoop();
   bool Discover();
   void StartMonitoringInformers();
   Informer* InformerFor(const std::string& kind) const;
+  // The phases that read the caches or the API; the pure ones are in reconcile_phases.hpp.
+  Observed Observe(const HoloMush& hm) const;
   TlsState PrepareTls(const HoloMush& hm, int64_t now);
   std::string PostgresPassword(const HoloMush& hm);
   common::Result<bool> ApplyChild(const Json& want);
   std::string Prune(const HoloMush& hm, const std::vector<Json>& rendered);
-  Json BuildStatus(const HoloMush& hm, const TlsState& tls, const std::string& apply_error,
-                   bool monitoring_applied, int64_t now);
-  void EmitEvents(const HoloMush& hm, const Json& old_status, const Json& new_status);
   void RecordBackupMetrics(const HoloMush& hm, const Json& status);
   int64_t Now() const;
 
