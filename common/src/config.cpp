@@ -7,13 +7,10 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "holomush/common/text.hpp"
+
 namespace holomush::common {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::optional<int64_t> ParseInt(const std::string& text) {
   int64_t v = 0;
@@ -24,7 +21,7 @@ std::optional<int64_t> ParseInt(const std::string& text) {
 }
 
 std::optional<bool> ParseBool(const std::string& text) {
-  const std::string t = Lower(text);
+  const std::string t = AsciiLower(text);
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
   return std::nullopt;

@@ -4,8 +4,6 @@
 #include <boost/asio/post.hpp>
 #include <cctype>
 
-#include "command_line.hpp"
-#include "login_throttle.hpp"
 #include "text.hpp"
 
 namespace holomush::gateway {
@@ -27,15 +25,6 @@ bool Permanent(grpc::StatusCode code) {
   }
 }
 
-std::string CharacterList(const std::vector<v1::CharacterSummary>& characters) {
-  std::string out;
-  for (const auto& c : characters) {
-    if (!out.empty()) out += ", ";
-    out += c.name();
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string DescribeCoreError(const grpc::Status& status) {
@@ -49,14 +38,6 @@ std::string DescribeCoreError(const grpc::Status& status) {
       return "Something went wrong in the game (code " +
              std::to_string(static_cast<int>(status.error_code())) + "). Please try again.";
   }
-}
-
-std::string FormatIdle(int64_t seconds) {
-  if (seconds < 0) seconds = 0;
-  if (seconds < 60) return std::to_string(seconds) + "s";
-  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + "h";
-  return std::to_string(seconds / 86400) + "d";
 }
 
 // Hands one stream's callbacks (gRPC threads) to the session's strand.
@@ -187,148 +168,6 @@ void PlayerSession::DrainQueue() {
   }
 }
 
-void PlayerSession::HandlePreLogin(const std::string& line) {
-  const PreLoginCommand cmd = ParsePreLogin(line);
-  using Verb = PreLoginCommand::Verb;
-  switch (cmd.verb) {
-    case Verb::kEmpty:
-      return;
-    case Verb::kCreate:
-    case Verb::kConnect: {
-      const bool create = cmd.verb == Verb::kCreate;
-      if (cmd.username.empty()) {
-        Say(create ? "Usage: create <username> <password>"
-                   : "Usage: connect <username> <password>");
-        return;
-      }
-      if (cmd.password.empty()) {
-        pending_create_ = create;
-        pending_username_ = cmd.username;
-        phase_ = Phase::kPassword;
-        if (port_ != nullptr) {
-          port_->SetEcho(false);
-          port_->SendPrompt("Password: ");
-        }
-        return;
-      }
-      Authenticate(create, cmd.username, cmd.password);
-      return;
-    }
-    case Verb::kPlay:
-      if (phase_ != Phase::kChoosing) {
-        Say("Log in first: connect <username> <password>");
-        return;
-      }
-      ChooseCharacter(cmd.name);
-      return;
-    case Verb::kWho: {
-      const Phase back = phase_;
-      phase_ = Phase::kBusy;
-      deps_.core->Who([self = weak_from_this(), ex = executor_, back](const grpc::Status& status,
-                                                                      v1::WhoReply reply) {
-        boost::asio::post(ex, [self, back, status, reply = std::move(reply)] {
-          auto session = self.lock();
-          if (!session || session->phase_ != Phase::kBusy) return;
-          session->OnWho(status, reply);
-          session->Idle(back);
-        });
-      });
-      return;
-    }
-    case Verb::kQuit:
-      CloseWith(text::kGoodbye, CloseReason::kQuit);
-      return;
-    case Verb::kHelp:
-      Say(phase_ == Phase::kChoosing
-              ? "Choose a character: play <name>\n" + std::string(text::kBanner)
-              : std::string(text::kBanner));
-      return;
-    case Verb::kUnknown:
-      Say(phase_ == Phase::kChoosing
-              ? "Choose a character first: play <name> (yours: " + CharacterList(characters_) + ")"
-              : std::string(text::kUnknown));
-      return;
-  }
-}
-
-void PlayerSession::Authenticate(bool create, const std::string& username,
-                                 const std::string& password) {
-  // Per-address limits first: a refused attempt never reaches core (or its password hashing).
-  if (deps_.throttle != nullptr &&
-      !deps_.throttle->Admit(options_.client_address,
-                             create ? LoginThrottle::Kind::kCreate : LoginThrottle::Kind::kLogin,
-                             std::chrono::steady_clock::now())) {
-    if (deps_.metrics != nullptr) {
-      (create ? deps_.metrics->logins_refused_create_rate()
-              : deps_.metrics->logins_refused_login_rate())
-          .Increment();
-    }
-    pending_username_.clear();
-    Say(create ? "Too many accounts created from your address; try again later."
-               : "Too many login attempts from your address; wait a minute and try again.");
-    Idle(Phase::kWelcome);
-    return;
-  }
-  phase_ = Phase::kBusy;
-  v1::Credentials credentials;
-  credentials.set_username(username);
-  credentials.set_password(password);
-  credentials.set_client_address(options_.client_address);
-  pending_username_.clear();  // only now: `username` may be this very string
-  auto done = [self = weak_from_this(), ex = executor_, create](const grpc::Status& status,
-                                                                v1::LoginReply reply) {
-    boost::asio::post(ex, [self, create, status, reply = std::move(reply)] {
-      auto session = self.lock();
-      if (session && session->phase_ == Phase::kBusy) session->OnLoginReply(create, status, reply);
-    });
-  };
-  if (create) {
-    deps_.core->CreateAccount(std::move(credentials), std::move(done));
-  } else {
-    deps_.core->Login(std::move(credentials), std::move(done));
-  }
-}
-
-void PlayerSession::OnLoginReply(bool create, const grpc::Status& status,
-                                 const v1::LoginReply& reply) {
-  if (!status.ok()) {
-    Say(DescribeCoreError(status));
-    Idle(Phase::kWelcome);
-    return;
-  }
-  if (!reply.message().empty() || reply.login_token().empty()) {
-    Say(reply.message().empty() ? (create ? "Account not created." : "Login refused.")
-                                : reply.message());
-    Idle(Phase::kWelcome);
-    return;
-  }
-  login_token_ = reply.login_token();
-  player_id_ = reply.player_id();
-  characters_.assign(reply.characters().begin(), reply.characters().end());
-  if (characters_.empty()) {
-    Say("This account has no characters.");
-    Idle(Phase::kWelcome);
-    return;
-  }
-  if (characters_.size() == 1) {
-    Embody(characters_.front());
-    return;
-  }
-  Say("Your characters: " + CharacterList(characters_) + "\nType play <name> to choose one.");
-  Idle(Phase::kChoosing);
-}
-
-void PlayerSession::ChooseCharacter(const std::string& name) {
-  const std::string wanted = Lower(name);
-  for (const auto& c : characters_) {
-    if (Lower(c.name()) == wanted) {
-      Embody(c);
-      return;
-    }
-  }
-  Say("You have no character called '" + name + "'. Yours: " + CharacterList(characters_) + ".");
-}
-
 std::string PlayerSession::resume_key() const {
   return ResumeMemory::Key(player_id_, character_.id());
 }
@@ -410,26 +249,6 @@ void PlayerSession::OnSessionStarted(const grpc::Status& status,
   OpenStream();
 }
 
-void PlayerSession::OnWho(const grpc::Status& status, const v1::WhoReply& reply) {
-  if (!status.ok()) {
-    Say(DescribeCoreError(status));
-    return;
-  }
-  if (reply.entries().empty()) {
-    Say("Nobody is connected.");
-    return;
-  }
-  std::string out = "Name                             Idle\n";
-  for (const auto& entry : reply.entries()) {
-    std::string name = entry.name();
-    if (name.size() < 32) name.resize(32, ' ');
-    out += name + " " + FormatIdle(entry.idle_seconds()) + "\n";
-  }
-  out += std::to_string(reply.entries_size()) +
-         (reply.entries_size() == 1 ? " player connected." : " players connected.");
-  Say(out);
-}
-
 void PlayerSession::OpenStream() {
   opened_ = false;
   v1::OpenSession open;
@@ -455,6 +274,8 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
            {"protocol", ProtocolName(options_.protocol)},
            {"replayed_events", message.opened().replayed_events()}});
       opened_ = true;
+      // A session that starts now (not one taken back) begins with who you are and where.
+      const bool fresh = !after_break && !resuming_;
       if (resuming_) {
         resuming_ = false;
         client_resume_ = false;
@@ -464,6 +285,12 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
       backoff_ = options_.reconnect_initial;
       phase_ = Phase::kPlaying;
       if (port_ != nullptr) port_->SessionOpened(session_id_, resume_token_, character_.name());
+      if (fresh) {
+        Say(created_ ? "Your account is made. Welcome to HoloMUSH, " + character_.name() + "!"
+                     : "Welcome back, " + character_.name() + ".");
+        created_ = false;
+        SendToCore("look");
+      }
       DrainQueue();
       return;
     }

@@ -178,6 +178,8 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   // The session being reopened was named by the client (ResumeFromClient): there is no login
   // to fall back on if core no longer has it.
   bool client_resume_ = false;
+  // The account was made by this login (create): the first words in the game say so.
+  bool created_ = false;
   // Ids of recent events delivered: a replay overlapping what we showed is not shown twice.
   common::RecentIds recent_ids_;
   std::chrono::milliseconds backoff_;
@@ -187,7 +189,5 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
 
 // How a failed call to core reads to a player.
 std::string DescribeCoreError(const grpc::Status& status);
-// "12s", "5m", "3h", "2d".
-std::string FormatIdle(int64_t seconds);
 
 }  // namespace holomush::gateway

@@ -43,9 +43,9 @@ class TelnetConnection final : public ConnectionBase {
   }
 
   // ClientPort.
-  void SendText(std::string_view text) override { Write(ToTelnetText(text)); }
+  void SendText(std::string_view text) override { Write(ToTelnetText(text, WrapWidth())); }
   void SendEvent(const v1::Event& event) override {
-    if (!event.text().empty()) Write(ToTelnetText(event.text()));
+    if (!event.text().empty()) Write(ToTelnetText(event.text(), WrapWidth()));
   }
   void SendPrompt(std::string_view text) override {
     Write(TelnetProtocol::EscapeIac(SanitizeUtf8(text)));
@@ -58,6 +58,12 @@ class TelnetConnection final : public ConnectionBase {
   }
 
  private:
+  // The client's width from NAWS (0 until it says, or when it reports none).
+  size_t WrapWidth() const {
+    const auto size = protocol_.window_size();
+    return size ? size->width : 0;
+  }
+
   std::shared_ptr<TelnetConnection> Self() {
     return std::static_pointer_cast<TelnetConnection>(shared_from_this());
   }

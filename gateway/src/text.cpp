@@ -6,13 +6,6 @@
 
 namespace holomush::gateway {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string CleanLine(std::string_view raw) {
   std::string kept;
   kept.reserve(raw.size());
@@ -29,8 +22,81 @@ std::string CleanLine(std::string_view raw) {
   return out;
 }
 
-std::string ToTelnetText(std::string_view text) {
-  const std::string valid = SanitizeUtf8(text);
+namespace {
+
+bool StartsCharacter(char c) { return (static_cast<uint8_t>(c) & 0xC0) != 0x80; }
+
+size_t Characters(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), StartsCharacter));
+}
+
+// Appends `line` (no \n in it) to `out`, wrapped to `width` characters.
+void WrapLine(std::string_view line, size_t width, std::string& out) {
+  if (Characters(line) <= width) {
+    out.append(line);
+    return;
+  }
+  size_t column = 0;
+  size_t i = 0;
+  // The line's indentation stays; spaces between words are kept only when no break falls
+  // between them.
+  while (i < line.size() && line[i] == ' ' && column < width) {
+    out.push_back(' ');
+    ++column;
+    ++i;
+  }
+  while (i < line.size()) {
+    const size_t gap_start = i;
+    while (i < line.size() && line[i] == ' ') ++i;
+    const std::string_view gap = line.substr(gap_start, i - gap_start);
+    const size_t word_start = i;
+    while (i < line.size() && line[i] != ' ') ++i;
+    std::string_view word = line.substr(word_start, i - word_start);
+    if (word.empty()) break;  // trailing spaces
+    size_t chars = Characters(word);
+    if (column > 0 && column + gap.size() + chars <= width) {
+      out.append(gap);
+      column += gap.size();
+    } else if (column > 0) {
+      out.push_back('\n');
+      column = 0;
+    }
+    // A word longer than a whole line is cut into lines of `width` characters.
+    while (chars > width - column) {
+      size_t cut = 0;
+      for (size_t taken = 0; cut < word.size(); ++cut) {
+        if (StartsCharacter(word[cut]) && taken++ == width - column) break;
+      }
+      out.append(word.substr(0, cut));
+      out.push_back('\n');
+      word.remove_prefix(cut);
+      chars -= width - column;
+      column = 0;
+    }
+    out.append(word);
+    column += chars;
+  }
+}
+
+}  // namespace
+
+std::string WrapLines(std::string_view text, size_t width) {
+  if (width < kMinWrapWidth) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + text.size() / width + 1);
+  while (true) {
+    const size_t end = text.find('\n');
+    WrapLine(text.substr(0, end), width, out);
+    if (end == std::string_view::npos) break;
+    out.push_back('\n');
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+std::string ToTelnetText(std::string_view text, size_t wrap_width) {
+  const std::string valid =
+      wrap_width >= kMinWrapWidth ? WrapLines(SanitizeUtf8(text), wrap_width) : SanitizeUtf8(text);
   std::string out;
   out.reserve(valid.size() + 16);
   for (const char ch : valid) {

@@ -4,21 +4,32 @@
 #include <string>
 #include <string_view>
 
+#include "holomush/common/text.hpp"
 #include "holomush/common/utf8.hpp"
 
 namespace holomush::gateway {
 
 using common::SanitizeUtf8;
 
-// ASCII lower case (commands, header names, origins).
-std::string Lower(std::string_view s);
+// ASCII lower case (commands, header names, origins): the shared helper, by its short name.
+inline std::string Lower(std::string_view s) { return common::AsciiLower(s); }
 
 // A line as a player typed it, made safe for core: valid UTF-8, tabs as spaces, other C0
 // controls and DEL removed, trailing spaces trimmed.
 std::string CleanLine(std::string_view raw);
 
 // Core's text (lines separated by \n) for a telnet terminal: CR LF line ends, IAC doubled,
-// invalid UTF-8 repaired, and a final CR LF.
-std::string ToTelnetText(std::string_view text);
+// invalid UTF-8 repaired, and a final CR LF. With a `wrap_width` (the client's NAWS width),
+// lines longer than that are wrapped first (WrapLines).
+std::string ToTelnetText(std::string_view text, size_t wrap_width = 0);
+
+// The narrowest width wrapped to: a smaller NAWS report is taken as a client that does not
+// know its size.
+inline constexpr size_t kMinWrapWidth = 20;
+
+// Breaks each line longer than `width` characters (code points) at the last space that
+// fits; a word longer than a line is cut. Spaces at a break are dropped, a line's own
+// indentation is kept. `width` below kMinWrapWidth leaves the text as it is.
+std::string WrapLines(std::string_view text, size_t width);
 
 }  // namespace holomush::gateway

@@ -10,12 +10,6 @@
 namespace holomush::gateway {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 struct Origin {
   std::string scheme;     // "http" or "https"
   std::string authority;  // host[:port], lower case, default port removed
@@ -40,7 +34,7 @@ bool ValidAuthority(std::string_view a) {
 }
 
 std::optional<Origin> ParseOrigin(std::string_view text) {
-  text = Trim(text);
+  text = common::TrimSpace(text);
   while (!text.empty() && text.back() == '/') text.remove_suffix(1);
   const auto sep = text.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
@@ -57,7 +51,7 @@ bool ETagMatches(std::string_view header, std::string_view etag) {
   while (pos < header.size()) {
     auto comma = header.find(',', pos);
     if (comma == std::string_view::npos) comma = header.size();
-    std::string_view tag = Trim(header.substr(pos, comma - pos));
+    std::string_view tag = common::TrimSpace(header.substr(pos, comma - pos));
     if (tag == "*") return true;
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == etag) return true;
@@ -142,7 +136,7 @@ std::vector<std::string> ParseAllowedOrigins(std::string_view text) {
   while (pos <= text.size()) {
     auto comma = text.find(',', pos);
     if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view entry = Trim(text.substr(pos, comma - pos));
+    const std::string_view entry = common::TrimSpace(text.substr(pos, comma - pos));
     pos = comma + 1;
     if (entry.empty()) continue;
     const auto origin = ParseOrigin(entry);
@@ -161,7 +155,8 @@ bool OriginAllowed(std::string_view origin, std::string_view host,
   const auto o = ParseOrigin(origin);
   if (!o) return false;  // "null" (a file or a sandboxed frame) and anything malformed
   if (allowed.empty()) {
-    return !host.empty() && o->authority == FoldDefaultPort(Lower(Trim(host)), o->scheme);
+    return !host.empty() &&
+           o->authority == FoldDefaultPort(Lower(common::TrimSpace(host)), o->scheme);
   }
   const std::string normalized = o->scheme + "://" + o->authority;
   return std::find(allowed.begin(), allowed.end(), normalized) != allowed.end();

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include "db_helpers.hpp"
 #include "support/core_harness.hpp"
@@ -183,10 +184,20 @@ TEST_F(GameTest, AliasesExpandKeepArgumentsAndRejectCycles) {
 
 TEST_F(GameTest, WhoHelpUnknownAndQuit) {
   bob_->Send("who");
-  auto who = bob_->WaitFor("Connected characters:");
+  auto who = bob_->WaitFor("2 characters connected.");
   ASSERT_TRUE(who);
-  EXPECT_NE(who->find("Ana"), std::string::npos);
-  EXPECT_NE(who->find("2 characters connected."), std::string::npos) << *who;
+  // Columns: names padded to the longest, idle times right-aligned under "Idle".
+  const size_t table = who->find("Name  Idle\n");
+  ASSERT_NE(table, std::string::npos) << *who;
+  std::istringstream lines(who->substr(table));
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(first.rfind("Ana  ", 0), 0u) << *who;
+  EXPECT_EQ(second.rfind("Bob  ", 0), 0u) << *who;
+  EXPECT_EQ(first.size(), header.size()) << *who;
+  EXPECT_EQ(second.size(), header.size()) << *who;
   bob_->Send("help");
   EXPECT_TRUE(bob_->WaitFor("Commands:"));
   bob_->Send("help page");

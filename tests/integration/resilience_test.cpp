@@ -190,7 +190,7 @@ TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
   PlayerClient bob(other.address());
   ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
   bob.Send("who");
-  auto who = bob.WaitFor("Connected characters:");
+  auto who = bob.WaitFor("Name  Idle");
   ASSERT_TRUE(who);
   EXPECT_EQ(who->find("Ana"), std::string::npos) << *who;
   EXPECT_TRUE(WaitUntil(

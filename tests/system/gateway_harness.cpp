@@ -161,7 +161,7 @@ bool TelnetPlayer::Enter(const std::string& verb, const std::string& user,
                          const std::string& password) {
   if (!Greeted()) return false;
   Send(verb + " " + user + " " + password);
-  Send("look");
+  // A new session begins with a look at the room.
   return Expect("The Nexus").has_value();
 }
 

@@ -148,7 +148,7 @@ TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
   TelnetPlayer guest(gateway_->telnet_port());
   ASSERT_TRUE(guest.Greeted());
   guest.Send("who");
-  auto listed = guest.Expect("2 players connected.\r\n");
+  auto listed = guest.Expect("2 characters connected.\r\n");
   ASSERT_TRUE(listed);
   EXPECT_NE(listed->find("Ana "), std::string::npos);
   guest.Send("bogus");

@@ -22,20 +22,6 @@ std::string CleanCommandLine(std::string_view line) {
   return out;
 }
 
-std::string Trim(std::string_view s) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 ParsedCommand ParseCommand(std::string_view line) {
   const std::string text = Trim(line);
   if (text.empty()) return {};

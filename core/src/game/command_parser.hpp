@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "holomush/common/text.hpp"
+
 namespace holomush::core {
 
 struct ParsedCommand {
@@ -23,8 +25,9 @@ ParsedCommand ParseCommand(std::string_view line);
 // cannot hold NUL, so one would fail the whole event batch it was written in).
 std::string CleanCommandLine(std::string_view line);
 
-std::string Trim(std::string_view s);
-std::string Lower(std::string_view s);
+// Core's spelling of the shared helpers (holomush/common/text.hpp), returning owned strings.
+inline std::string Trim(std::string_view s) { return std::string(common::TrimSpace(s)); }
+inline std::string Lower(std::string_view s) { return common::AsciiLower(s); }
 // "name=value" split at the first '='; nullopt without one or with an empty name.
 std::optional<std::pair<std::string, std::string>> SplitAssignment(std::string_view s);
 // Splits "north;n;nor" into names (trimmed, empties dropped).

@@ -80,7 +80,8 @@ class FrontTest : public ::testing::Test {
   // Creates (or connects) and waits until the game answers `look`.
   std::unique_ptr<TcpClient> Player(const std::string& verb, const std::string& name) {
     auto client = Connect();
-    client->Send(verb + " " + name + " pw-" + name + "\r\nlook\r\n");
+    client->Send(verb + " " + name + " pw-" + name + "\r\n");
+    // A new session begins with a look at the room.
     EXPECT_TRUE(client->ReadUntil("A quiet place.\r\n").has_value()) << client->Pending();
     return client;
   }
@@ -140,7 +141,39 @@ TEST_F(FrontTest, PasswordPromptTurnsEchoOffAndBackOn) {
   client->Send(Bytes({kIac, kDo, kOptEcho}) + "secret\r\nlook\r\n");
   EXPECT_TRUE(client->ReadUntil(Bytes({kIac, kWont, kOptEcho}) + "\r\n"));
   EXPECT_TRUE(client->ReadUntil("A quiet place.")) << client->Pending();
-  EXPECT_EQ(core_.commands(), std::vector<std::string>{"look"});
+  EXPECT_TRUE(client->ReadUntil("A quiet place.")) << client->Pending();
+  EXPECT_EQ(core_.commands(), (std::vector<std::string>{"look", "look"}));
+}
+
+TEST_F(FrontTest, ANewSessionSaysWhoYouAreAndShowsTheRoomBeforeWhatYouTyped) {
+  core_.AddAccount("bea", "secret", {"Bea"});
+  Start();
+  auto made = Connect();
+  made->Send("create ana secret\r\nsay hi\r\n");
+  auto got = made->ReadUntil("You say, \"hi\"\r\n");
+  ASSERT_TRUE(got) << made->Pending();
+  const size_t welcome = got->find("Your account is made. Welcome to HoloMUSH, Ana!\r\n");
+  const size_t room = got->find("A quiet place.\r\n");
+  EXPECT_NE(welcome, std::string::npos) << *got;
+  EXPECT_NE(room, std::string::npos) << *got;
+  EXPECT_LT(welcome, room) << *got;
+
+  auto back = Connect();
+  back->Send("connect bea secret\r\n");
+  EXPECT_TRUE(back->ReadUntil("Welcome back, Bea.\r\n")) << back->Pending();
+  EXPECT_TRUE(back->ReadUntil("A quiet place.\r\n")) << back->Pending();
+  EXPECT_EQ(core_.commands(), (std::vector<std::string>{"look", "say hi", "look"}));
+}
+
+TEST_F(FrontTest, OutputWrapsToTheWidthTheClientReports) {
+  Start();
+  auto ana = Player("create", "ana");
+  using namespace telnet;
+  // IAC SB NAWS 0 24 0 40 IAC SE: 24 columns.
+  ana->Send(Bytes({kIac, kSb, kOptNaws, 0, 24, 0, 40, kIac, kSe}) +
+            "say the quick brown fox jumps over the lazy dog\r\n");
+  EXPECT_TRUE(ana->ReadUntil("You say, \"the quick\r\nbrown fox jumps over the\r\nlazy dog\"\r\n"))
+      << ana->Pending();
 }
 
 TEST_F(FrontTest, RefusalIsShownVerbatim) {
@@ -170,7 +203,7 @@ TEST_F(FrontTest, PreLoginWhoAndQuit) {
   auto ana = Player("create", "ana");
   auto client = Connect();
   client->Send("who\r\nquit\r\n");
-  EXPECT_TRUE(client->ReadUntil("Ana" + std::string(30, ' ') + "1m\r\n1 player connected.\r\n"));
+  EXPECT_TRUE(client->ReadUntil("Name  Idle\r\nAna     1m\r\n1 character connected.\r\n"));
   EXPECT_TRUE(client->ReadUntil("Goodbye.\r\n"));
   EXPECT_TRUE(client->WaitClosed());
   EXPECT_TRUE(WaitUntil([&] {

@@ -45,6 +45,40 @@ TEST(ToTelnetTextTest, ConvertsLineEnds) {
   EXPECT_EQ(ToTelnetText("bad\xFF\x1B"), "bad" + kFffd + "\r\n");
 }
 
+TEST(WrapLinesTest, BreaksAtTheLastSpaceThatFitsAndKeepsShortLines) {
+  const std::string says = "Ana says, \"the quick brown fox jumps over the lazy dog\"";
+  EXPECT_EQ(WrapLines(says, 20), "Ana says, \"the quick\nbrown fox jumps over\nthe lazy dog\"");
+  EXPECT_EQ(WrapLines("short\nlines stay as they are", 40), "short\nlines stay as they are");
+  // Exactly the width fits; one more character breaks.
+  EXPECT_EQ(WrapLines(std::string(20, 'a'), 20), std::string(20, 'a'));
+  EXPECT_EQ(WrapLines("aaaaaaaaaa aaaaaaaaaa", 20), "aaaaaaaaaa\naaaaaaaaaa");
+}
+
+TEST(WrapLinesTest, CutsWordsLongerThanALineAndCountsCharactersNotBytes) {
+  EXPECT_EQ(WrapLines(std::string(45, 'x'), 20),
+            std::string(20, 'x') + "\n" + std::string(20, 'x') + "\n" + std::string(5, 'x'));
+  // Twenty-two two-byte characters: cut after twenty, never inside one.
+  std::string wide;
+  for (int i = 0; i < 22; ++i) wide += "\xC3\xA9";
+  EXPECT_EQ(WrapLines(wide, 20), wide.substr(0, 40) + "\n" + wide.substr(40));
+  // Twenty characters in twenty-one bytes still fit.
+  EXPECT_EQ(WrapLines("caf\xC3\xA9 " + std::string(15, 'b'), 20),
+            "caf\xC3\xA9 " + std::string(15, 'b'));
+}
+
+TEST(WrapLinesTest, KeepsIndentationAndLeavesNarrowOrUnknownWidthsAlone) {
+  EXPECT_EQ(WrapLines("  Exits: north, south, east, west", 20),
+            "  Exits: north,\nsouth, east, west");
+  const std::string line(100, 'z');
+  EXPECT_EQ(WrapLines(line, 0), line);
+  EXPECT_EQ(WrapLines(line, 19), line);
+}
+
+TEST(ToTelnetTextTest, WrapsToTheGivenWidthBeforeConvertingLineEnds) {
+  EXPECT_EQ(ToTelnetText("one two three four five six", 20), "one two three four\r\nfive six\r\n");
+  EXPECT_EQ(ToTelnetText("one two three four five six"), "one two three four five six\r\n");
+}
+
 class LineSplitterTest : public ::testing::Test {
  protected:
   std::vector<InputLine> Feed(std::string_view in) {

@@ -105,13 +105,6 @@ TEST(ResumeMemoryTest, ForgetsOldEntries) {
   EXPECT_FALSE(memory.Take("a").has_value());
 }
 
-TEST(FormatIdleTest, Units) {
-  EXPECT_EQ(FormatIdle(5), "5s");
-  EXPECT_EQ(FormatIdle(75), "1m");
-  EXPECT_EQ(FormatIdle(7200), "2h");
-  EXPECT_EQ(FormatIdle(200000), "2d");
-}
-
 TEST(DescribeCoreErrorTest, UnavailableReadsAsAPlayerWouldWant) {
   EXPECT_EQ(DescribeCoreError(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connect failed")),
             text::kUnavailable);

@@ -1,34 +1,20 @@
 // Every player's basics: who, help, quit.
 #include <algorithm>
-#include <sstream>
 
 #include "game/command_parser.hpp"
 #include "game/commands/command_table.hpp"
 #include "game/game.hpp"
+#include "holomush/common/text.hpp"
 
 namespace holomush::core::commands {
-namespace {
-
-std::string FormatIdle(int64_t seconds) {
-  if (seconds < 60) return std::to_string(seconds) + "s";
-  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
-  return std::to_string(seconds / 3600) + "h";
-}
-
-}  // namespace
 
 void Who(Game& game, CoreSession& s, const std::string&) {
   auto rows = game.stores().sessions.Who();
   if (!rows) return s.Output(kUnavailable);
-  std::ostringstream out;
-  out << "Connected characters:\n";
-  for (const auto& r : *rows) {
-    std::string name = r.name;
-    name.resize(std::max<size_t>(name.size(), 24), ' ');
-    out << "  " << name << " idle " << FormatIdle(r.idle_seconds) << "\n";
-  }
-  out << rows->size() << (rows->size() == 1 ? " character" : " characters") << " connected.";
-  s.Output(out.str());
+  std::vector<common::WhoRow> table;
+  table.reserve(rows->size());
+  for (const auto& r : *rows) table.push_back({r.name, r.idle_seconds});
+  s.Output(common::WhoTable(table));
 }
 
 // Reads the command table: every command with a usage line is a topic; a short form
