@@ -144,6 +144,12 @@ for name in holomush_events_total holomush_sessions_active holomush_grpc_request
   grep -q "^$name[{ ]" "$work/core.metrics" || fail "core /metrics has no $name"
 done
 ok "core /metrics has every metric in the guide's table"
+# The alert rules against what these processes export: names, labels, label values.
+python3 "$root/tests/alerts/live_metrics.py" --rules "$root/alerts/holomush.rules.yaml" \
+  --docs "$root/docs/design/metrics.md" --scrape core="$work/core.metrics" \
+  --scrape gateway="$work/gateway.metrics" ||
+  fail "the alert rules read series that core or gateway do not export (see above)"
+ok "every series the alert rules read from core and gateway is exported, as documented"
 
 # --- PostgreSQL Extensions and Query Performance Monitoring --------------------------------
 

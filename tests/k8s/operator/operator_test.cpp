@@ -1,9 +1,11 @@
 // The operator against the real control plane: what users see in the API server.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -519,6 +521,20 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
                           {{"holomush", "game"}});
       },
       kDeadline));
+
+  // What this operator exports now (a game, reconciles, backups both ways) against what the
+  // alert rules read: names, labels and label values, and the metrics documentation.
+  const std::string scrape = (std::filesystem::temp_directory_path() /
+                              ("holomush-operator-metrics-" + std::to_string(::getpid())))
+                                 .string();
+  std::ofstream(scrape) << op->Get("/metrics").second;
+  const CommandResult live = RunCommand(
+      {"python3", std::string(HOLOMUSH_SOURCE_ROOT) + "/tests/alerts/live_metrics.py", "--rules",
+       std::string(HOLOMUSH_SOURCE_ROOT) + "/alerts/holomush.rules.yaml", "--docs",
+       std::string(HOLOMUSH_SOURCE_ROOT) + "/docs/design/metrics.md", "--scrape",
+       "operator=" + scrape});
+  std::filesystem::remove(scrape);
+  EXPECT_TRUE(live.Ok()) << live.out << live.err;
 }
 
 TEST_F(OperatorTest, BackupSchedulesTakeDescriptorsAndAgeByTheirLongestGap) {
