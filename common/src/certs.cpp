@@ -8,10 +8,12 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 namespace holomush::common {
 namespace {
@@ -44,7 +46,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509_EXTENSION_free(ext);
 }
 
-CertPtr NewCertificate(const std::string& common_name, EVP_PKEY* key, int days) {
+CertPtr NewCertificate(const std::string& common_name, EVP_PKEY* key, int days, int64_t now) {
   CertPtr cert(X509_new());
   Check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -54,8 +56,9 @@ CertPtr NewCertificate(const std::string& common_name, EVP_PKEY* key, int days) 
   BIGNUM* bn = BN_bin2bn(serial_bytes, sizeof serial_bytes, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400);
+  time_t from = now != 0 ? static_cast<time_t>(now) : std::time(nullptr);
+  Check(X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, -3600, &from) != nullptr, "notBefore");
+  Check(X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, &from) != nullptr, "notAfter");
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -83,6 +86,18 @@ std::string KeyPem(EVP_PKEY* key) {
   return std::string(mem->data, mem->length);
 }
 
+CertPtr ParseCertificate(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return nullptr;
+  return CertPtr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+KeyPtr ParseKey(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return nullptr;
+  return KeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+}
+
 bool LooksLikeIp(const std::string& s) {
   return s.find_first_not_of("0123456789.") == std::string::npos ||
          s.find(':') != std::string::npos;
@@ -90,17 +105,23 @@ bool LooksLikeIp(const std::string& s) {
 
 }  // namespace
 
-CertificateSet GenerateCertificateSet(const CertificateOptions& options) {
-  CertificateSet set;
+KeyPair GenerateCa(int days, int64_t now) {
   KeyPtr ca_key = NewKey();
-  CertPtr ca = NewCertificate("HoloMUSH CA", ca_key.get(), options.ca_validity_days);
+  CertPtr ca = NewCertificate("HoloMUSH CA", ca_key.get(), days, now);
   X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
   AddExtension(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE");
   AddExtension(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   AddExtension(ca.get(), ca.get(), NID_subject_key_identifier, "hash");
   Check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()) > 0, "sign CA");
-  set.ca = {CertPem(ca.get()), KeyPem(ca_key.get())};
+  return {CertPem(ca.get()), KeyPem(ca_key.get())};
+}
 
+CertificateSet GenerateLeaves(const CertificateOptions& options, const KeyPair& ca_pair) {
+  CertPtr ca = ParseCertificate(ca_pair.certificate_pem);
+  KeyPtr ca_key = ParseKey(ca_pair.private_key_pem);
+  Check(ca != nullptr && ca_key != nullptr, "the CA's certificate or key does not parse");
+  CertificateSet set;
+  set.ca = ca_pair;
   std::string sans = "DNS:localhost,IP:127.0.0.1,IP:::1";
   for (const auto& san : options.extra_sans) {
     sans += (LooksLikeIp(san) ? ",IP:" : ",DNS:") + san;
@@ -114,8 +135,8 @@ CertificateSet GenerateCertificateSet(const CertificateOptions& options) {
        {Leaf{"core", "serverAuth,clientAuth", true}, Leaf{"gateway", "serverAuth,clientAuth", true},
         Leaf{"cli", "clientAuth", false}}) {
     KeyPtr key = NewKey();
-    CertPtr cert =
-        NewCertificate(std::string("holomush-") + leaf.name, key.get(), options.validity_days);
+    CertPtr cert = NewCertificate(std::string("holomush-") + leaf.name, key.get(),
+                                  options.validity_days, options.now);
     X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get()));
     AddExtension(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
@@ -128,6 +149,33 @@ CertificateSet GenerateCertificateSet(const CertificateOptions& options) {
     set.leaves[leaf.name] = {CertPem(cert.get()), KeyPem(key.get())};
   }
   return set;
+}
+
+CertificateSet GenerateCertificateSet(const CertificateOptions& options) {
+  return GenerateLeaves(options, GenerateCa(options.ca_validity_days, options.now));
+}
+
+bool SignedBy(const std::string& certificate_pem, const std::string& issuer_pem) {
+  CertPtr cert = ParseCertificate(certificate_pem);
+  CertPtr issuer = ParseCertificate(issuer_pem);
+  if (cert == nullptr || issuer == nullptr) return false;
+  EVP_PKEY* key = X509_get0_pubkey(issuer.get());
+  return key != nullptr && X509_verify(cert.get(), key) == 1;
+}
+
+std::vector<std::string> SplitPemCertificates(const std::string& bundle) {
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (true) {
+    const size_t begin = bundle.find("-----BEGIN CERTIFICATE-----", from);
+    if (begin == std::string::npos) break;
+    const size_t end = bundle.find(kEnd, begin);
+    if (end == std::string::npos) break;
+    from = end + kEnd.size();
+    out.push_back(bundle.substr(begin, from - begin) + "\n");
+  }
+  return out;
 }
 
 void WriteCertificateSet(const CertificateSet& set, const std::string& dir) {

@@ -60,11 +60,13 @@ std::string Controller::Prune(const HoloMush& hm, const std::vector<Json>& rende
       if (OwnedBy(o, hm.uid) && !wanted.count(kind + "/" + name)) doomed.emplace_back(kind, name);
     }
   }
-  // The generated TLS Secret goes when the user brings their own.
+  // The generated TLS Secret and its CA go when the user brings their own.
   if (!hm.spec.tls.secret_name.empty()) {
     if (Informer* secrets = InformerFor(kinds::kSecret.kind)) {
-      if (auto s = secrets->Get(hm.ns, r::ChildName(hm, "tls")); s && OwnedBy(*s, hm.uid)) {
-        doomed.emplace_back("Secret", r::ChildName(hm, "tls"));
+      for (const char* child : {"tls", "ca"}) {
+        if (auto s = secrets->Get(hm.ns, r::ChildName(hm, child)); s && OwnedBy(*s, hm.uid)) {
+          doomed.emplace_back("Secret", r::ChildName(hm, child));
+        }
       }
     }
   }

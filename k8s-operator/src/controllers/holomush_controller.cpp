@@ -209,11 +209,13 @@ TlsState Controller::PrepareTls(const HoloMush& hm, int64_t now) {
     return TlsFromUserSecret(hm.spec.tls.secret_name,
                              client_.Get(kinds::kSecret, hm.ns, hm.spec.tls.secret_name));
   }
-  std::optional<Json> live;
+  std::optional<Json> live_tls;
+  std::optional<Json> live_ca;
   if (Informer* secrets = InformerFor(kinds::kSecret.kind)) {
-    live = secrets->Get(hm.ns, r::TlsSecretName(hm));
+    live_tls = secrets->Get(hm.ns, r::TlsSecretName(hm));
+    live_ca = secrets->Get(hm.ns, r::ChildName(hm, "ca"));
   }
-  TlsState tls = PlanGeneratedTls(hm, live, now);
+  TlsState tls = PlanGeneratedTls(hm, live_tls, live_ca, now);
   if (tls.generated) log_.Info("generated certificates", {{"holomush", hm.ns + "/" + hm.name}});
   return tls;
 }
@@ -275,6 +277,7 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
     r::RenderInput input;
     input.hm = &hm;
     input.tls_files = tls.files;
+    input.ca_files = tls.ca_files;
     input.tls_hash = tls.hash;
     input.monitoring_available = monitoring_applied;
     input.alert_rules = options_.alert_rules.is_object() ? &options_.alert_rules : nullptr;

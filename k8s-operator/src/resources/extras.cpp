@@ -327,4 +327,17 @@ Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& fil
               {"data", data}};
 }
 
+Json CaSecret(const HoloMush& hm, const std::map<std::string, std::string>& files) {
+  Json data = Json::object();
+  for (const char* name : {"ca.crt", "ca.key", "next.crt", "next.key"}) {
+    auto it = files.find(name);
+    if (it != files.end()) data[name] = Base64Encode(it->second);
+  }
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", ChildMetadata(hm, ChildName(hm, "ca"), "tls")},
+              {"type", "Opaque"},
+              {"data", data}};
+}
+
 }  // namespace holomush::op::resources

@@ -8,6 +8,9 @@ std::vector<Json> RenderChildren(const RenderInput& in) {
   std::vector<Json> out;
   if (hm.spec.paused) return out;
   // Secrets and configuration first, so the Pods that mount them start cleanly.
+  if (hm.spec.tls.secret_name.empty() && !in.ca_files.empty()) {
+    out.push_back(CaSecret(hm, in.ca_files));
+  }
   if (hm.spec.tls.secret_name.empty() && !in.tls_files.empty()) {
     out.push_back(TlsSecret(hm, in.tls_files));
   }

@@ -528,11 +528,11 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
                               ("holomush-operator-metrics-" + std::to_string(::getpid())))
                                  .string();
   std::ofstream(scrape) << op->Get("/metrics").second;
-  const CommandResult live = RunCommand(
-      {"python3", std::string(HOLOMUSH_SOURCE_ROOT) + "/tests/alerts/live_metrics.py", "--rules",
-       std::string(HOLOMUSH_SOURCE_ROOT) + "/alerts/holomush.rules.yaml", "--docs",
-       std::string(HOLOMUSH_SOURCE_ROOT) + "/docs/design/metrics.md", "--scrape",
-       "operator=" + scrape});
+  const CommandResult live =
+      RunCommand({"python3", std::string(HOLOMUSH_SOURCE_ROOT) + "/tests/alerts/live_metrics.py",
+                  "--rules", std::string(HOLOMUSH_SOURCE_ROOT) + "/alerts/holomush.rules.yaml",
+                  "--docs", std::string(HOLOMUSH_SOURCE_ROOT) + "/docs/design/metrics.md",
+                  "--scrape", "operator=" + scrape});
   std::filesystem::remove(scrape);
   EXPECT_TRUE(live.Ok()) << live.out << live.err;
 }
@@ -675,6 +675,41 @@ TEST_F(OperatorTest, ADeletedGameLeavesItsDataAndTheNextOneOfTheNameTakesItUp) {
         return !c || At(*c, {"metadata", "deletionTimestamp"}).is_string();
       },
       kDeadline));
+}
+
+// New leaves are signed by the CA kept in <name>-ca, so Pods on the old and the new leaves
+// trust each other through the rollout the new tls-hash starts.
+TEST_F(OperatorTest, NewLeavesKeepTheCaThePodsTrust) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  auto data = [&](const std::string& secret, const char* file) {
+    auto s = GetJson(ns_.Name(), "secret/" + secret);
+    return s ? At(*s, {"data", file}) : json();
+  };
+  auto tls_hash = [&] {
+    auto d = GetJson(ns_.Name(), "deployment/game-core");
+    return d ? At(*d, {"spec", "template", "metadata", "annotations", "holomush.io/tls-hash"})
+             : json();
+  };
+  ASSERT_TRUE(WaitFor(
+      [&] { return data("game-ca", "ca.key").is_string() && tls_hash().is_string(); }, kDeadline))
+      << op->Log();
+  const json ca = data("game-tls", "ca.crt");
+  const json core = data("game-tls", "core.crt");
+  const json hash = tls_hash();
+  ASSERT_EQ(ca, data("game-ca", "ca.crt"));
+  // Losing the leaves' Secret makes the operator sign new ones.
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "secret/game-tls"}).Ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const json now = data("game-tls", "core.crt");
+        return now.is_string() && now != core;
+      },
+      kDeadline))
+      << op->Log();
+  EXPECT_EQ(data("game-tls", "ca.crt"), ca);
+  EXPECT_EQ(data("game-ca", "ca.crt"), ca);
+  EXPECT_TRUE(WaitFor([&] { return tls_hash() != hash; }, kDeadline)) << "the Pods do not roll";
 }
 
 TEST_F(OperatorTest, AnUnreadableTlsSecretRollsNothing) {

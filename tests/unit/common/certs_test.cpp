@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "holomush/common/tls.hpp"
@@ -106,6 +107,43 @@ TEST_F(CertsTest, MutualTlsAcceptsOurCliAndGatewayCertificates) {
 
 TEST_F(CertsTest, MutualTlsRejectsACertificateFromAnotherCa) {
   EXPECT_EQ(Call(*dir_, *other_, "cli"), grpc::StatusCode::UNAVAILABLE);
+}
+
+// A renewal under the same CA: a Pod still on the old leaves and one on the new ones talk.
+TEST_F(CertsTest, LeavesRenewedUnderTheSameCaTalkToTheOldOnes) {
+  const KeyPair ca{ReadFileOrThrow((*dir_ / "ca.crt").string()),
+                   ReadFileOrThrow((*dir_ / "ca.key").string())};
+  const fs::path renewed = *dir_ / "renewed";
+  const CertificateSet set = GenerateLeaves({}, ca);
+  EXPECT_EQ(set.ca.certificate_pem, ca.certificate_pem);
+  WriteCertificateSet(set, renewed.string());
+  EXPECT_NE(ReadFileOrThrow((renewed / "gateway.crt").string()),
+            ReadFileOrThrow((*dir_ / "gateway.crt").string()));
+  EXPECT_TRUE(SignedBy(set.leaves.at("gateway").certificate_pem, ca.certificate_pem));
+  EXPECT_EQ(Call(*dir_, renewed, "gateway"), grpc::StatusCode::OK);
+  EXPECT_EQ(Call(renewed, *dir_, "gateway"), grpc::StatusCode::OK);
+}
+
+// A CA rotation: with both CAs in ca.crt, leaves of either CA are accepted both ways.
+TEST_F(CertsTest, ABundleOfTwoCasLetsLeavesOfEitherIn) {
+  const std::string bundle =
+      ReadFileOrThrow((*dir_ / "ca.crt").string()) + ReadFileOrThrow((*other_ / "ca.crt").string());
+  ASSERT_EQ(SplitPemCertificates(bundle).size(), 2u);
+  auto with_bundle = [&](const fs::path& from, const std::string& name) {
+    const fs::path to = *dir_ / name;
+    fs::create_directories(to);
+    for (const char* f : {"core.crt", "core.key", "gateway.crt", "gateway.key"}) {
+      fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
+    }
+    std::ofstream(to / "ca.crt") << bundle;
+    return to;
+  };
+  const fs::path a = with_bundle(*dir_, "bundle-a");
+  const fs::path b = with_bundle(*other_, "bundle-b");
+  EXPECT_EQ(Call(a, b, "gateway"), grpc::StatusCode::OK);
+  EXPECT_EQ(Call(b, a, "gateway"), grpc::StatusCode::OK);
+  EXPECT_FALSE(
+      SignedBy(ReadFileOrThrow((b / "core.crt").string()), SplitPemCertificates(bundle)[0]));
 }
 
 }  // namespace

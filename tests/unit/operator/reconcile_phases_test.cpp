@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "holomush/common/certs.hpp"
+#include "holomush/common/tls.hpp"
 #include "holomush/operator/resources.hpp"
 
 namespace holomush::op {
@@ -165,29 +167,116 @@ Json SecretOf(const std::map<std::string, std::string>& files, const std::string
   return {{"metadata", {{"ownerReferences", Json::array({{{"uid", owner_uid}}})}}}, {"data", data}};
 }
 
-TEST(TlsPhaseTest, GeneratedCertificatesAreKeptUntilTheLastThirdOfTheirValidity) {
+// Whether every leaf of `leaves` is signed by a CA in `bundle`: what a Pod holding `bundle`
+// as its ca.crt accepts from a Pod holding `leaves`.
+bool Trusts(const std::string& bundle, const std::map<std::string, std::string>& leaves) {
+  for (const char* leaf : {"core.crt", "gateway.crt", "cli.crt"}) {
+    bool signed_by_one = false;
+    for (const std::string& ca : common::SplitPemCertificates(bundle)) {
+      signed_by_one = signed_by_one || common::SignedBy(leaves.at(leaf), ca);
+    }
+    if (!signed_by_one) return false;
+  }
+  return true;
+}
+
+// Two consecutive plans: during the rollout between them, old and new Pods meet.
+void ExpectMutualTrust(const TlsState& before, const TlsState& after) {
+  EXPECT_TRUE(Trusts(before.files.at("ca.crt"), after.files)) << "old Pods refuse new ones";
+  EXPECT_TRUE(Trusts(after.files.at("ca.crt"), before.files)) << "new Pods refuse old ones";
+}
+
+TEST(TlsPhaseTest, LeavesAreKeptUntilTheirLastThirdAndRenewedUnderTheSameCa) {
   const HoloMush hm = Game(R"({"tls": {"validityDays": 30}})");
-  const TlsState first = PlanGeneratedTls(hm, std::nullopt, kNow);
+  const TlsState first = PlanGeneratedTls(hm, std::nullopt, std::nullopt, kNow);
   ASSERT_TRUE(first.error.empty()) << first.error;
   ASSERT_TRUE(first.generated);
   ASSERT_TRUE(first.not_after && first.renew_at);
   EXPECT_EQ(*first.not_after - *first.renew_at, 10 * 86400);
+  ASSERT_EQ(first.ca_files.count("ca.key"), 1u);
 
-  const Json live = SecretOf(first.files, hm.uid);
-  const TlsState kept = PlanGeneratedTls(hm, live, *first.renew_at - 1);
+  const Json tls = SecretOf(first.files, hm.uid);
+  const Json ca = SecretOf(first.ca_files, hm.uid);
+  const TlsState kept = PlanGeneratedTls(hm, tls, ca, *first.renew_at - 1);
   EXPECT_FALSE(kept.generated);
   EXPECT_EQ(kept.hash, first.hash);
+  EXPECT_EQ(kept.files, first.files);
 
-  const TlsState renewed = PlanGeneratedTls(hm, live, *first.renew_at);
+  const TlsState renewed = PlanGeneratedTls(hm, tls, ca, *first.renew_at);
   EXPECT_TRUE(renewed.generated);
-  EXPECT_NE(renewed.hash, first.hash);
+  EXPECT_NE(renewed.files.at("core.crt"), first.files.at("core.crt"));
+  // The CA stays: Pods not yet rolled keep talking to those that have.
+  EXPECT_EQ(renewed.files.at("ca.crt"), first.files.at("ca.crt"));
+  EXPECT_EQ(renewed.ca_files, first.ca_files);
+  ExpectMutualTrust(first, renewed);
 
   // A Secret of the same name that another object owns is never taken over.
-  EXPECT_TRUE(PlanGeneratedTls(hm, SecretOf(first.files, "someone-else"), kNow).generated);
+  EXPECT_TRUE(PlanGeneratedTls(hm, SecretOf(first.files, "someone-else"), ca, kNow).generated);
   // Nor one with a file missing.
   auto partial = first.files;
   partial.erase("core.key");
-  EXPECT_TRUE(PlanGeneratedTls(hm, SecretOf(partial, hm.uid), kNow).generated);
+  EXPECT_TRUE(PlanGeneratedTls(hm, SecretOf(partial, hm.uid), ca, kNow).generated);
+}
+
+TEST(TlsPhaseTest, TheCaRotatesInStepsThatEachKeepOldAndNewPodsTalking) {
+  const HoloMush hm = Game(R"({"tls": {"validityDays": 30}})");
+  const int64_t day = 86400;
+  std::vector<TlsState> plans = {PlanGeneratedTls(hm, std::nullopt, std::nullopt, kNow)};
+  const int64_t ca_expiry = *common::CertificateNotAfter(plans[0].ca_files.at("ca.crt"));
+  // Each step plans on what the step before left in the Secrets.
+  auto step = [&](int64_t now) {
+    const TlsState last = plans.back();  // a copy: push_back may move the vector
+    plans.push_back(
+        PlanGeneratedTls(hm, SecretOf(last.files, hm.uid), SecretOf(last.ca_files, hm.uid), now));
+    EXPECT_TRUE(plans.back().error.empty()) << plans.back().error;
+    ExpectMutualTrust(plans[plans.size() - 2], plans.back());
+  };
+  // Two leaf lifetimes before the CA expires: a next CA joins the bundle, leaves unchanged
+  // in their signer.
+  step(ca_expiry - 60 * day + 1);
+  const TlsState prepared = plans.back();
+  ASSERT_EQ(prepared.ca_files.count("next.crt"), 1u);
+  EXPECT_EQ(common::SplitPemCertificates(prepared.files.at("ca.crt")).size(), 2u);
+  EXPECT_TRUE(common::SignedBy(prepared.files.at("core.crt"), plans[0].ca_files.at("ca.crt")));
+  ASSERT_TRUE(prepared.renew_at);
+  EXPECT_LE(*prepared.renew_at, ca_expiry - 30 * day);
+
+  // One lifetime before: the next CA signs; the old one stays trusted.
+  step(ca_expiry - 30 * day + 1);
+  const TlsState promoted = plans.back();
+  EXPECT_EQ(promoted.ca_files.at("ca.crt"), prepared.ca_files.at("next.crt"));
+  EXPECT_EQ(promoted.ca_files.count("next.crt"), 0u);
+  EXPECT_TRUE(common::SignedBy(promoted.files.at("core.crt"), promoted.ca_files.at("ca.crt")));
+  EXPECT_EQ(common::SplitPemCertificates(promoted.files.at("ca.crt")).size(), 2u);
+
+  // A reconcile with nothing due changes nothing.
+  step(ca_expiry - 30 * day + 2);
+  EXPECT_FALSE(plans.back().generated);
+  EXPECT_EQ(plans.back().hash, promoted.hash);
+
+  // Once the old CA has expired it leaves the bundle.
+  step(ca_expiry + 1);
+  EXPECT_EQ(common::SplitPemCertificates(plans.back().files.at("ca.crt")).size(), 1u);
+}
+
+TEST(TlsPhaseTest, LeavesFromBeforeTheCaWasKeptStayUntilDueAndTheNewCaIsTrustedFirst) {
+  const HoloMush hm = Game(R"({"tls": {"validityDays": 30}})");
+  // An earlier operator: leaves and ca.crt, no <name>-ca.
+  const TlsState old = PlanGeneratedTls(hm, std::nullopt, std::nullopt, kNow);
+  auto old_files = old.files;
+  const TlsState upgraded =
+      PlanGeneratedTls(hm, SecretOf(old_files, hm.uid), std::nullopt, kNow + 60);
+  EXPECT_FALSE(upgraded.generated);
+  EXPECT_EQ(upgraded.files.at("core.crt"), old_files.at("core.crt"));
+  EXPECT_EQ(upgraded.ca_files.count("ca.key"), 0u);
+  ASSERT_EQ(upgraded.ca_files.count("next.crt"), 1u);
+  ExpectMutualTrust(old, upgraded);
+  // When the leaves fall due, the next CA signs them, and the rollout stays mutual.
+  const TlsState due = PlanGeneratedTls(hm, SecretOf(upgraded.files, hm.uid),
+                                        SecretOf(upgraded.ca_files, hm.uid), *upgraded.renew_at);
+  EXPECT_TRUE(due.generated);
+  EXPECT_EQ(due.ca_files.at("ca.crt"), upgraded.ca_files.at("next.crt"));
+  ExpectMutualTrust(upgraded, due);
 }
 
 TEST(TlsPhaseTest, AUserSecretThatCannotBeReadOrLacksAFileIsAnErrorNamingIt) {
@@ -196,7 +285,7 @@ TEST(TlsPhaseTest, AUserSecretThatCannotBeReadOrLacksAFileIsAnErrorNamingIt) {
   EXPECT_EQ(unreadable.error, "TLS Secret mine: forbidden");
   EXPECT_TRUE(unreadable.hash.empty());
 
-  const TlsState generated = PlanGeneratedTls(Game(), std::nullopt, kNow);
+  const TlsState generated = PlanGeneratedTls(Game(), std::nullopt, std::nullopt, kNow);
   auto files = generated.files;
   files.erase("ca.crt");
   const TlsState lacking = TlsFromUserSecret("mine", SecretOf(files, ""));

@@ -29,6 +29,7 @@ RenderInput Input(const HoloMush& hm) {
   in.tls_files = {{"ca.crt", "CA"},     {"core.crt", "C"},     {"core.key", "CK"},
                   {"gateway.crt", "G"}, {"gateway.key", "GK"}, {"cli.crt", "L"},
                   {"cli.key", "LK"}};
+  in.ca_files = {{"ca.crt", "CA"}, {"ca.key", "CAK"}};
   in.tls_hash = "tlshash1";
   in.monitoring_available = true;
   in.alert_rules = &Rules();
@@ -58,14 +59,14 @@ const Json& Container(const Json& workload) {
 TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
   const HoloMush hm = Game();
   const auto objects = RenderChildren(Input(hm));
-  EXPECT_EQ(
-      KindNames(objects),
-      (std::set<std::string>{
-          "Secret/game-tls", "ConfigMap/game-config", "Service/game-core", "Service/game-gateway",
-          "Service/game-gateway-internal", "Deployment/game-core", "Deployment/game-gateway",
-          "PodDisruptionBudget/game-core", "PodDisruptionBudget/game-gateway",
-          "PersistentVolumeClaim/game-backup", "CronJob/game-backup", "ServiceMonitor/game-core",
-          "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+  EXPECT_EQ(KindNames(objects),
+            (std::set<std::string>{
+                "Secret/game-ca", "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
+                "Service/game-gateway", "Service/game-gateway-internal", "Deployment/game-core",
+                "Deployment/game-gateway", "PodDisruptionBudget/game-core",
+                "PodDisruptionBudget/game-gateway", "PersistentVolumeClaim/game-backup",
+                "CronJob/game-backup", "ServiceMonitor/game-core", "ServiceMonitor/game-gateway",
+                "PrometheusRule/game"}));
 }
 
 TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {
@@ -354,6 +355,19 @@ TEST(TlsTest, SecretHoldsEveryFileBase64) {
   const Json s = TlsSecret(hm, Input(hm).tls_files);
   EXPECT_EQ(s["data"].size(), 7u);
   EXPECT_EQ(Base64Decode(s["data"]["core.key"]), "CK");
+}
+
+TEST(TlsTest, TheCaKeyIsInItsOwnSecretThatNoPodMounts) {
+  const HoloMush hm = Game();
+  const auto objects = RenderChildren(Input(hm));
+  const Json* ca = Find(objects, "Secret", "game-ca");
+  ASSERT_NE(ca, nullptr);
+  EXPECT_EQ(Base64Decode((*ca)["data"]["ca.key"]), "CAK");
+  EXPECT_FALSE(Find(objects, "Secret", "game-tls")->at("data").contains("ca.key"));
+  for (const Json& o : objects) {
+    EXPECT_EQ(o.dump().find("\"secretName\":\"game-ca\""), std::string::npos)
+        << o["kind"] << " " << o["metadata"]["name"] << " mounts the CA";
+  }
 }
 
 TEST(CoversTest, IgnoresServerAddedFieldsButNotChangedOnes) {

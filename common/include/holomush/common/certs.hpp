@@ -1,6 +1,7 @@
 // The certificate set of a HoloMUSH installation: a CA plus core, gateway and cli leaves.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,10 +25,24 @@ struct CertificateOptions {
   std::vector<std::string> extra_sans;
   int validity_days = 365;
   int ca_validity_days = 3650;
+  // Unix seconds the validity counts from (an hour of clock skew is allowed before it);
+  // 0 is now.
+  int64_t now = 0;
 };
 
 // ECDSA P-256 throughout. Throws std::runtime_error when OpenSSL fails.
 CertificateSet GenerateCertificateSet(const CertificateOptions& options);
+// A self-signed CA valid for `days` from `now` (0: from now).
+KeyPair GenerateCa(int days, int64_t now = 0);
+// New leaves signed by an existing CA (set.ca is `ca`): a renewal that every holder of the
+// CA's certificate keeps trusting. Throws std::runtime_error when `ca` does not parse.
+CertificateSet GenerateLeaves(const CertificateOptions& options, const KeyPair& ca);
+
+// Whether `certificate_pem` carries a signature that `issuer_pem`'s key made (no time or
+// purpose checks: what a peer holding `issuer_pem` as its CA would accept).
+bool SignedBy(const std::string& certificate_pem, const std::string& issuer_pem);
+// The certificates of a PEM bundle, each as its own PEM text, in order.
+std::vector<std::string> SplitPemCertificates(const std::string& bundle);
 
 // Writes ca.crt, ca.key, <leaf>.crt and <leaf>.key into `dir` (created 0700; keys 0600).
 void WriteCertificateSet(const CertificateSet& set, const std::string& dir);

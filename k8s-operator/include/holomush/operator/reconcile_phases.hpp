@@ -19,20 +19,28 @@ namespace holomush::op {
 // What the TLS phase decided.
 struct TlsState {
   std::map<std::string, std::string> files;  // generated files (empty for a user Secret)
-  std::string hash;                          // of the certificates; pod templates carry it
-  std::optional<int64_t> not_after;          // the earliest certificate's
-  std::optional<int64_t> renew_at;           // generated only: when to make new ones
-  bool generated = false;                    // new certificates were made by this call
-  std::string error;                         // non-empty: nothing may be applied
+  // The signing CA, kept in <name>-ca (never mounted): ca.crt, ca.key, and during a CA
+  // rotation next.crt, next.key. Empty for a user Secret.
+  std::map<std::string, std::string> ca_files;
+  std::string hash;                  // of the certificates; pod templates carry it
+  std::optional<int64_t> not_after;  // the earliest certificate's
+  std::optional<int64_t> renew_at;   // generated only: when to look again (leaves or CA)
+  bool generated = false;            // new certificates were made by this call
+  std::string error;                 // non-empty: nothing may be applied
 };
 
 // spec.tls.secretName: the user's Secret as read from the API (or the error reading it).
 TlsState TlsFromUserSecret(const std::string& secret_name, const common::Result<Json>& secret);
 
-// The operator's own <name>-tls: the live Secret's certificates while they are owned by this
-// HoloMUSH, complete, cover every Service name and are not within a third of their validity
-// of expiring; otherwise a new set.
-TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_secret, int64_t now);
+// The operator's own certificates. Leaves (<name>-tls) are kept while they are owned by this
+// HoloMUSH, complete, signed by the current CA, cover every Service name and have more than a
+// third of their validity left; renewed leaves are signed by the same CA (<name>-ca), so old
+// and new Pods trust each other through a rollout. The CA itself rotates in two steps, each
+// a rollout apart: with less than two leaf lifetimes left a next CA joins the trusted bundle
+// (ca.crt), with less than one the leaves are signed by it; a retired CA stays in the bundle
+// until it expires.
+TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_tls,
+                          const std::optional<Json>& live_ca, int64_t now);
 
 // The children the status reads, as the caches hold them.
 struct Observed {

@@ -45,6 +45,9 @@ struct RenderInput {
   // The operator-generated certificate files ("ca.crt", "core.key", ...); empty when the
   // user brings spec.tls.secretName.
   std::map<std::string, std::string> tls_files;
+  // The signing CA for <name>-ca ("ca.crt", "ca.key", "next.crt", "next.key"): the Pods
+  // never mount it. Empty when the user brings spec.tls.secretName.
+  std::map<std::string, std::string> ca_files;
   // A hash of the certificates in use: stamped on the pod templates so a rotation rolls
   // the Pods and nothing else does.
   std::string tls_hash;
@@ -86,6 +89,8 @@ Json PostgresSecret(const HoloMush& hm, const std::string& password);
 Json PostgresService(const HoloMush& hm);
 Json PostgresStatefulSet(const HoloMush& hm);
 Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
+// <name>-ca: the key that signs the leaves, kept so a renewal keeps the CA every Pod trusts.
+Json CaSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
 
 // DNS names the core and gateway certificates must carry (short, namespaced and FQDN
 // forms of the core, gateway and gateway-internal Services).
