@@ -257,8 +257,18 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
   }
   auto parsed = ParseHoloMush(*object);
   if (!parsed.ok()) {
+    // The CRD schema should have refused it. Apply nothing; say why where users look.
     log_.Warn("invalid HoloMUSH", {{"holomush", key}, {"error", parsed.error().message}});
-    return outcome;  // the CRD schema should have refused it; nothing sensible to do
+    const Json status = InvalidSpecStatus(*object, parsed.error().message, Now());
+    if (status == object->value("status", Json::object())) return outcome;
+    Json patch = {{"apiVersion", kApiVersion},
+                  {"kind", kKind},
+                  {"metadata", {{"name", name}, {"namespace", ns}}},
+                  {"status", status}};
+    auto written = client_.Apply(kinds::kHoloMush, patch, /*status=*/true);
+    if (!written.ok() && written.error().kind != ErrorKind::kNotFound) return written.error();
+    if (written.ok()) hm_cache->Upsert(written.value());
+    return outcome;
   }
   const HoloMush& hm = parsed.value();
   if (hm.deleting) return outcome;

@@ -217,6 +217,26 @@ Json BuildStatus(const StatusInput& in) {
   return status;
 }
 
+Json InvalidSpecStatus(const Json& object, const std::string& error, int64_t now) {
+  Json status = object.value("status", Json::object());
+  if (!status.is_object()) status = Json::object();
+  const int64_t generation = Field(object, "metadata").value("generation", int64_t{0});
+  Condition degraded{conditions::kDegraded, "True", reasons::kInvalidSpec,
+                     ("the operator cannot use this spec: " + error).substr(0, 2000), generation,
+                     ""};
+  degraded = CarryTransitionTime(degraded, FindCondition(status, conditions::kDegraded),
+                                 FormatTime(now));
+  Json list = Json::array();
+  for (const Json& c : status.value("conditions", Json::array())) {
+    if (c.value("type", "") != conditions::kDegraded) list.push_back(c);
+  }
+  list.push_back(ConditionToJson(degraded));
+  status["conditions"] = list;
+  status["phase"] = phases::kDegraded;
+  status["observedGeneration"] = generation;
+  return status;
+}
+
 std::vector<Json> ConditionEvents(const HoloMush& hm, const Json& old_status,
                                   const Json& new_status, const std::string& reporting_instance,
                                   int64_t now) {

@@ -839,6 +839,33 @@ TEST_F(OperatorTest, ApiServerRefusesInvalidResourcesWithReadableMessages) {
     EXPECT_FALSE(r.Ok()) << manifest;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
   }
+  // What a StatefulSet or a claim cannot change is refused when it is changed, with the
+  // way out in the message, instead of failing every reconcile with a 422 later.
+  const std::string made =
+      "apiVersion: holomush.io/v1alpha1\nkind: HoloMUSH\nmetadata:\n  name: sized\nspec:\n"
+      "  image: x\n  database:\n    managed: {storageSize: 1Gi, storageClassName: a}\n"
+      "  backup: {storageClassName: a}\n";
+  ASSERT_TRUE(Kubectl({"apply", "-n", ns_.Name(), "-f", "-"}, made).Ok());
+  const struct {
+    const char* patch;
+    const char* message;
+  } changes[] = {
+      {R"({"spec":{"database":{"managed":{"storageSize":"2Gi"}}}})",
+       "expand the claim data-<name>-postgres-0 itself"},
+      {R"({"spec":{"database":{"managed":{"storageClassName":"b"}}}})",
+       "database.managed.storageClassName cannot change"},
+      {R"({"spec":{"backup":{"storageClassName":"b"}}})", "backup.storageClassName cannot change"},
+  };
+  for (const auto& change : changes) {
+    const CommandResult r = Kubectl(
+        {"patch", "-n", ns_.Name(), "holomush/sized", "--type=merge", "-p", change.patch});
+    EXPECT_FALSE(r.Ok()) << change.patch;
+    EXPECT_NE(r.err.find(change.message), std::string::npos) << r.err;
+  }
+  // What may change still does.
+  EXPECT_TRUE(Kubectl({"patch", "-n", ns_.Name(), "holomush/sized", "--type=merge", "-p",
+                       R"({"spec":{"backup":{"storageSize":"9Gi"}}})"})
+                  .Ok());
   // And the samples are all accepted.
   const CommandResult samples =
       Kubectl({"apply", "--dry-run=server", "-n", ns_.Name(), "-f",

@@ -267,6 +267,24 @@ TEST_F(ControllerTest, OneEventPerConditionTransitionAndNoneWhenNothingChanges) 
   EXPECT_EQ(kube_.events, 5);
 }
 
+TEST_F(ControllerTest, ASpecItCannotReadIsACondition) {
+  Json hm = Game();
+  hm["spec"]["database"] = Json::object();  // neither database: the schema would refuse it
+  kube_.Put(hm);
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.applies, 0);
+  EXPECT_EQ(Status()["phase"], "Degraded");
+  EXPECT_EQ(Cond("Degraded", "reason"), "InvalidSpec");
+  const auto degraded = FindCondition(Status(), "Degraded");
+  ASSERT_TRUE(degraded);
+  EXPECT_NE(degraded->message.find("set exactly one of existingSecret or managed"),
+            std::string::npos);
+  const int statuses = kube_.status_applies;
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.status_applies, statuses);  // nothing new to say
+}
+
 TEST_F(ControllerTest, TurningBackupsOffPrunesTheCronJobButKeepsTheClaim) {
   kube_.Put(Game());
   Start();

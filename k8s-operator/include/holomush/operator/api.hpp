@@ -137,6 +137,7 @@ inline constexpr const char* kRolloutComplete = "RolloutComplete";
 inline constexpr const char* kApplyFailed = "ApplyFailed";
 inline constexpr const char* kRolloutStuck = "RolloutStuck";
 inline constexpr const char* kTlsUnavailable = "TLSSecretUnavailable";
+inline constexpr const char* kInvalidSpec = "InvalidSpec";
 inline constexpr const char* kReconciled = "Reconciled";
 inline constexpr const char* kPaused = "Paused";
 inline constexpr const char* kBackupDisabled = "BackupDisabled";

@@ -65,6 +65,10 @@ struct StatusInput {
 // counts, endpoints, TLS and database Secrets, and backup results remembered across Job TTLs.
 Json BuildStatus(const StatusInput& in);
 
+// The status of a HoloMUSH whose spec the operator cannot read (one the CRD schema let
+// through): Degraded InvalidSpec with the reason, phase Degraded, other conditions kept.
+Json InvalidSpecStatus(const Json& object, const std::string& error, int64_t now);
+
 // One events.k8s.io/v1 Event per condition whose status or reason changed from `old_status`
 // to `new_status`; a condition going bad is a Warning.
 std::vector<Json> ConditionEvents(const HoloMush& hm, const Json& old_status,
