@@ -16,9 +16,10 @@ wait_until() {
 }
 
 # A telnet client on bash's /dev/tcp: what arrives accumulates in `telnet_buf`.
-telnet_open() {  # name, port
+telnet_open() {  # name, port, host (default 127.0.0.1)
   local fd
-  exec {fd}<>"/dev/tcp/127.0.0.1/$2" || fail "cannot connect to the gateway's telnet port $2"
+  exec {fd}<>"/dev/tcp/${3:-127.0.0.1}/$2" ||
+    fail "cannot connect to the gateway's telnet port ${3:-127.0.0.1}:$2"
   eval "telnet_fd_$1=$fd"
   eval "telnet_buf_$1="
 }

@@ -350,6 +350,39 @@ TEST(TlsTest, SansNameEveryService) {
   }
 }
 
+// What Pod Security `restricted` checks, on every pod template the operator renders (the
+// managed database's included): the node test runs them in a namespace that enforces it.
+TEST(RenderChildrenTest, EveryPodTemplateMeetsPodSecurityRestricted) {
+  HoloMush hm = Game();
+  hm.spec.database.managed = true;
+  hm.spec.database.existing_secret.reset();
+  int templates = 0;
+  for (const Json& o : RenderChildren(Input(hm))) {
+    const std::string kind = o["kind"];
+    Json pod;
+    if (kind == "Deployment" || kind == "StatefulSet") pod = o["spec"]["template"]["spec"];
+    if (kind == "CronJob") pod = o["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    if (pod.is_null()) continue;
+    ++templates;
+    SCOPED_TRACE(kind + " " + o["metadata"]["name"].get<std::string>());
+    const Json pod_sc = pod.value("securityContext", Json::object());
+    std::vector<Json> containers = pod["containers"];
+    for (const Json& c : pod.value("initContainers", Json::array())) containers.push_back(c);
+    for (const Json& c : containers) {
+      SCOPED_TRACE(c["name"].get<std::string>());
+      const Json sc = c.value("securityContext", Json::object());
+      EXPECT_TRUE(sc.value("runAsNonRoot", pod_sc.value("runAsNonRoot", false)));
+      EXPECT_EQ(sc.value("allowPrivilegeEscalation", true), false);
+      EXPECT_EQ(sc.value("capabilities", Json::object()).value("drop", Json::array()),
+                Json::array({"ALL"}));
+      const Json seccomp =
+          sc.value("seccompProfile", pod_sc.value("seccompProfile", Json::object()));
+      EXPECT_EQ(seccomp.value("type", ""), "RuntimeDefault");
+    }
+  }
+  EXPECT_EQ(templates, 4);  // core, gateway, postgres, backup
+}
+
 TEST(TlsTest, SecretHoldsEveryFileBase64) {
   const HoloMush hm = Game();
   const Json s = TlsSecret(hm, Input(hm).tls_files);

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The product on the real node (ctest node.game, label node): what a game operator does, and
+# what their players then do. Each step is checked against the real component:
+#   - `helm install ./helm/holomush` with our images (imagePullPolicy IfNotPresent, loaded into
+#     the node's containerd), two operator replicas electing one leader by Lease, in-cluster
+#     configuration, in a namespace that enforces Pod Security `restricted`;
+#   - the chart's HoloMUSH with the operator's managed PostgreSQL: its claim binds to a local
+#     volume (static provisioning: a StorageClass with no provisioner and PersistentVolumes on
+#     directories under the testenv's run directory), the StatefulSet's pod initialises the
+#     database, the `migrate up` init container runs, core and gateway go Ready **because the
+#     kubelet's probes passed**, and the HoloMUSH reports Ready;
+#   - two players on telnet through the gateway's NodePort: create, say, pose, dig, a misspelt
+#     exit, an alias;
+#   - `helm test`: a pod runs `holomush status` against core and gateway with the chart's
+#     cli certificate;
+#   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
+#     by the gateway, go on talking.
+# Needs root, Docker (for the images) and the tools from scripts/build-test-tools.
+set -Eeuo pipefail
+# Whatever fails, the last line says what and where.
+trap 'echo "tests/node/game.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
+export LC_ALL=C
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tag="${HOLOMUSH_IMAGE_TAG:-dev}"
+images=("holomush:$tag" "holomush-operator:$tag" "holomush-test-postgres:$tag")
+ns=game
+telnet_port=30421
+storage_class=holomush-node-local
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+ok() { echo "ok: $*"; }
+# shellcheck source=../support/shell_helpers.sh
+source "$root/tests/support/shell_helpers.sh"
+
+[ "$(id -u)" -eq 0 ] || fail "the node tests need root (containerd, mounts, iptables)"
+command -v docker >/dev/null || fail "the node tests need Docker for the images: no docker on PATH"
+for image in "${images[@]}"; do
+  docker image inspect "$image" >/dev/null 2>&1 ||
+    fail "no $image in Docker: run scripts/build-images --postgres (ctest runs container.images first)"
+done
+
+env_dir=$(mktemp -d "${TMPDIR:-/tmp}/holomush-node-game.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/holomush-node-game-work.XXXXXX")
+Cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -n "${KUBECTL:-}" ]; then
+    echo "--- what the cluster shows ---" >&2
+    "$KUBECTL" get -A pods,pvc,pv,holomush -o wide >&2 || true
+    "$KUBECTL" get -n "$ns" events --sort-by=.lastTimestamp >&2 2>/dev/null | tail -n 30 >&2 || true
+    for pod in $("$KUBECTL" get -n "$ns" pods -o name 2>/dev/null); do
+      echo "--- $pod ---" >&2
+      "$KUBECTL" logs -n "$ns" "$pod" --all-containers --tail=20 >&2 2>/dev/null || true
+    done
+  fi
+  "$root/scripts/testenv" down "$env_dir" || status=1
+  rm -rf "$work"
+  exit "$status"
+}
+trap Cleanup EXIT
+
+start=$(now_ms)
+"$root/scripts/testenv" up "$env_dir" --node --owner $$ >"$work/env"
+# shellcheck disable=SC1091
+source "$work/env"
+k() { "$KUBECTL" "$@"; }
+ok "up --node: node $HOLOMUSH_TESTENV_NODE Ready at $HOLOMUSH_TESTENV_NODE_IP in $(($(now_ms) - start)) ms"
+
+start=$(now_ms)
+"$root/scripts/testenv" load "$env_dir" "${images[@]}" 2>/dev/null
+ok "loaded ${images[*]} into the node's containerd in $(($(now_ms) - start)) ms"
+
+# Local volumes for the database and the backups, bound by the PersistentVolume controller.
+volumes="$HOLOMUSH_TESTENV_DIR/volumes"
+install -d -m 0700 -o 999 -g 999 "$volumes/postgres"
+install -d -m 0770 -o 10001 -g 10001 "$volumes/backup"
+k apply -f - >/dev/null <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: $storage_class
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: Immediate
+reclaimPolicy: Retain
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: game-postgres-data
+spec:
+  storageClassName: $storage_class
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: $volumes/postgres, type: Directory}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: game-backup
+spec:
+  storageClassName: $storage_class
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: $volumes/backup, type: Directory}
+YAML
+
+k create namespace "$ns" >/dev/null
+k label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
+  pod-security.kubernetes.io/enforce-version=latest >/dev/null
+cat >"$work/values.yaml" <<YAML
+operator:
+  image: {repository: holomush-operator, tag: "$tag", pullPolicy: IfNotPresent}
+instance:
+  enabled: true
+  name: game
+  spec:
+    image: holomush:$tag
+    imagePullPolicy: IfNotPresent
+    database:
+      managed:
+        image: holomush-test-postgres:$tag
+        storageClassName: $storage_class
+        storageSize: 1Gi
+    backup:
+      storageClassName: $storage_class
+      storageSize: 1Gi
+    gateway:
+      service: {type: NodePort, telnetNodePort: $telnet_port}
+YAML
+start=$(now_ms)
+"$HELM" install holomush "$root/helm/holomush" -n "$ns" -f "$work/values.yaml" >/dev/null ||
+  fail "helm install failed"
+
+wait_until 240 k rollout status -n "$ns" deployment/holomush-operator --timeout=5s ||
+  fail "the operator's Deployment did not roll out"
+holder=$(k get -n "$ns" lease -o 'jsonpath={.items[0].spec.holderIdentity}')
+[ -n "$holder" ] || fail "no operator holds the Lease"
+ok "helm install: two operator pods Ready, $holder leads"
+
+game_ready() {
+  [ "$(k get -n "$ns" holomush/game -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+wait_until 420 game_ready || fail "the HoloMUSH did not become Ready"
+install_ms=$(($(now_ms) - start))
+[ "$(k get -n "$ns" pvc/data-game-postgres-0 -o 'jsonpath={.status.phase}')" = Bound ] ||
+  fail "the database claim is not Bound"
+for deployment in game-core game-gateway; do
+  ready=$(k get -n "$ns" "deployment/$deployment" -o 'jsonpath={.status.readyReplicas}')
+  [ "${ready:-0}" -ge 1 ] || fail "$deployment has no ready replica"
+done
+# The kubelet's probes made them Ready: their conditions say so, and restarts are zero.
+restarts=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game \
+  -o 'jsonpath={range .items[*]}{.status.containerStatuses[*].restartCount}{" "}{end}')
+for r in $restarts; do [ "$r" -eq 0 ] || fail "a game container restarted: $restarts"; done
+ok "managed PostgreSQL on a bound local volume; core and gateway Ready by their probes ${install_ms} ms after helm install"
+
+# Players, through the NodePort.
+telnet_open ana "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
+telnet_open bob "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
+start=$(now_ms)
+for who in ana bob; do
+  telnet_expect "$who" "quit                           leave" 30
+  telnet_send "$who" "create $who secret-$who"
+  telnet_expect "$who" "The Nexus" 30
+done
+ok "two players created on telnet $HOLOMUSH_TESTENV_NODE_IP:$telnet_port in $(($(now_ms) - start)) ms"
+telnet_send ana "say hello from the node"
+telnet_expect bob 'Ana says, "hello from the node"'
+telnet_send bob ":waves."
+telnet_expect ana "Bob waves."
+telnet_send ana 'dig north;n to "The Garden" return south;s'
+telnet_expect ana "The Garden"
+telnet_send ana "nroth"
+telnet_expect ana "The Garden"
+telnet_send ana "alias hi=say hi all"
+telnet_send ana "s"
+telnet_expect ana "The Nexus"
+telnet_send ana "hi"
+telnet_expect bob 'Ana says, "hi all"'
+ok "say, pose, dig, a misspelt exit and an alias work between two players"
+
+if ! "$HELM" test holomush -n "$ns" --timeout 180s >"$work/helm-test" 2>&1; then
+  cat "$work/helm-test" >&2
+  k logs -n "$ns" -l app.kubernetes.io/component=test --tail=20 >&2 || true
+  fail "helm test failed"
+fi
+ok "helm test: holomush status in a pod reached core and gateway"
+
+# The core pod goes; the Deployment replaces it; the gateway keeps the players.
+old=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \
+  -o 'jsonpath={.items[0].metadata.name}')
+start=$(now_ms)
+k delete -n "$ns" pod "$old" --wait=false >/dev/null
+core_replaced() {
+  local name
+  name=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \
+    --field-selector=status.phase=Running -o 'jsonpath={.items[?(@.status.containerStatuses[0].ready==true)].metadata.name}')
+  [ -n "$name" ] && [ "$name" != "$old" ]
+}
+wait_until 180 core_replaced || fail "no new core pod became Ready after $old was deleted"
+telnet_send bob "say still here"
+telnet_expect ana 'Bob says, "still here"' 60
+ok "core pod $old deleted: a new one Ready and the players talking again in $(($(now_ms) - start)) ms"
