@@ -139,7 +139,8 @@ Json CoreDeployment(const RenderInput& in, const std::string& config_hash) {
       Json::array({{{"name", "migrate"},
                     {"image", hm.spec.image},
                     {"imagePullPolicy", hm.spec.image_pull_policy},
-                    {"args", {"migrate", "up", "--log-format=" + c.log_format}},
+                    // `migrate` prints plain lines and takes no --log-* flags.
+                    {"args", {"migrate", "up"}},
                     {"env", Json::array({DatabaseEnv(hm)})},
                     {"securityContext", ContainerSecurity()},
                     {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}}});
