@@ -1,15 +1,40 @@
 #include <iostream>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "holomush/core/migrate.hpp"
 #include "store/migrations.hpp"
 
 namespace holomush::core {
 
+namespace {
+
+// Connects, trying again every second until `wait` has passed; the last failure propagates.
+pqxx::connection Connect(const std::string& url, std::chrono::milliseconds wait,
+                         std::ostream& err) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  bool told = false;
+  while (true) {
+    try {
+      return pqxx::connection(url);
+    } catch (const pqxx::broken_connection& e) {
+      if (std::chrono::steady_clock::now() + std::chrono::seconds(1) > deadline) throw;
+      if (!told) {
+        err << "holomush migrate: waiting up to " << wait.count() / 1000
+            << " s for the database: " << e.what();
+        told = true;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+}  // namespace
+
 int RunMigrateCommand(const std::string& database_url, const std::string& action, int steps,
-                      std::ostream& out, std::ostream& err) {
+                      std::chrono::milliseconds wait, std::ostream& out, std::ostream& err) {
   try {
-    pqxx::connection conn(database_url);
+    pqxx::connection conn = Connect(database_url, wait, err);
     if (action == "up") {
       auto applied = MigrateUp(conn);
       for (const auto& m : applied) out << "applied " << m << "\n";

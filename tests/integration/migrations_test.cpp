@@ -76,6 +76,23 @@ TEST(MigrationsTest, ConcurrentRunsAreSerialised) {
   EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM locations"), "1");
 }
 
+// An init container beside a database that is still starting: `--wait` keeps trying, and
+// migrates once the database is there.
+TEST(MigrationsTest, UpWaitsForADatabaseThatIsNotThereYet) {
+  const auto existing = FreshDatabase("mig");
+  const std::string name = "mig_later_" + std::to_string(::getpid());
+  const std::string url = existing.substr(0, existing.rfind('/') + 1) + name;
+  ChildProcess migrate({HOLOMUSH_BINARY, "migrate", "up", "--wait", "2m"}, {{"DATABASE_URL", url}});
+  ASSERT_TRUE(migrate.WaitForLine("waiting up to 120 s for the database")) << migrate.Output();
+  ExecSql(existing, "CREATE DATABASE " + name);
+  EXPECT_EQ(migrate.Wait(std::chrono::seconds(60)), 0) << migrate.Output();
+  EXPECT_NE(migrate.Output().find("applied 1 initial"), std::string::npos) << migrate.Output();
+  EXPECT_EQ(QueryOne(url, "SELECT name FROM locations"), "The Nexus");
+  std::string out;
+  EXPECT_EQ(Migrate(url, {"up", "--wait", "soon"}, &out), 2);
+  EXPECT_NE(out.find("--wait: want a duration such as 30s or 2m"), std::string::npos) << out;
+}
+
 TEST(MigrationsTest, DatabaseNewerThanBinaryIsRefused) {
   const auto url = FreshDatabase("mig");
   ASSERT_EQ(Migrate(url, {"up"}), 0);

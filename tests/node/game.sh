@@ -9,8 +9,9 @@
 #     directories under the testenv's run directory), the StatefulSet's pod initialises the
 #     database, the `migrate up` init container runs, core and gateway go Ready **because the
 #     kubelet's probes passed**, and the HoloMUSH reports Ready;
-#   - two players on telnet through the gateway's NodePort: create, say, pose, dig, a misspelt
-#     exit, an alias;
+#   - the first admin made by `holomush admin create` in the core pod (kubectl exec), then two
+#     players on telnet through the gateway's NodePort: say, pose, dig, a misspelt exit, an
+#     alias;
 #   - `helm test`: a pod runs `holomush status` against core and gateway with the chart's
 #     cli certificate;
 #   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
@@ -159,16 +160,23 @@ restarts=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game \
 for r in $restarts; do [ "$r" -eq 0 ] || fail "a game container restarted: $restarts"; done
 ok "managed PostgreSQL on a bound local volume; core and gateway Ready by their probes ${install_ms} ms after helm install"
 
+# The game's first admin, made explicitly as the README says, in the running core pod.
+made=$(printf 'secret-ana\n' |
+  k exec -i -n "$ns" deployment/game-core -c core -- holomush admin create ana 2>&1) ||
+  fail "holomush admin create ana in the core pod: $made"
+ok "kubectl exec -i ... holomush admin create ana: ${made%%$'\n'*}"
+
 # Players, through the NodePort.
 telnet_open ana "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
 telnet_open bob "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
 start=$(now_ms)
-for who in ana bob; do
-  telnet_expect "$who" "quit                           leave" 30
-  telnet_send "$who" "create $who secret-$who"
-  telnet_expect "$who" "The Nexus" 30
-done
-ok "two players created on telnet $HOLOMUSH_TESTENV_NODE_IP:$telnet_port in $(($(now_ms) - start)) ms"
+telnet_expect ana "quit                           leave" 30
+telnet_send ana "connect ana secret-ana"
+telnet_expect ana "The Nexus" 30
+telnet_expect bob "quit                           leave" 30
+telnet_send bob "create bob secret-bob"
+telnet_expect bob "The Nexus" 30
+ok "the admin and a new player in the game on telnet $HOLOMUSH_TESTENV_NODE_IP:$telnet_port in $(($(now_ms) - start)) ms"
 telnet_send ana "say hello from the node"
 telnet_expect bob 'Ana says, "hello from the node"'
 telnet_send bob ":waves."

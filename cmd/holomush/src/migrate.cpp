@@ -19,6 +19,9 @@ class Migrate : public Subcommand {
     app_->add_option("steps", steps_, "how many versions down goes back")
         ->check(CLI::Range(1, 1000));
     app_->add_option("--database-url", url_, "PostgreSQL URL (env DATABASE_URL)");
+    app_->add_option("--wait", wait_,
+                     "keep trying a database that cannot be reached yet for this long (30s, 2m; "
+                     "default 0s)");
   }
   bool Parsed() const override { return app_->parsed(); }
   int Run() override {
@@ -32,7 +35,13 @@ class Migrate : public Subcommand {
       std::cerr << "holomush migrate: down needs a number of versions, e.g. `migrate down 1`\n";
       return 2;
     }
-    return core::RunMigrateCommand(url_, action_, steps_, std::cout, std::cerr);
+    const auto wait = common::ParseDuration(wait_);
+    if (!wait) {
+      std::cerr << "holomush migrate: --wait: want a duration such as 30s or 2m, not '" << wait_
+                << "'\n";
+      return 2;
+    }
+    return core::RunMigrateCommand(url_, action_, steps_, *wait, std::cout, std::cerr);
   }
 
  private:
@@ -40,6 +49,7 @@ class Migrate : public Subcommand {
   std::string action_;
   int steps_ = 0;
   std::string url_;
+  std::string wait_ = "0s";
 };
 
 }  // namespace

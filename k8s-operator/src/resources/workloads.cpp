@@ -139,8 +139,10 @@ Json CoreDeployment(const RenderInput& in, const std::string& config_hash) {
       Json::array({{{"name", "migrate"},
                     {"image", hm.spec.image},
                     {"imagePullPolicy", hm.spec.image_pull_policy},
-                    // `migrate` prints plain lines and takes no --log-* flags.
-                    {"args", {"migrate", "up"}},
+                    // `migrate` prints plain lines and takes no --log-* flags; it waits
+                    // for a database that is still starting instead of failing into the
+                    // kubelet's restart backoff (10 s, 20 s, 40 s, ...).
+                    {"args", {"migrate", "up", "--wait=5m"}},
                     {"env", Json::array({DatabaseEnv(hm)})},
                     {"securityContext", ContainerSecurity()},
                     {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}}});

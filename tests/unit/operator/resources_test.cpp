@@ -165,7 +165,7 @@ TEST(CoreDeploymentTest, ProbesTheOpsPortAndMountsTlsAndDatabase) {
   EXPECT_EQ(c["env"][0]["valueFrom"]["secretKeyRef"], (Json{{"name", "db"}, {"key", "url"}}));
   const Json& pod = d["spec"]["template"]["spec"];
   EXPECT_EQ(pod["volumes"][0]["secret"]["secretName"], "game-tls");
-  EXPECT_EQ(pod["initContainers"][0]["args"], (Json{"migrate", "up"}));
+  EXPECT_EQ(pod["initContainers"][0]["args"], (Json{"migrate", "up", "--wait=5m"}));
   EXPECT_EQ(d["spec"]["template"]["metadata"]["annotations"][kTlsHashAnnotation], "tlshash1");
   EXPECT_EQ(d["spec"]["selector"]["matchLabels"], SelectorLabels(hm, "core"));
 }
