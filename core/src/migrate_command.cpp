@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "holomush/core/migrate.hpp"
+#include "store/database.hpp"
 #include "store/migrations.hpp"
 
 namespace holomush::core {
@@ -34,7 +35,11 @@ pqxx::connection Connect(const std::string& url, std::chrono::milliseconds wait,
 int RunMigrateCommand(const std::string& database_url, const std::string& action, int steps,
                       std::chrono::milliseconds wait, std::ostream& out, std::ostream& err) {
   try {
-    pqxx::connection conn = Connect(database_url, wait, err);
+    // Core's connection settings (connect_timeout among them): a Service with no endpoint yet
+    // may drop the first SYNs, and without a timeout one attempt would take the kernel's two
+    // minutes of retransmissions.
+    pqxx::connection conn =
+        Connect(WithConnectionSettings(database_url, "holomush-migrate"), wait, err);
     if (action == "up") {
       auto applied = MigrateUp(conn);
       for (const auto& m : applied) out << "applied " << m << "\n";

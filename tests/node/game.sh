@@ -74,7 +74,8 @@ start=$(now_ms)
 "$root/scripts/testenv" load "$env_dir" "${images[@]}" 2>/dev/null
 ok "loaded ${images[*]} into the node's containerd in $(($(now_ms) - start)) ms"
 
-# Local volumes for the database and the backups, bound by the PersistentVolume controller.
+# Local volumes for the database and the backups, bound by the PersistentVolume controller
+# to the claims the operator makes.
 volumes="$HOLOMUSH_TESTENV_DIR/volumes"
 install -d -m 0700 -o 999 -g 999 "$volumes/postgres"
 install -d -m 0770 -o 10001 -g 10001 "$volumes/backup"
@@ -96,6 +97,8 @@ spec:
   capacity: {storage: 1Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
+  # Reserved for the database's claim: the two volumes differ only in their owners.
+  claimRef: {namespace: $ns, name: data-game-postgres-0}
   hostPath: {path: $volumes/postgres, type: Directory}
 ---
 apiVersion: v1
@@ -107,6 +110,7 @@ spec:
   capacity: {storage: 1Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
+  claimRef: {namespace: $ns, name: game-backup}
   hostPath: {path: $volumes/backup, type: Directory}
 YAML
 
