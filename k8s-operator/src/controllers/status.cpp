@@ -221,11 +221,14 @@ Json InvalidSpecStatus(const Json& object, const std::string& error, int64_t now
   Json status = object.value("status", Json::object());
   if (!status.is_object()) status = Json::object();
   const int64_t generation = Field(object, "metadata").value("generation", int64_t{0});
-  Condition degraded{conditions::kDegraded, "True", reasons::kInvalidSpec,
-                     ("the operator cannot use this spec: " + error).substr(0, 2000), generation,
+  Condition degraded{conditions::kDegraded,
+                     "True",
+                     reasons::kInvalidSpec,
+                     ("the operator cannot use this spec: " + error).substr(0, 2000),
+                     generation,
                      ""};
-  degraded = CarryTransitionTime(degraded, FindCondition(status, conditions::kDegraded),
-                                 FormatTime(now));
+  degraded =
+      CarryTransitionTime(degraded, FindCondition(status, conditions::kDegraded), FormatTime(now));
   Json list = Json::array();
   for (const Json& c : status.value("conditions", Json::array())) {
     if (c.value("type", "") != conditions::kDegraded) list.push_back(c);

@@ -857,8 +857,8 @@ TEST_F(OperatorTest, ApiServerRefusesInvalidResourcesWithReadableMessages) {
       {R"({"spec":{"backup":{"storageClassName":"b"}}})", "backup.storageClassName cannot change"},
   };
   for (const auto& change : changes) {
-    const CommandResult r = Kubectl(
-        {"patch", "-n", ns_.Name(), "holomush/sized", "--type=merge", "-p", change.patch});
+    const CommandResult r =
+        Kubectl({"patch", "-n", ns_.Name(), "holomush/sized", "--type=merge", "-p", change.patch});
     EXPECT_FALSE(r.Ok()) << change.patch;
     EXPECT_NE(r.err.find(change.message), std::string::npos) << r.err;
   }
