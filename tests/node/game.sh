@@ -14,6 +14,8 @@
 #     alias;
 #   - `helm test`: a pod runs `holomush status` against core and gateway with the chart's
 #     cli certificate;
+#   - a backup on demand (`kubectl create job --from=cronjob/game-backup`): its pod writes an
+#     archive into the backup claim's volume, and BackupHealthy and status.backup follow;
 #   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
 #     by the gateway, go on talking.
 # Needs root, Docker (for the images) and the tools from scripts/build-test-tools.
@@ -170,7 +172,10 @@ made=$(printf 'secret-ana\n' |
   fail "holomush admin create ana in the core pod: $made"
 ok "kubectl exec -i ... holomush admin create ana: ${made%%$'\n'*}"
 
-# Players, through the NodePort.
+# Players, through the NodePort, once kube-proxy has its rules for the gateway's endpoint
+# (a Ready pod can be a moment ahead of them).
+nodeport_open() { (exec 3<>"/dev/tcp/$HOLOMUSH_TESTENV_NODE_IP/$telnet_port") 2>/dev/null; }
+wait_until 60 nodeport_open || fail "nothing answers on the NodePort $HOLOMUSH_TESTENV_NODE_IP:$telnet_port"
 telnet_open ana "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
 telnet_open bob "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
 start=$(now_ms)
@@ -202,6 +207,27 @@ if ! "$HELM" test holomush -n "$ns" --timeout 180s >"$work/helm-test" 2>&1; then
   fail "helm test failed"
 fi
 ok "helm test: holomush status in a pod reached core and gateway"
+
+# A backup on demand, as docs/design/operator.md says: a Job from the operator's CronJob,
+# whose pod runs `holomush backup run` into the backup claim; the status follows.
+start=$(now_ms)
+k create job -n "$ns" --from=cronjob/game-backup backup-now >/dev/null
+job_done() {
+  local complete failed
+  complete=$(k get -n "$ns" job/backup-now -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}')
+  failed=$(k get -n "$ns" job/backup-now -o 'jsonpath={.status.conditions[?(@.type=="Failed")].status}')
+  [ "$failed" = True ] && fail "the backup Job failed: $(k logs -n "$ns" job/backup-now --tail=20 2>&1)"
+  [ "$complete" = True ]
+}
+wait_until 240 job_done || fail "the backup Job did not complete: $(k logs -n "$ns" job/backup-now --tail=20 2>&1)"
+archives=$(find "$volumes/backup" -name '*.dump' | wc -l)
+[ "$archives" -ge 1 ] || fail "the backup Job completed but $volumes/backup holds no archive"
+backup_healthy() {
+  [ "$(k get -n "$ns" holomush/game -o 'jsonpath={.status.backup.lastResult}')" = Succeeded ] &&
+    [ "$(k get -n "$ns" holomush/game -o 'jsonpath={.status.conditions[?(@.type=="BackupHealthy")].status}')" = True ]
+}
+wait_until 60 backup_healthy || fail "status.backup did not follow the backup Job"
+ok "a backup Job from the CronJob wrote $archives archive(s) to the claim in $(($(now_ms) - start)) ms; BackupHealthy True"
 
 # The core pod goes; the Deployment replaces it; the gateway keeps the players.
 old=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \
