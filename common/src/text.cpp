@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "holomush/common/utf8.hpp"
+
 namespace holomush::common {
 namespace {
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-// Characters of valid UTF-8 (bytes that do not continue a sequence).
-size_t Characters(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -47,13 +43,13 @@ std::string WhoTable(const std::vector<WhoRow>& rows) {
   std::vector<std::string> idles;
   idles.reserve(rows.size());
   for (const WhoRow& row : rows) {
-    name_width = std::max(name_width, Characters(row.name));
+    name_width = std::max(name_width, CountUtf8Characters(row.name));
     idles.push_back(FormatIdle(row.idle_seconds));
     idle_width = std::max(idle_width, idles.back().size());
   }
   auto line = [&](std::string_view name, std::string_view idle) {
     std::string out(name);
-    out.append(name_width - Characters(name) + 2, ' ');
+    out.append(name_width - CountUtf8Characters(name) + 2, ' ');
     out.append(idle_width - idle.size(), ' ');
     out.append(idle);
     out += '\n';

@@ -24,15 +24,9 @@ std::string CleanLine(std::string_view raw) {
 
 namespace {
 
-bool StartsCharacter(char c) { return (static_cast<uint8_t>(c) & 0xC0) != 0x80; }
-
-size_t Characters(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), StartsCharacter));
-}
-
 // Appends `line` (no \n in it) to `out`, wrapped to `width` characters.
 void WrapLine(std::string_view line, size_t width, std::string& out) {
-  if (Characters(line) <= width) {
+  if (common::CountUtf8Characters(line) <= width) {
     out.append(line);
     return;
   }
@@ -53,7 +47,7 @@ void WrapLine(std::string_view line, size_t width, std::string& out) {
     while (i < line.size() && line[i] != ' ') ++i;
     std::string_view word = line.substr(word_start, i - word_start);
     if (word.empty()) break;  // trailing spaces
-    size_t chars = Characters(word);
+    size_t chars = common::CountUtf8Characters(word);
     if (column > 0 && column + gap.size() + chars <= width) {
       out.append(gap);
       column += gap.size();
@@ -65,7 +59,7 @@ void WrapLine(std::string_view line, size_t width, std::string& out) {
     while (chars > width - column) {
       size_t cut = 0;
       for (size_t taken = 0; cut < word.size(); ++cut) {
-        if (StartsCharacter(word[cut]) && taken++ == width - column) break;
+        if (common::StartsUtf8Character(word[cut]) && taken++ == width - column) break;
       }
       out.append(word.substr(0, cut));
       out.push_back('\n');

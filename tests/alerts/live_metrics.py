@@ -128,9 +128,8 @@ def check(rules_text, docs_text, scrapes):
                     and name not in documented:
                 errors.append(f"{component} exports {name}, which docs/design/metrics.md lacks")
     for alert, expr in rule_exprs(rules_text):
-        used = [(metric, matchers) for metric, matchers in selectors(expr)]
         label_pool = set()
-        for metric, matchers in used:
+        for metric, matchers in selectors(expr):
             for component in owners(base_name(metric)):
                 if component not in scrapes:
                     continue

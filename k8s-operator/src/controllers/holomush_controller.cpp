@@ -246,6 +246,21 @@ std::string Controller::PostgresPassword(const HoloMush& hm) {
   return RandomHex(24);
 }
 
+common::Result<bool> Controller::WriteStatus(Informer& cache, const std::string& ns,
+                                             const std::string& name, const Json& status) {
+  const Json patch = {{"apiVersion", kApiVersion},
+                      {"kind", kKind},
+                      {"metadata", {{"name", name}, {"namespace", ns}}},
+                      {"status", status}};
+  auto written = client_.Apply(kinds::kHoloMush, patch, /*status=*/true);
+  if (!written.ok()) {
+    if (written.error().kind == ErrorKind::kNotFound) return false;
+    return written.error();
+  }
+  cache.Upsert(written.value());
+  return true;
+}
+
 common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
   ReconcileOutcome outcome;
   const auto [ns, name] = SplitKey(key);
@@ -261,13 +276,8 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
     log_.Warn("invalid HoloMUSH", {{"holomush", key}, {"error", parsed.error().message}});
     const Json status = InvalidSpecStatus(*object, parsed.error().message, Now());
     if (status == object->value("status", Json::object())) return outcome;
-    Json patch = {{"apiVersion", kApiVersion},
-                  {"kind", kKind},
-                  {"metadata", {{"name", name}, {"namespace", ns}}},
-                  {"status", status}};
-    auto written = client_.Apply(kinds::kHoloMush, patch, /*status=*/true);
-    if (!written.ok() && written.error().kind != ErrorKind::kNotFound) return written.error();
-    if (written.ok()) hm_cache->Upsert(written.value());
+    auto written = WriteStatus(*hm_cache, ns, name, status);
+    if (!written.ok()) return written.error();
     return outcome;
   }
   const HoloMush& hm = parsed.value();
@@ -323,16 +333,9 @@ common::Result<ReconcileOutcome> Controller::Reconcile(const std::string& key) {
                        .now = now};
   Json status = BuildStatus(observed);
   if (status != hm.status) {
-    Json patch = {{"apiVersion", kApiVersion},
-                  {"kind", kKind},
-                  {"metadata", {{"name", hm.name}, {"namespace", hm.ns}}},
-                  {"status", status}};
-    auto written = client_.Apply(kinds::kHoloMush, patch, /*status=*/true);
-    if (!written.ok()) {
-      if (written.error().kind == ErrorKind::kNotFound) return outcome;
-      return written.error();
-    }
-    hm_cache->Upsert(written.value());
+    auto written = WriteStatus(*hm_cache, hm.ns, hm.name, status);
+    if (!written.ok()) return written.error();
+    if (!written.value()) return outcome;  // deleted meanwhile
     for (const Json& event : ConditionEvents(hm, hm.status, status, options_.identity, now)) {
       auto created = client_.Create(kinds::kEvent, hm.ns, event);
       if (!created.ok()) {

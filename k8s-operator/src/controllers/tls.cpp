@@ -16,10 +16,15 @@ using controller_support::OwnedBy;
 
 namespace {
 
-// notAfter of the earliest of the certificates in `files`.
-std::optional<int64_t> EarliestNotAfter(const std::map<std::string, std::string>& files) {
+const std::vector<std::string> kLeaves = {"core.crt", "gateway.crt", "cli.crt"};
+// The leaves and the bundle's first CA: what the status reports as notAfter.
+const std::vector<std::string> kCertificates = {"core.crt", "gateway.crt", "cli.crt", "ca.crt"};
+
+// notAfter of the earliest of the certificates `names` in `files`.
+std::optional<int64_t> EarliestNotAfter(const std::map<std::string, std::string>& files,
+                                        const std::vector<std::string>& names) {
   std::optional<int64_t> earliest;
-  for (const char* name : {"core.crt", "gateway.crt", "cli.crt", "ca.crt"}) {
+  for (const std::string& name : names) {
     auto it = files.find(name);
     if (it == files.end()) continue;
     auto t = common::CertificateNotAfter(it->second);
@@ -96,20 +101,8 @@ Ca MakeCa(int days, int64_t now) {
   return ca;
 }
 
-// notAfter of the earliest leaf (the CA's expiry is the rotation's business).
-std::optional<int64_t> EarliestLeafNotAfter(const std::map<std::string, std::string>& files) {
-  std::optional<int64_t> earliest;
-  for (const char* name : {"core.crt", "gateway.crt", "cli.crt"}) {
-    auto it = files.find(name);
-    if (it == files.end()) continue;
-    auto t = common::CertificateNotAfter(it->second);
-    if (t && (!earliest || *t < *earliest)) earliest = t;
-  }
-  return earliest;
-}
-
 bool LeavesSignedBy(const std::map<std::string, std::string>& files, const std::string& ca) {
-  for (const char* name : {"core.crt", "gateway.crt", "cli.crt"}) {
+  for (const std::string& name : kLeaves) {
     auto it = files.find(name);
     if (it == files.end() || !common::SignedBy(it->second, ca)) return false;
   }
@@ -131,7 +124,7 @@ TlsState TlsFromUserSecret(const std::string& secret_name, const common::Result<
     return tls;
   }
   tls.hash = CertificateHash(*files);
-  tls.not_after = EarliestNotAfter(*files);
+  tls.not_after = EarliestNotAfter(*files, kCertificates);
   return tls;
 }
 
@@ -152,7 +145,7 @@ TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_tl
     std::optional<std::map<std::string, std::string>> files;
     if (live_tls && OwnedBy(*live_tls, hm.uid)) {
       files = SecretFiles(*live_tls, nullptr);
-      const auto not_after = files ? EarliestLeafNotAfter(*files) : std::nullopt;
+      const auto not_after = files ? EarliestNotAfter(*files, kLeaves) : std::nullopt;
       if (!not_after || *not_after - renew_before <= now) files.reset();
       // Certificates made before a Service was added lack its name: make new ones.
       if (files && !CoversNames(*files, r::CertificateSans(hm))) files.reset();
@@ -219,10 +212,10 @@ TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_tl
       tls.ca_files["next.key"] = next->pair.private_key_pem;
     }
     tls.hash = CertificateHash(tls.files);
-    tls.not_after = EarliestNotAfter(tls.files);
+    tls.not_after = EarliestNotAfter(tls.files, kCertificates);
     // Look again when the leaves are due, when the CA rotation takes its next step, and
     // when a CA in the bundle expires (it then leaves the bundle).
-    const auto leaf_not_after = EarliestLeafNotAfter(tls.files);
+    const auto leaf_not_after = EarliestNotAfter(tls.files, kLeaves);
     int64_t wake = leaf_not_after ? *leaf_not_after - renew_before : now + 86400;
     if (current) wake = std::min(wake, current->not_after - (next ? validity : 2 * validity));
     for (const std::string& pem : bundle) {

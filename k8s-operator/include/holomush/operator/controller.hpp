@@ -77,6 +77,10 @@ class Controller {
   std::string PostgresPassword(const HoloMush& hm);
   common::Result<bool> ApplyChild(const Json& want);
   std::string Prune(const HoloMush& hm, const std::vector<Json>& rendered);
+  // Applies `status` to the HoloMUSH's /status and keeps the cache current; false when the
+  // HoloMUSH was deleted meanwhile.
+  common::Result<bool> WriteStatus(Informer& cache, const std::string& ns, const std::string& name,
+                                   const Json& status);
   void RecordBackupMetrics(const HoloMush& hm, const Json& status);
   int64_t Now() const;
 
