@@ -14,27 +14,29 @@ bool IsLoopback(const std::string& address) {
 ConnectionRegistry::Admit ConnectionRegistry::Reserve(const std::string& address) {
   std::lock_guard lock(mu_);
   if (stopping_) return Admit::kStopping;
-  if (count_ >= max_) return Admit::kFull;
+  if (count_ >= caps_.total) return Admit::kFull;
+  if (caps_.prelogin > 0 && prelogin_ >= caps_.prelogin) return Admit::kLoginsFull;
   auto& from_here = per_address_[address];
-  if (max_per_address_ > 0 && from_here >= max_per_address_ && !IsLoopback(address)) {
+  if (caps_.per_address > 0 && from_here >= caps_.per_address && !IsLoopback(address)) {
     return Admit::kAddressFull;
   }
   ++from_here;
   ++count_;
+  ++prelogin_;
   return Admit::kOk;
 }
 
 void ConnectionRegistry::Release(const std::string& address) {
   std::lock_guard lock(mu_);
-  ReleaseAddressLocked(address);
-  if (count_ > 0) --count_;
-  if (count_ == 0) empty_.notify_all();
+  ReleaseLocked(address, /*logged_in=*/false);
 }
 
-void ConnectionRegistry::ReleaseAddressLocked(const std::string& address) {
+void ConnectionRegistry::ReleaseLocked(const std::string& address, bool logged_in) {
   auto it = per_address_.find(address);
-  if (it == per_address_.end()) return;
-  if (--it->second == 0) per_address_.erase(it);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  if (!logged_in && prelogin_ > 0) --prelogin_;
+  if (count_ > 0) --count_;
+  if (count_ == 0) empty_.notify_all();
 }
 
 void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle,
@@ -51,14 +53,20 @@ void ConnectionRegistry::Add(ClientConnection* connection, std::weak_ptr<ClientC
   }
 }
 
+void ConnectionRegistry::LoggedIn(ClientConnection* connection) {
+  std::lock_guard lock(mu_);
+  auto it = live_.find(connection);
+  if (it == live_.end() || it->second.logged_in) return;
+  it->second.logged_in = true;
+  if (prelogin_ > 0) --prelogin_;
+}
+
 void ConnectionRegistry::Remove(ClientConnection* connection) {
   std::lock_guard lock(mu_);
   auto it = live_.find(connection);
   if (it == live_.end()) return;
-  ReleaseAddressLocked(it->second.address);
+  ReleaseLocked(it->second.address, it->second.logged_in);
   live_.erase(it);
-  if (count_ > 0) --count_;
-  if (count_ == 0) empty_.notify_all();
 }
 
 void ConnectionRegistry::ShutdownAll(const std::string& text) {
@@ -83,6 +91,11 @@ size_t ConnectionRegistry::size() const {
   return count_;
 }
 
+size_t ConnectionRegistry::prelogin() const {
+  std::lock_guard lock(mu_);
+  return prelogin_;
+}
+
 }  // namespace holomush::gateway
 
 namespace holomush::gateway {
@@ -91,27 +104,37 @@ using Clock = std::chrono::steady_clock;
 
 std::optional<std::string> AdmitConnection(const ConnectionEnv& env, Protocol protocol,
                                            boost::asio::ip::tcp::socket& socket,
-                                           std::string_view refusal,
-                                           std::string_view address_refusal) {
+                                           RenderRefusal refusal) {
   auto* metrics = env.metrics != nullptr ? &env.metrics->For(protocol) : nullptr;
   boost::system::error_code ignored;
   const auto endpoint = socket.remote_endpoint(ignored);
   const std::string address = ignored ? std::string() : endpoint.address().to_string();
-  switch (env.registry->Reserve(address)) {
+  const ConnectionRegistry::Admit admit = env.registry->Reserve(address);
+  std::string_view text;
+  prometheus::Counter* counter = nullptr;
+  switch (admit) {
     case ConnectionRegistry::Admit::kOk:
       return address;
     case ConnectionRegistry::Admit::kFull:
-      if (metrics != nullptr) metrics->refused_limit->Increment();
-      // A few bytes into an empty kernel buffer: this write does not block.
-      boost::asio::write(socket, boost::asio::buffer(refusal), ignored);
+      text = kFullText;
+      if (metrics != nullptr) counter = metrics->refused_limit;
+      break;
+    case ConnectionRegistry::Admit::kLoginsFull:
+      text = kLoginsFullText;
+      if (metrics != nullptr) counter = metrics->refused_prelogin;
       break;
     case ConnectionRegistry::Admit::kAddressFull:
-      if (metrics != nullptr) metrics->refused_address->Increment();
-      boost::asio::write(socket, boost::asio::buffer(address_refusal), ignored);
+      text = kAddressFullText;
+      if (metrics != nullptr) counter = metrics->refused_address;
       break;
     case ConnectionRegistry::Admit::kStopping:
-      if (metrics != nullptr) metrics->refused_shutdown->Increment();
+      if (metrics != nullptr) counter = metrics->refused_shutdown;
       break;
+  }
+  if (counter != nullptr) counter->Increment();
+  if (!text.empty()) {
+    // A few bytes into an empty kernel buffer: this write does not block.
+    boost::asio::write(socket, boost::asio::buffer(refusal(admit, text)), ignored);
   }
   socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
@@ -142,6 +165,12 @@ void ConnectionBase::Shutdown(std::string text) {
   boost::asio::post(executor_, [self = shared_from_this(), text = std::move(text)] {
     self->Close(text, CloseReason::kShutdown);
   });
+}
+
+void ConnectionBase::SessionOpened(std::string_view session_id, std::string_view resume_token,
+                                   std::string_view character) {
+  if (env_.registry != nullptr) env_.registry->LoggedIn(this);
+  OnSessionOpened(session_id, resume_token, character);
 }
 
 void ConnectionBase::StartSession() {

@@ -41,21 +41,29 @@ class ClientConnection {
   virtual void Shutdown(std::string text) = 0;
 };
 
+// How many client connections the gateway holds at once.
+struct ConnectionCaps {
+  size_t total = 2000;
+  size_t per_address = 0;  // from one address (0: no limit; loopback is never limited)
+  size_t prelogin = 0;     // not logged in yet, every address together (0: no limit)
+};
+
 // Every live client connection of the gateway, both protocols. Thread-safe.
 class ConnectionRegistry {
  public:
-  // `max_per_address`: connections from one address at once (0: no limit).
-  explicit ConnectionRegistry(size_t max_connections, size_t max_per_address = 0)
-      : max_(max_connections), max_per_address_(max_per_address) {}
+  explicit ConnectionRegistry(ConnectionCaps caps) : caps_(caps) {}
 
-  enum class Admit { kOk, kFull, kAddressFull, kStopping };
-  // Reserves a slot for a new connection from `address`; Add() must follow kOk.
+  enum class Admit { kOk, kFull, kAddressFull, kLoginsFull, kStopping };
+  // Reserves a slot for a new connection from `address` (it starts not logged in); Add()
+  // must follow kOk.
   Admit Reserve(const std::string& address);
   // Gives back a slot reserved for `address` that never became a connection.
   void Release(const std::string& address);
   // Registers a connection in a reserved slot; it calls Remove() when it has closed.
   void Add(ClientConnection* connection, std::weak_ptr<ClientConnection> handle,
            const std::string& address);
+  // The connection's player has logged in: it no longer counts against `max_prelogin`.
+  void LoggedIn(ClientConnection* connection);
   void Remove(ClientConnection* connection);
 
   // Refuses new connections and tells every live one `text`.
@@ -63,20 +71,22 @@ class ConnectionRegistry {
   // True when every connection has closed within `timeout`.
   bool WaitEmpty(std::chrono::milliseconds timeout);
   size_t size() const;
-  size_t max() const { return max_; }
+  size_t prelogin() const;
+  size_t max() const { return caps_.total; }
 
  private:
   struct Live {
     std::weak_ptr<ClientConnection> handle;
     std::string address;
+    bool logged_in = false;
   };
-  void ReleaseAddressLocked(const std::string& address);
+  void ReleaseLocked(const std::string& address, bool logged_in);
 
-  size_t max_;
-  size_t max_per_address_;
+  ConnectionCaps caps_;
   mutable std::mutex mu_;
   std::condition_variable empty_;
-  size_t count_ = 0;  // reserved or registered
+  size_t count_ = 0;     // reserved or registered
+  size_t prelogin_ = 0;  // of those, not logged in
   bool stopping_ = false;
   std::unordered_map<ClientConnection*, Live> live_;
   std::unordered_map<std::string, size_t> per_address_;  // reserved or registered; no zeros
@@ -110,8 +120,14 @@ class ConnectionBase : public ClientConnection,
   const boost::asio::any_io_executor& executor() const { return executor_; }
   void Shutdown(std::string text) override;
   void Close(std::string_view text, CloseReason reason) override;
+  // Counts the player as logged in (the registry's pre-login limit), then tells the
+  // transport (OnSessionOpened).
+  void SessionOpened(std::string_view session_id, std::string_view resume_token,
+                     std::string_view character) final;
 
  protected:
+  virtual void OnSessionOpened(std::string_view /*session_id*/, std::string_view /*resume_token*/,
+                               std::string_view /*character*/) {}
   // Creates the session, greets the player and arms the timeouts (once the transport is up).
   void StartSession();
   // A line the player typed (cleaned).
@@ -161,18 +177,23 @@ class ConnectionBase : public ClientConnection,
 // 127.0.0.0/8 and ::1: this machine's own tools and proxies, never limited per address.
 bool IsLoopback(const std::string& address);
 
+// A refusal in the protocol's own bytes: `text` (one of the texts below) for `why`.
+using RenderRefusal = std::string (*)(ConnectionRegistry::Admit why, std::string_view text);
+
 // Decides on a freshly accepted socket: its peer address when it may become a connection (a
 // registry slot is reserved for it; Add it next); otherwise writes the refusal (the game is
-// full, or too many connections come from that address), closes it and counts it.
+// full, too many players are logging in, or too many connections come from that address),
+// closes it and counts it.
 std::optional<std::string> AdmitConnection(const ConnectionEnv& env, Protocol protocol,
                                            boost::asio::ip::tcp::socket& socket,
-                                           std::string_view refusal,
-                                           std::string_view address_refusal);
+                                           RenderRefusal refusal);
 
 inline constexpr std::string_view kFullText =
     "Sorry, the game is full right now. Please try again in a few minutes.";
 inline constexpr std::string_view kAddressFullText =
     "Too many connections from your address. Close one and try again.";
+inline constexpr std::string_view kLoginsFullText =
+    "Too many players are logging in right now. Please try again in a moment.";
 inline constexpr std::string_view kShutdownText =
     "The game's gateway is restarting. Please reconnect in a moment.";
 

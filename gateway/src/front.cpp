@@ -6,11 +6,8 @@
 
 namespace holomush::gateway {
 
-ClientFront::ClientFront(ConnectionEnv env, size_t max_connections, size_t max_per_address,
-                         int threads)
-    : env_(std::move(env)),
-      thread_count_(threads < 1 ? 1 : threads),
-      registry_(max_connections, max_per_address) {
+ClientFront::ClientFront(ConnectionEnv env, ConnectionCaps caps, int threads)
+    : env_(std::move(env)), thread_count_(threads < 1 ? 1 : threads), registry_(caps) {
   env_.registry = &registry_;
 }
 

@@ -21,7 +21,7 @@ class Listener;
 // resume memory) must outlive this object.
 class ClientFront {
  public:
-  ClientFront(ConnectionEnv env, size_t max_connections, size_t max_per_address, int threads);
+  ClientFront(ConnectionEnv env, ConnectionCaps caps, int threads);
   ~ClientFront();
   ClientFront(const ClientFront&) = delete;
   ClientFront& operator=(const ClientFront&) = delete;

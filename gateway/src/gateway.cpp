@@ -116,9 +116,12 @@ void Gateway::Start() {
       GrpcCoreClient::MakeChannel(options_.core_addr.ToString(),
                                   common::MutualTlsClientCredentials(options_.tls_dir, "gateway"));
   core_ = std::make_unique<GrpcCoreClient>(channel_, options_.core_streams);
+  // Pre-login `who` needs no account: however many connections ask, core hears it once a
+  // second at most.
+  who_cache_ = std::make_unique<WhoCache>(*core_, std::chrono::seconds(1));
 
   ConnectionEnv env{.limits = options_.limits,
-                    .deps = {.core = core_.get(),
+                    .deps = {.core = who_cache_.get(),
                              .resume = resume_.get(),
                              .metrics = metrics_.get(),
                              .log = &log_,
@@ -129,8 +132,7 @@ void Gateway::Start() {
                     .log = log_,
                     .web_assets = EmbeddedWebAssets(),
                     .allowed_origins = options_.allowed_origins};
-  front_ = std::make_unique<ClientFront>(env, options_.max_connections,
-                                         options_.max_connections_per_address, options_.io_threads);
+  front_ = std::make_unique<ClientFront>(env, options_.connections, options_.io_threads);
 
   // The control server: mutual TLS as `gateway`; grpc.health.v1 follows our readiness.
   grpc::EnableDefaultHealthCheckService(true);
@@ -186,7 +188,8 @@ void Gateway::Stop(std::chrono::milliseconds grace) {
   poller_.reset();
   control_server_.reset();
   control_.reset();
-  core_.reset();
+  core_.reset();  // first: its pending completions call into who_cache_
+  who_cache_.reset();
 }
 
 uint16_t Gateway::telnet_port() const { return front_ ? front_->telnet_port() : 0; }

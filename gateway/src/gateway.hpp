@@ -15,6 +15,7 @@
 #include "holomush/common/config.hpp"
 #include "holomush/common/health.hpp"
 #include "holomush/common/logging.hpp"
+#include "who_cache.hpp"
 
 namespace grpc {
 class Channel;
@@ -40,10 +41,9 @@ struct GatewayOptions {
   ConnectionLimits limits;
   // Origins a browser page may open the WebSocket from; empty: the page's own (Host).
   std::vector<std::string> allowed_origins;
-  size_t max_connections = 2000;
-  size_t max_connections_per_address = 50;  // 0: no limit; loopback is never limited
-  double logins_per_minute = 30;            // per address; 0: no limit
-  double accounts_per_minute = 3;           // per address; 0: no limit
+  ConnectionCaps connections{.total = 2000, .per_address = 50, .prelogin = 500};
+  double logins_per_minute = 30;   // per address; 0: no limit
+  double accounts_per_minute = 3;  // per address; 0: no limit
   int io_threads = 2;
   int core_streams = 2;  // Gateway streams to core, shared by the sessions in turn
   std::chrono::milliseconds core_health_interval{1000};
@@ -97,6 +97,7 @@ class Gateway {
   std::unique_ptr<LoginThrottle> throttle_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<GrpcCoreClient> core_;
+  std::unique_ptr<WhoCache> who_cache_;  // core_ as the sessions see it
   std::unique_ptr<ClientFront> front_;
   // Liveness: a beat through the client io_context every second.
   std::unique_ptr<common::ExecutorHeartbeat> io_heartbeat_;

@@ -38,8 +38,8 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
   auto& refused = prometheus::BuildCounter()
                       .Name("holomush_gateway_connections_refused_total")
                       .Help(
-                          "Client connections refused (connection limit, per-address "
-                          "limit, shutting down).")
+                          "Client connections refused (connection limit, pre-login limit, "
+                          "per-address limit, shutting down).")
                       .Register(registry);
   auto& received = prometheus::BuildCounter()
                        .Name("holomush_gateway_bytes_received_total")
@@ -61,6 +61,7 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
     m.refused_limit = &refused.Add({{"protocol", name}, {"reason", "limit"}});
     m.refused_shutdown = &refused.Add({{"protocol", name}, {"reason", "shutdown"}});
     m.refused_address = &refused.Add({{"protocol", name}, {"reason", "address"}});
+    m.refused_prelogin = &refused.Add({{"protocol", name}, {"reason", "prelogin"}});
     m.bytes_received = &received.Add({{"protocol", name}});
     m.bytes_sent = &sent.Add({{"protocol", name}});
     for (size_t r = 0; r < kCloseReasonCount; ++r) {

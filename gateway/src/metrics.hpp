@@ -36,7 +36,8 @@ class GatewayMetrics {
     prometheus::Counter* connections_total = nullptr;
     prometheus::Counter* refused_limit = nullptr;
     prometheus::Counter* refused_shutdown = nullptr;
-    prometheus::Counter* refused_address = nullptr;  // over max-connections-per-address
+    prometheus::Counter* refused_address = nullptr;   // over max-connections-per-address
+    prometheus::Counter* refused_prelogin = nullptr;  // over max-prelogin-connections
     prometheus::Counter* bytes_received = nullptr;
     prometheus::Counter* bytes_sent = nullptr;
     std::array<prometheus::Counter*, kCloseReasonCount> disconnects{};

@@ -50,6 +50,14 @@ std::vector<common::SettingSpec> GatewaySettings() {
                            "loopback is never limited)",
                    .min = 0,
                    .max = 1000000});
+  specs.push_back({.name = "max-prelogin-connections",
+                   .kind = SettingKind::kInt,
+                   .default_value = "500",
+                   .help = "connections that have not logged in yet, from all addresses "
+                           "together (0: no limit); more are refused until some log in or "
+                           "time out (login-timeout)",
+                   .min = 0,
+                   .max = 1000000});
   specs.push_back({.name = "logins-per-minute",
                    .kind = SettingKind::kInt,
                    .default_value = "30",
@@ -133,8 +141,9 @@ int RunGateway(const common::Config& config, common::ShutdownSignal& shutdown) {
                  .idle_timeout = config.Duration("idle-timeout"),
                  .login_timeout = config.Duration("login-timeout")},
       .allowed_origins = AllowedOriginsFrom(config),
-      .max_connections = static_cast<size_t>(config.Int("max-connections")),
-      .max_connections_per_address = static_cast<size_t>(config.Int("max-connections-per-address")),
+      .connections = {.total = static_cast<size_t>(config.Int("max-connections")),
+                      .per_address = static_cast<size_t>(config.Int("max-connections-per-address")),
+                      .prelogin = static_cast<size_t>(config.Int("max-prelogin-connections"))},
       .logins_per_minute = static_cast<double>(config.Int("logins-per-minute")),
       .accounts_per_minute = static_cast<double>(config.Int("accounts-per-minute")),
       .io_threads = static_cast<int>(config.Int("io-threads")),

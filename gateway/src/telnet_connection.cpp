@@ -163,8 +163,9 @@ class TelnetConnection final : public ConnectionBase {
 }  // namespace
 
 void AcceptTelnet(tcp::socket socket, const ConnectionEnv& env) {
-  auto address = AdmitConnection(env, Protocol::kTelnet, socket, ToTelnetText(kFullText),
-                                 ToTelnetText(kAddressFullText));
+  auto address = AdmitConnection(
+      env, Protocol::kTelnet, socket,
+      [](ConnectionRegistry::Admit, std::string_view text) { return ToTelnetText(text); });
   if (!address) return;
   auto connection = std::make_shared<TelnetConnection>(std::move(socket), env);
   // Start is queued on the strand before anything Add may queue (a farewell).

@@ -65,8 +65,8 @@ class WebSocketConnection final : public ConnectionBase {
   }
 
   // ClientPort.
-  void SessionOpened(std::string_view session_id, std::string_view resume_token,
-                     std::string_view character) override {
+  void OnSessionOpened(std::string_view session_id, std::string_view resume_token,
+                       std::string_view character) override {
     Send(SessionMessage(session_id, resume_token, character));
   }
   void ResumeRefused(std::string_view text) override { Send(ResumeRefusedMessage(text)); }
@@ -293,9 +293,12 @@ class WebSocketConnection final : public ConnectionBase {
 }  // namespace
 
 void AcceptWebSocket(tcp::socket socket, const ConnectionEnv& env) {
-  const std::string refusal = PlainHttp(503, "Service Unavailable", kFullText);
-  const std::string address_refusal = PlainHttp(429, "Too Many Requests", kAddressFullText);
-  auto address = AdmitConnection(env, Protocol::kWebSocket, socket, refusal, address_refusal);
+  auto address = AdmitConnection(env, Protocol::kWebSocket, socket,
+                                 [](ConnectionRegistry::Admit why, std::string_view text) {
+                                   return why == ConnectionRegistry::Admit::kAddressFull
+                                              ? PlainHttp(429, "Too Many Requests", text)
+                                              : PlainHttp(503, "Service Unavailable", text);
+                                 });
   if (!address) return;
   auto connection = std::make_shared<WebSocketConnection>(std::move(socket), env);
   asio::post(connection->executor(), [connection] { connection->Start(); });

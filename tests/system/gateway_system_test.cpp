@@ -380,6 +380,45 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
   }));
 }
 
+TEST_F(GatewaySystemTest, ConnectionsWaitingToLogInHaveTheirOwnCap) {
+  gateway_.reset();
+  gateway_ = std::make_unique<GatewayProcess>(
+      core_->address(), std::vector<std::string>{"--max-prelogin-connections", "2"});
+  ASSERT_TRUE(gateway_->Start()) << gateway_->process().Output();
+  ASSERT_TRUE(gateway_->WaitReadiness(200)) << gateway_->process().Output();
+  const int port = gateway_->telnet_port();
+  TelnetPlayer waiting(port);
+  ASSERT_TRUE(waiting.Greeted());
+  TelnetPlayer ana(port);
+  ASSERT_TRUE(ana.Greeted());
+  {
+    TelnetPlayer third(port);
+    EXPECT_TRUE(
+        third.Expect("Too many players are logging in right now. Please try again in a moment."));
+    EXPECT_TRUE(third.WaitClosed());
+  }
+  EXPECT_EQ(
+      gateway_->Metric(
+          "holomush_gateway_connections_refused_total{protocol=\"telnet\",reason=\"prelogin\"}"),
+      1.0);
+  // Once one of them logs in, another may wait at the prompt.
+  ana.Send("create ana secret-ana");
+  ASSERT_TRUE(ana.Expect("The Nexus")) << ana.Pending();
+  TelnetPlayer fourth(port);
+  EXPECT_TRUE(fourth.Greeted());
+
+  // Pre-login `who` from every waiting connection at once: core answers once for them all.
+  const auto asked = [&] {
+    return core_->Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Who\"}").value_or(0);
+  };
+  const double before = asked();
+  waiting.Send("who");
+  fourth.Send("who");
+  EXPECT_TRUE(waiting.Expect("Ana")) << waiting.Pending();
+  EXPECT_TRUE(fourth.Expect("Ana")) << fourth.Pending();
+  EXPECT_EQ(asked() - before, 1.0);
+}
+
 TEST_F(GatewaySystemTest, FiveHundredConnectionsOpenedAndDropped) {
   const long rss_idle = gateway_->RssKiB();
   std::vector<std::unique_ptr<TelnetPlayer>> clients;

@@ -65,7 +65,7 @@ class FrontTest : public ::testing::Test {
                       .metrics = metrics_.get(),
                       .web_assets = web_assets_,
                       .allowed_origins = std::move(allowed_origins)};
-    front_ = std::make_unique<ClientFront>(env, max_connections, 0, 2);
+    front_ = std::make_unique<ClientFront>(env, ConnectionCaps{.total = max_connections}, 2);
     front_->Start({.host = "127.0.0.1", .port = 0},
                   common::HostPort{.host = "127.0.0.1", .port = 0});
   }

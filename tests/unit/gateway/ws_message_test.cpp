@@ -113,7 +113,7 @@ TEST(DescribeCoreErrorTest, UnavailableReadsAsAPlayerWouldWant) {
 }
 
 TEST(ConnectionRegistryTest, LimitAndStopping) {
-  ConnectionRegistry registry(1);
+  ConnectionRegistry registry({.total = 1});
   EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
   EXPECT_EQ(registry.Reserve("10.0.0.2"), ConnectionRegistry::Admit::kFull);
   registry.Release("10.0.0.1");
@@ -122,8 +122,33 @@ TEST(ConnectionRegistryTest, LimitAndStopping) {
   EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kStopping);
 }
 
+TEST(ConnectionRegistryTest, ConnectionsNotLoggedInHaveTheirOwnCap) {
+  struct Quiet final : ClientConnection {
+    void Shutdown(std::string) override {}
+  };
+  auto first = std::make_shared<Quiet>();
+  ConnectionRegistry registry({.total = 10, .prelogin = 2});
+  EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
+  registry.Add(first.get(), first, "10.0.0.1");
+  EXPECT_EQ(registry.Reserve("10.0.0.2"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve("10.0.0.3"), ConnectionRegistry::Admit::kLoginsFull);
+  // One logs in: a connection may wait at the login prompt again.
+  registry.LoggedIn(first.get());
+  registry.LoggedIn(first.get());  // a resumed session says so again: counted once
+  EXPECT_EQ(registry.prelogin(), 1u);
+  EXPECT_EQ(registry.Reserve("10.0.0.3"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.Reserve("10.0.0.4"), ConnectionRegistry::Admit::kLoginsFull);
+  // A logged-in player leaving frees no pre-login place; a waiting one giving up does.
+  registry.Remove(first.get());
+  EXPECT_EQ(registry.Reserve("10.0.0.4"), ConnectionRegistry::Admit::kLoginsFull);
+  registry.Release("10.0.0.2");
+  EXPECT_EQ(registry.Reserve("10.0.0.4"), ConnectionRegistry::Admit::kOk);
+  EXPECT_EQ(registry.size(), 2u);
+  EXPECT_EQ(registry.prelogin(), 2u);
+}
+
 TEST(ConnectionRegistryTest, OneAddressCannotTakeEverySlot) {
-  ConnectionRegistry registry(10, 2);
+  ConnectionRegistry registry({.total = 10, .per_address = 2});
   EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
   EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kOk);
   EXPECT_EQ(registry.Reserve("10.0.0.1"), ConnectionRegistry::Admit::kAddressFull);
