@@ -169,11 +169,13 @@ int RunOperator(int argc, char** argv) {
   le.ns = config->String("lease-namespace").empty() ? kube->ns : config->String("lease-namespace");
   le.name = config->String("lease-name");
   le.identity = identity;
-  // Its own client with requests bounded by the retry period: a renewal that hangs is a
-  // failed renewal, so the leader stops within renew deadline + retry period (12 s), before
-  // anyone else may take the 15 s lease.
+  // Its own client with requests bounded by the retry period and no waiting out 429s: a
+  // renewal that hangs or is throttled is a failed renewal, so the leader stops within the
+  // renew deadline plus one attempt (10 s + 2 x 2 s) of its last renewal, before anyone
+  // else may take the 15 s lease.
   KubeConfig lease_config = *kube;
   lease_config.request_timeout = le.retry_period;
+  lease_config.retry_throttled = false;
   auto lease_client = MakeCurlKubeClient(lease_config, &metrics);
   LeaderElector elector(*lease_client, le, log);
 

@@ -414,7 +414,7 @@ class CurlKubeClient final : public KubeClient {
       curl_slist_free_all(headers);
       Release(h);
       Count(verb, r.code);
-      if (r.code != 429) break;
+      if (r.code != 429 || !config_.retry_throttled) break;
       // Too many requests: the server says when to come back (bounded, so shutdown stays
       // prompt); then try again.
       std::this_thread::sleep_for(std::chrono::seconds(std::clamp(r.retry_after, 1, 10)));

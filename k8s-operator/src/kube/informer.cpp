@@ -1,6 +1,7 @@
 #include "holomush/operator/informer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <random>
 
 namespace holomush::op {
@@ -12,6 +13,22 @@ std::string Key(const json& object) {
   auto it = object.find("metadata");
   if (it == object.end() || !it->is_object()) return "/";
   return it->value("namespace", "") + "/" + it->value("name", "");
+}
+
+std::optional<uint64_t> ParseVersion(const std::string& text) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<uint64_t> ResourceVersion(const json& object) {
+  auto it = object.find("metadata");
+  if (it == object.end() || !it->is_object()) return std::nullopt;
+  auto rv = it->find("resourceVersion");
+  if (rv == it->end() || !rv->is_string()) return std::nullopt;
+  return ParseVersion(rv->get<std::string>());
 }
 }  // namespace
 
@@ -81,19 +98,18 @@ std::vector<json> Informer::All() const {
 void Informer::Upsert(const json& object) {
   json copy = object;
   if (copy.contains("metadata")) copy["metadata"].erase("managedFields");
+  // resourceVersions are opaque, but etcd's are increasing integers: one we cannot read as
+  // such is not stored (the watch event brings the object soon).
+  const auto incoming = ResourceVersion(copy);
+  if (!incoming) return;
   const std::string key = Key(copy);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = store_.find(key);
   if (it != store_.end()) {
-    // resourceVersions are opaque, but etcd's are increasing integers: never replace a
-    // newer object the watch already delivered with an older write result.
-    try {
-      const auto stored = std::stoull(it->second["metadata"].value("resourceVersion", "0"));
-      const auto incoming = std::stoull(copy["metadata"].value("resourceVersion", "0"));
-      if (incoming <= stored) return;
-    } catch (const std::exception&) {
-      return;
-    }
+    const auto stored = ResourceVersion(it->second);
+    if (!stored || *incoming <= *stored) return;  // the watch already delivered newer
+  } else if (*incoming <= seen_version_) {
+    return;  // deleted after this write, and the watch has said so: do not bring it back
   }
   store_[key] = std::move(copy);
 }
@@ -109,6 +125,7 @@ void Informer::Put(const json& object, bool deleted) {
   if (copy.contains("metadata")) copy["metadata"].erase("managedFields");
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (auto version = ResourceVersion(copy)) seen_version_ = std::max(seen_version_, *version);
     if (deleted) {
       store_.erase(Key(copy));
     } else {
@@ -141,6 +158,9 @@ bool Informer::Relist(std::string& resource_version) {
       if (it == store_.end() || it->second != object) changed.push_back(object);
     }
     store_ = std::move(fresh);
+    if (auto version = ParseVersion(list->resource_version)) {
+      seen_version_ = std::max(seen_version_, *version);
+    }
   }
   for (const json& object : changed) {
     for (const auto& handler : handlers_) handler(object);

@@ -131,9 +131,13 @@ void LeaderElector::ReleaseOnce() {
 
 void LeaderElector::Run(const std::function<void()>& on_started,
                         const std::function<void(bool)>& on_stopped) {
+  // A renewal counts from when its attempt began: the Lease was written after that, so
+  // another replica cannot see it expire sooner than lease_duration from then.
+  auto attempt_began = steady_clock::now();
   // Acquire.
   bool logged_waiting = false;
   while (true) {
+    attempt_began = steady_clock::now();
     if (TryAcquireOrRenew() == Attempt::kAcquired) break;
     if (!logged_waiting) {
       log_.Info("waiting for the lease", {{"lease", options_.ns + "/" + options_.name}});
@@ -148,8 +152,11 @@ void LeaderElector::Run(const std::function<void()>& on_started,
   log_.Info("became leader", {{"identity", options_.identity}});
   on_started();
 
-  // Renew.
-  auto last_renew = steady_clock::now();
+  // Renew. The deadline is checked before each attempt as well as after it, so the leader
+  // stops within renew_deadline + one attempt of its last renewal: no attempt starts once
+  // the deadline has passed.
+  auto renewed = attempt_began;
+  auto past_deadline = [&] { return steady_clock::now() - renewed >= options_.renew_deadline; };
   while (true) {
     if (Sleep(options_.retry_period)) {
       leading_ = false;
@@ -157,11 +164,14 @@ void LeaderElector::Run(const std::function<void()>& on_started,
       on_stopped(true);
       return;
     }
-    if (TryAcquireOrRenew() == Attempt::kAcquired) {
-      last_renew = steady_clock::now();
-      continue;
+    if (!past_deadline()) {
+      attempt_began = steady_clock::now();
+      if (TryAcquireOrRenew() == Attempt::kAcquired) {
+        renewed = attempt_began;
+        continue;
+      }
     }
-    if (steady_clock::now() - last_renew >= options_.renew_deadline) {
+    if (past_deadline()) {
       leading_ = false;
       log_.Error("lost the lease: could not renew within the deadline",
                  {{"identity", options_.identity}});

@@ -46,7 +46,9 @@ class Informer {
                                           const std::string& value) const;
   std::vector<nlohmann::json> All() const;
   // Read-your-writes: stores what a write returned, without calling handlers, so the next
-  // reconcile does not write again before the watch event arrives.
+  // reconcile does not write again before the watch event arrives. A write result older
+  // than what the cache has seen is dropped: it never replaces a newer object, and never
+  // brings back one whose deletion the watch has already delivered.
   void Upsert(const nlohmann::json& object);
   size_t Size() const;
 
@@ -66,6 +68,10 @@ class Informer {
   mutable std::mutex mu_;  // guards store_ and wakes WaitStop
   std::condition_variable cv_;
   std::map<std::string, nlohmann::json> store_;  // "ns/name" -> object (managedFields dropped)
+  // The newest resourceVersion the list or the watch has delivered. etcd's are increasing
+  // integers in one sequence, and a watch delivers in that order: an object written at or
+  // before this version that the store lacks has been deleted since.
+  uint64_t seen_version_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> synced_{false};
   std::thread thread_;

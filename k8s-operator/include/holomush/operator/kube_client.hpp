@@ -38,6 +38,7 @@ extern const ResourceType kPersistentVolumeClaim;
 extern const ResourceType kPodDisruptionBudget;
 extern const ResourceType kCronJob;
 extern const ResourceType kJob;
+extern const ResourceType kPod;
 extern const ResourceType kServiceMonitor;
 extern const ResourceType kPrometheusRule;
 extern const ResourceType kLease;
@@ -114,6 +115,10 @@ struct KubeConfig {
   // Bound on one request (watches excepted). The leader elector's client uses a short one,
   // so a hung renewal cannot outlive the renew deadline by much.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  // On 429 Too Many Requests, wait the server's Retry-After (1-10 s) and try again, three
+  // tries in all. The leader elector's client answers at once instead: waiting out a
+  // throttled renewal could outlast the lease.
+  bool retry_throttled = true;
 };
 
 // Reads a kubeconfig file (current context, or `context`): client certificates or token, as

@@ -31,7 +31,10 @@ class LeaderElector {
   LeaderElector(KubeClient& client, LeaderElectionOptions options, common::Logger log);
 
   // Blocks: acquires the lease, calls on_started, renews every retry_period until Stop() or
-  // a renewal fails for renew_deadline; then calls on_stopped(released_cleanly). With Stop()
+  // a renewal fails for renew_deadline; then calls on_stopped(released_cleanly). Leading
+  // ends at most renew_deadline + one attempt (two requests) after the start of the last
+  // renewal that succeeded; with the client's requests bounded so that this is under
+  // lease_duration, no other replica can lead before it has stopped. With Stop()
   // the lease is released (holder cleared) so a standby takes over at once.
   void Run(const std::function<void()>& on_started, const std::function<void(bool)>& on_stopped);
   void Stop();
