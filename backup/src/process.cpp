@@ -116,16 +116,23 @@ std::optional<std::string> OnPath(const std::string& name) {
   return std::nullopt;
 }
 
-std::optional<std::string> InNewestPostgres(const std::string& name) {
-  int newest = -1;
+// /usr/lib/postgresql/<v>/bin/<name>: the oldest v at least `at_least` (a client dumps
+// servers up to its own version), or with at_least 0 the newest there is.
+std::optional<std::string> InPostgresVersions(const std::string& name, int at_least) {
+  std::optional<int> chosen;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
     const std::string v = entry.path().filename().string();
-    if (v.empty() || !std::all_of(v.begin(), v.end(), ::isdigit)) continue;
-    if (IsExecutable(entry.path() / "bin" / name)) newest = std::max(newest, std::stoi(v));
+    if (v.empty() || v.size() > 4 || !std::all_of(v.begin(), v.end(), ::isdigit)) continue;
+    if (!IsExecutable(entry.path() / "bin" / name)) continue;
+    const int version = std::stoi(v);
+    if (at_least > 0 ? version >= at_least && (!chosen || version < *chosen)
+                     : !chosen || version > *chosen) {
+      chosen = version;
+    }
   }
-  if (newest < 0) return std::nullopt;
-  return "/usr/lib/postgresql/" + std::to_string(newest) + "/bin/" + name;
+  if (!chosen) return std::nullopt;
+  return "/usr/lib/postgresql/" + std::to_string(*chosen) + "/bin/" + name;
 }
 
 }  // namespace
@@ -160,7 +167,8 @@ void InstallStopHandlers() {
 
 bool StopRequested() { return g_stop != 0; }
 
-common::Result<std::string> FindTool(const std::string& name, const std::string& override_path) {
+common::Result<std::string> FindTool(const std::string& name, const std::string& override_path,
+                                     int server_major) {
   if (!override_path.empty()) {
     if (override_path.find('/') != std::string::npos) {
       if (IsExecutable(override_path)) return fs::absolute(override_path).string();
@@ -169,8 +177,11 @@ common::Result<std::string> FindTool(const std::string& name, const std::string&
     if (auto found = OnPath(override_path)) return *found;
     return MakeError(ErrorKind::kInvalid, override_path + " not found on PATH");
   }
+  if (server_major > 0) {
+    if (auto found = InPostgresVersions(name, server_major)) return *found;
+  }
   if (auto found = OnPath(name)) return *found;
-  if (auto found = InNewestPostgres(name)) return *found;
+  if (auto found = InPostgresVersions(name, 0)) return *found;
   return MakeError(ErrorKind::kNotFound,
                    name +
                        " not found on PATH nor in /usr/lib/postgresql/<version>/bin; install "

@@ -38,7 +38,9 @@ void InstallStopHandlers();
 bool StopRequested();
 
 // An executable's absolute path: `override_path` when given (looked up on PATH when it has no
-// slash), else `name` on PATH, else in the newest /usr/lib/postgresql/<N>/bin.
-common::Result<std::string> FindTool(const std::string& name, const std::string& override_path);
+// slash); else, knowing the server's major version, the oldest client at least that new in
+// /usr/lib/postgresql/<N>/bin; else `name` on PATH; else the newest of those.
+common::Result<std::string> FindTool(const std::string& name, const std::string& override_path,
+                                     int server_major = 0);
 
 }  // namespace holomush::backup

@@ -130,16 +130,6 @@ int RunBackup(const RunOptions& options, const common::Logger& log) {
     log.Warn("removed leftovers of an interrupted run", {{"files", leftovers}});
   }
 
-  step = "tools";
-  auto pg_dump = FindTool("pg_dump", options.tools.pg_dump);
-  if (!pg_dump) return fail(pg_dump.error().message);
-  auto pg_restore = FindTool("pg_restore", options.tools.pg_restore);
-  if (!pg_restore) return fail(pg_restore.error().message);
-  auto version = RunProcess({*pg_dump, "--version"});
-  if (!version) return fail(version.error().message);
-  if (!version->ok()) return fail(*pg_dump + " --version " + version->Describe());
-  const std::string pg_dump_version = Trimmed(version->out);
-
   step = "snapshot";
   auto session = SnapshotSession::Open(options.database_url);
   if (!session) return fail("cannot read " + conn->description + ": " + session.error().message);
@@ -148,8 +138,20 @@ int RunBackup(const RunOptions& options, const common::Logger& log) {
   log.Info("snapshot taken", {{"database", conn->description},
                               {"server_version", source.server_version},
                               {"schema_version", source.schema_version}});
-  const int tool_major = MajorVersion(pg_dump_version);
   const int server_major = source.server_version_num / 10000;
+
+  // The client tools for that server: of the installed versions, the oldest that is not
+  // older than the server (pg_dump refuses newer servers).
+  step = "tools";
+  auto pg_dump = FindTool("pg_dump", options.tools.pg_dump, server_major);
+  if (!pg_dump) return fail(pg_dump.error().message);
+  auto pg_restore = FindTool("pg_restore", options.tools.pg_restore, server_major);
+  if (!pg_restore) return fail(pg_restore.error().message);
+  auto version = RunProcess({*pg_dump, "--version"});
+  if (!version) return fail(version.error().message);
+  if (!version->ok()) return fail(*pg_dump + " --version " + version->Describe());
+  const std::string pg_dump_version = Trimmed(version->out);
+  const int tool_major = MajorVersion(pg_dump_version);
   if (tool_major != 0 && tool_major < server_major) {
     return fail(pg_dump_version + " cannot dump a PostgreSQL " + std::to_string(server_major) +
                 " server; install that client or newer, or point --pg-dump at it");

@@ -9,13 +9,16 @@
 #     directories under the testenv's run directory), the StatefulSet's pod initialises the
 #     database, the `migrate up` init container runs, core and gateway go Ready **because the
 #     kubelet's probes passed**, and the HoloMUSH reports Ready;
-#   - the first admin made by `holomush admin create` in the core pod (kubectl exec), then two
-#     players on telnet through the gateway's NodePort: say, pose, dig, a misspelt exit, an
-#     alias;
+#   - the first admin made from a basic-auth Secret (spec.admin.secretName: the core pod's
+#     `admin` init container), which `holomush admin create` in the core pod (kubectl exec)
+#     then finds already there; two players on telnet through the gateway's NodePort: say,
+#     pose, dig (an admin's command), a misspelt exit, an alias;
 #   - `helm test`: a pod runs `holomush status` against core and gateway with the chart's
 #     cli certificate;
 #   - a backup on demand (`kubectl create job --from=cronjob/game-backup`): its pod writes an
-#     archive into the backup claim's volume, and BackupHealthy and status.backup follow;
+#     archive into the backup claim's volume, leaves its outcome as the termination message,
+#     and BackupHealthy and status.backup follow; a second one with keepLast 1 leaves only
+#     its own archive (the CronJob's environment reaches the command);
 #   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
 #     by the gateway, go on talking.
 # Needs root, Docker (for the images) and the tools from scripts/build-test-tools.
@@ -119,6 +122,9 @@ YAML
 k create namespace "$ns" >/dev/null
 k label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
   pod-security.kubernetes.io/enforce-version=latest >/dev/null
+# The first admin, from a Secret the operator's pods read (never by registration order).
+k create secret generic game-admin -n "$ns" --type=kubernetes.io/basic-auth \
+  --from-literal=username=ana --from-literal=password=secret-ana >/dev/null
 cat >"$work/values.yaml" <<YAML
 operator:
   image: {repository: holomush-operator, tag: "$tag", pullPolicy: IfNotPresent}
@@ -128,6 +134,7 @@ instance:
   spec:
     image: holomush:$tag
     imagePullPolicy: IfNotPresent
+    admin: {secretName: game-admin}
     database:
       managed:
         image: holomush-test-postgres:$tag
@@ -136,6 +143,7 @@ instance:
     backup:
       storageClassName: $storage_class
       storageSize: 1Gi
+      keepLast: 1
     gateway:
       service: {type: NodePort, telnetNodePort: $telnet_port}
 YAML
@@ -166,11 +174,13 @@ restarts=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game \
 for r in $restarts; do [ "$r" -eq 0 ] || fail "a game container restarted: $restarts"; done
 ok "managed PostgreSQL on a bound local volume; core and gateway Ready by their probes ${install_ms} ms after helm install"
 
-# The game's first admin, made explicitly as the README says, in the running core pod.
+# The game's first admin came from the Secret, before core started: `holomush admin create`
+# in the running core pod finds it there.
 made=$(printf 'secret-ana\n' |
   k exec -i -n "$ns" deployment/game-core -c core -- holomush admin create ana 2>&1) ||
   fail "holomush admin create ana in the core pod: $made"
-ok "kubectl exec -i ... holomush admin create ana: ${made%%$'\n'*}"
+[[ "$made" == *"ana is already an admin"* ]] || fail "the admin Secret made no admin: $made"
+ok "the admin init container made ana from the Secret; kubectl exec -i ... holomush admin create ana: ${made%%$'\n'*}"
 
 # Players, through the NodePort, once kube-proxy has its rules for the gateway's endpoint
 # (a Ready pod can be a moment ahead of them).
@@ -210,16 +220,20 @@ ok "helm test: holomush status in a pod reached core and gateway"
 
 # A backup on demand, as docs/design/operator.md says: a Job from the operator's CronJob,
 # whose pod runs `holomush backup run` into the backup claim; the status follows.
-start=$(now_ms)
-k create job -n "$ns" --from=cronjob/game-backup backup-now >/dev/null
-job_done() {
-  local complete failed
-  complete=$(k get -n "$ns" job/backup-now -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}')
-  failed=$(k get -n "$ns" job/backup-now -o 'jsonpath={.status.conditions[?(@.type=="Failed")].status}')
-  [ "$failed" = True ] && fail "the backup Job failed: $(k logs -n "$ns" job/backup-now --tail=20 2>&1)"
-  [ "$complete" = True ]
+backup_now() {
+  local job=$1
+  k create job -n "$ns" --from=cronjob/game-backup "$job" >/dev/null
+  job_done() {
+    local complete failed
+    complete=$(k get -n "$ns" "job/$job" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}')
+    failed=$(k get -n "$ns" "job/$job" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].status}')
+    [ "$failed" = True ] && fail "the backup Job $job failed: $(k logs -n "$ns" "job/$job" --tail=20 2>&1)"
+    [ "$complete" = True ]
+  }
+  wait_until 240 job_done || fail "the backup Job $job did not complete: $(k logs -n "$ns" "job/$job" --tail=20 2>&1)"
 }
-wait_until 240 job_done || fail "the backup Job did not complete: $(k logs -n "$ns" job/backup-now --tail=20 2>&1)"
+start=$(now_ms)
+backup_now backup-now
 archives=$(find "$volumes/backup" -name '*.dump' | wc -l)
 [ "$archives" -ge 1 ] || fail "the backup Job completed but $volumes/backup holds no archive"
 backup_healthy() {
@@ -228,6 +242,19 @@ backup_healthy() {
 }
 wait_until 60 backup_healthy || fail "status.backup did not follow the backup Job"
 ok "a backup Job from the CronJob wrote $archives archive(s) to the claim in $(($(now_ms) - start)) ms; BackupHealthy True"
+# The run's outcome is the pod's termination message (--status-file=/dev/termination-log, on
+# a read-only root filesystem): what the operator reads when a backup fails.
+said=$(k get -n "$ns" pods -l batch.kubernetes.io/job-name=backup-now \
+  -o 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.message}')
+[[ "$said" == *'"msg":"backup complete"'* ]] || fail "the backup pod left no outcome as its termination message: $said"
+# keepLast: 1 reaches `holomush backup run` through the CronJob's environment: a second run
+# leaves only its own archive.
+first=$(find "$volumes/backup" -name '*.dump' -printf '%f\n')
+backup_now backup-again
+kept=$(find "$volumes/backup" -name '*.dump' -printf '%f\n')
+[ "$(printf '%s\n' "$kept" | grep -c .)" = 1 ] && [ "$kept" != "$first" ] ||
+  fail "keepLast 1 did not take effect: before $first, after $kept"
+ok "the outcome is the pod's termination message; keepLast 1 kept only the newest archive ($kept)"
 
 # The core pod goes; the Deployment replaces it; the gateway keeps the players.
 old=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \

@@ -99,6 +99,7 @@ common::Result<HoloMush> ParseHoloMush(const Json& object) {
     const Json& tls = Child(spec, "tls");
     Read(tls, "secretName", s.tls.secret_name);
     Read(tls, "validityDays", s.tls.validity_days);
+    Read(Child(spec, "admin"), "secretName", s.admin.secret_name);
 
     const Json& mon = Child(spec, "monitoring");
     Read(mon, "serviceMonitors", s.monitoring.service_monitors);

@@ -15,7 +15,9 @@ namespace r = resources;
 using common::ErrorKind;
 using common::MakeError;
 using controller_support::Field;
+using controller_support::JobFailedAt;
 using controller_support::RandomHex;
+using controller_support::TerminationReason;
 using std::chrono::milliseconds;
 
 namespace {
@@ -233,7 +235,47 @@ Observed Controller::Observe(const HoloMush& hm) const {
   if (Informer* jobs = InformerFor(kinds::kJob.kind)) {
     seen.jobs = jobs->ListByLabel(hm.ns, r::kInstanceLabel, hm.name);
   }
+  // A failed backup's reason is in its pod, not its Job: read it once, for a failure newer
+  // than any outcome the status holds (no Pod informer: failures are rare, pods many).
+  const Json backup = hm.status.value("backup", Json::object());
+  const int64_t recorded = std::max(ParseTime(backup.value("lastSuccessTime", "")).value_or(0),
+                                    ParseTime(backup.value("lastFailureTime", "")).value_or(0));
+  for (const Json& job : seen.jobs) {
+    const std::string name = Field(job, "metadata").value("name", "");
+    const auto failed_at = JobFailedAt(job);
+    if (name.empty() || !failed_at || *failed_at <= recorded) continue;
+    if (auto said = FailedPodMessage(hm.ns, name)) seen.job_failures[name] = *said;
+  }
   return seen;
+}
+
+std::optional<std::string> Controller::FailedPodMessage(const std::string& ns,
+                                                        const std::string& job) const {
+  auto pods = client_.List(kinds::kPod, ns, "batch.kubernetes.io/job-name=" + job);
+  if (!pods.ok()) {
+    log_.Warn("reading a failed backup's pod",
+              {{"job", ns + "/" + job}, {"error", pods.error().message}});
+    return std::nullopt;
+  }
+  // The newest pod's last words: the outcome `holomush backup run` wrote, or its log's tail.
+  std::optional<std::string> said;
+  std::string newest;
+  for (const Json& pod : pods->items) {
+    const std::string created = Field(pod, "metadata").value("creationTimestamp", "");
+    if (said && created < newest) continue;
+    for (const Json& c : Field(pod, "status").value("containerStatuses", Json::array())) {
+      for (const char* state : {"state", "lastState"}) {
+        const Json terminated = c.value(state, Json::object()).value("terminated", Json::object());
+        const std::string text = TerminationReason(terminated.value("message", ""));
+        if (!text.empty()) {
+          said = text;
+          newest = created;
+          break;
+        }
+      }
+    }
+  }
+  return said;
 }
 
 std::string Controller::PostgresPassword(const HoloMush& hm) {

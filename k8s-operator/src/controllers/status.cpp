@@ -85,8 +85,10 @@ Json BuildStatus(const StatusInput& in) {
   const Json old_backup = hm.status.value("backup", Json::object());
   std::optional<int64_t> last_success = ParseTime(old_backup.value("lastSuccessTime", ""));
   std::optional<int64_t> last_failure = ParseTime(old_backup.value("lastFailureTime", ""));
-  std::string last_job = old_backup.value("lastJob", "");
-  std::string failure_message = old_backup.value("message", "");
+  const std::string recorded_job = old_backup.value("lastJob", "");
+  const std::string recorded_message = old_backup.value("message", "");
+  std::string last_job = recorded_job;
+  std::string failure_message = recorded_message;
   int64_t newest = std::max(last_success.value_or(0), last_failure.value_or(0));
   {
     for (const Json& job : in.observed.jobs) {
@@ -104,7 +106,19 @@ Json BuildStatus(const StatusInput& in) {
         if (*when >= newest) {
           newest = *when;
           last_job = Field(job, "metadata").value("name", "");
-          failure_message = type == "Failed" ? c.value("message", c.value("reason", "")) : "";
+          failure_message.clear();
+          if (type == "Failed") {
+            // The pod's own words ("server version mismatch"), read once and then kept in
+            // the status; else the Job's ("reached the specified backoff limit").
+            auto said = in.observed.job_failures.find(last_job);
+            if (said != in.observed.job_failures.end()) {
+              failure_message = said->second;
+            } else if (last_job == recorded_job && !recorded_message.empty()) {
+              failure_message = recorded_message;
+            } else {
+              failure_message = c.value("message", c.value("reason", ""));
+            }
+          }
         }
       }
     }

@@ -17,6 +17,7 @@ const ResourceType kPodDisruptionBudget{"policy", "v1", "poddisruptionbudgets",
                                         "PodDisruptionBudget", true};
 const ResourceType kCronJob{"batch", "v1", "cronjobs", "CronJob", true};
 const ResourceType kJob{"batch", "v1", "jobs", "Job", true};
+const ResourceType kPod{"", "v1", "pods", "Pod", true};
 const ResourceType kServiceMonitor{"monitoring.coreos.com", "v1", "servicemonitors",
                                    "ServiceMonitor", true};
 const ResourceType kPrometheusRule{"monitoring.coreos.com", "v1", "prometheusrules",
@@ -27,7 +28,7 @@ const ResourceType kEvent{"events.k8s.io", "v1", "events", "Event", true};
 const ResourceType* ForKind(const std::string& kind) {
   for (const ResourceType* t :
        {&kHoloMush, &kDeployment, &kStatefulSet, &kService, &kSecret, &kConfigMap,
-        &kPersistentVolumeClaim, &kPodDisruptionBudget, &kCronJob, &kJob, &kServiceMonitor,
+        &kPersistentVolumeClaim, &kPodDisruptionBudget, &kCronJob, &kJob, &kPod, &kServiceMonitor,
         &kPrometheusRule, &kLease, &kEvent}) {
     if (t->kind == kind) return t;
   }

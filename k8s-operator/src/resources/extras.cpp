@@ -138,7 +138,13 @@ Json BackupCronJob(const HoloMush& hm) {
       {"name", "backup"},
       {"image", hm.spec.image},
       {"imagePullPolicy", hm.spec.image_pull_policy},
-      {"args", {"backup", "run", std::string("--dir=") + kBackupMountPath}},
+      // The run's outcome (one JSON line: msg, step, error) is the pod's termination
+      // message, which the operator reads into BackupHealthy (pg_dump refusing a newer
+      // server, say); a crash before it is written leaves the log's tail instead.
+      {"args",
+       {"backup", "run", std::string("--dir=") + kBackupMountPath,
+        "--status-file=/dev/termination-log"}},
+      {"terminationMessagePolicy", "FallbackToLogsOnError"},
       {"env",
        Json::array(
            {{{"name", "DATABASE_URL"},

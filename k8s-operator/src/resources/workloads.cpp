@@ -134,18 +134,34 @@ Json CoreDeployment(const RenderInput& in, const std::string& config_hash) {
       // before liveness starts counting.
       {"startupProbe", HttpProbe("/healthz/liveness", 5, 60)}};
   Json tmpl = PodTemplate(in, c, "core", container, config_hash);
+  auto init = [&](const char* name, Json args, Json env) {
+    return Json{{"name", name},
+                {"image", hm.spec.image},
+                {"imagePullPolicy", hm.spec.image_pull_policy},
+                {"args", std::move(args)},
+                {"env", std::move(env)},
+                {"securityContext", ContainerSecurity()},
+                {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+  };
   // Migrations run before core starts; concurrent runs are serialised by an advisory lock.
-  tmpl["spec"]["initContainers"] =
-      Json::array({{{"name", "migrate"},
-                    {"image", hm.spec.image},
-                    {"imagePullPolicy", hm.spec.image_pull_policy},
-                    // `migrate` prints plain lines and takes no --log-* flags; it waits
-                    // for a database that is still starting instead of failing into the
-                    // kubelet's restart backoff (10 s, 20 s, 40 s, ...).
-                    {"args", {"migrate", "up", "--wait=5m"}},
-                    {"env", Json::array({DatabaseEnv(hm)})},
-                    {"securityContext", ContainerSecurity()},
-                    {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}}});
+  // `migrate` prints plain lines and takes no --log-* flags; it waits for a database that is
+  // still starting instead of failing into the kubelet's restart backoff (10 s, 20 s, ...).
+  Json inits = Json::array(
+      {init("migrate", {"migrate", "up", "--wait=5m"}, Json::array({DatabaseEnv(hm)}))});
+  if (!hm.spec.admin.secret_name.empty()) {
+    // The first admin, from the user's Secret: made once (an existing admin is left as it
+    // is), never by promoting a player who took the name first.
+    auto from_secret = [&](const char* env, const char* key) {
+      return Json{
+          {"name", env},
+          {"valueFrom", {{"secretKeyRef", {{"name", hm.spec.admin.secret_name}, {"key", key}}}}}};
+    };
+    inits.push_back(
+        init("admin", {"admin", "create", "$(HOLOMUSH_ADMIN_NAME)"},
+             Json::array({DatabaseEnv(hm), from_secret("HOLOMUSH_ADMIN_NAME", "username"),
+                          from_secret("HOLOMUSH_ADMIN_PASSWORD", "password")})));
+  }
+  tmpl["spec"]["initContainers"] = std::move(inits);
   return Deployment(in, c, "core", std::move(tmpl));
 }
 

@@ -499,6 +499,34 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
       later +
       R"("},{"type":"Failed","status":"True","reason":"BackoffLimitExceeded","message":"Job has reached the specified backoff limit","lastTransitionTime":")" +
       later + R"("}]}})";
+  // Its pod's last words (no kubelet: the test writes what one would): the reason users need.
+  const std::string pod = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"manual-2-x7k2p",
+      "labels":{"batch.kubernetes.io/job-name":"manual-2"}},
+      "spec":{"containers":[{"name":"backup","image":"holomush:test"}]}})";
+  ASSERT_TRUE(Kubectl({"create", "-n", ns_.Name(), "-f", "-"}, pod).Ok());
+  // What `holomush backup run --status-file=/dev/termination-log` leaves there.
+  const std::string last_words =
+      "pg_dump (PostgreSQL) 15.10 (Debian 15.10-0+deb12u1) cannot dump a PostgreSQL 17 server; "
+      "install that client or newer, or point --pg-dump at it";
+  const std::string status_line =
+      R"({"msg":"backup failed","exit_code":1,"step":"snapshot","error":"pg_dump (PostgreSQL) 15.10 (Debian 15.10-0+deb12u1) cannot dump a PostgreSQL 17 server; install that client or newer, or point --pg-dump at it"})";
+  const json pod_status = {
+      {"status",
+       {{"phase", "Failed"},
+        {"containerStatuses",
+         json::array(
+             {{{"name", "backup"},
+               {"image", "holomush:test"},
+               {"imageID", ""},
+               {"ready", false},
+               {"restartCount", 0},
+               {"state",
+                {{"terminated",
+                  {{"exitCode", 1}, {"reason", "Error"}, {"message", status_line + "\n"}}}}}}})}}}};
+  const CommandResult pod_patch =
+      Kubectl({"patch", "-n", ns_.Name(), "pod/manual-2-x7k2p", "--subresource=status",
+               "--type=merge", "-p", pod_status.dump()});
+  ASSERT_TRUE(pod_patch.Ok()) << pod_patch.err;
   const CommandResult failed_patch =
       Kubectl({"patch", "-n", ns_.Name(), "job/manual-2", "--subresource=status", "--type=merge",
                "-p", failed});
@@ -508,6 +536,9 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
         auto h = GetJson(ns_.Name(), "holomush/game");
         return h && Condition(*h, "BackupHealthy", "status") == "False" &&
                Condition(*h, "BackupHealthy", "reason") == "BackupFailed" &&
+               Condition(*h, "BackupHealthy", "message") ==
+                   "backup Job manual-2 failed: " + last_words &&
+               At(*h, {"status", "backup", "message"}) == last_words &&
                At(*h, {"status", "backup", "lastJob"}) == "manual-2" &&
                At(*h, {"status", "backup", "lastSuccessTime"}).is_string();
       },

@@ -37,6 +37,7 @@ class FakeKube final : public KubeClient {
   int status_applies = 0;
   int events = 0;
   int deletes = 0;
+  int pod_lists = 0;
   bool monitoring = true;
 
   common::Result<Json> Get(const ResourceType& type, const std::string& ns,
@@ -48,6 +49,7 @@ class FakeKube final : public KubeClient {
   common::Result<ListResult> List(const ResourceType& type, const std::string& ns,
                                   const std::string&) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (type.kind == "Pod") ++pod_lists;
     ListResult out;
     for (const auto& [key, object] : objects_) {
       if (object["kind"] == type.kind &&
@@ -157,6 +159,7 @@ class ControllerTest : public ::testing::Test {
     auto c = FindCondition(Status(), type);
     if (!c) return "";
     if (field == "status") return c->status;
+    if (field == "message") return c->message;
     return c->reason;
   }
 
@@ -236,6 +239,49 @@ TEST_F(ControllerTest, AFailureAfterASuccessMakesBackupUnhealthy) {
   EXPECT_EQ(Status()["backup"]["lastJob"], "b-2");
   EXPECT_EQ(Status()["backup"]["lastSuccessTime"], "2026-11-24T03:00:00Z");
   EXPECT_EQ(Status()["backup"]["message"], "pg_dump failed");
+}
+
+TEST_F(ControllerTest, AFailedBackupSaysWhatItsPodSaidReadOnce) {
+  kube_.Put(Game());
+  kube_.Put({{"apiVersion", "batch/v1"},
+             {"kind", "Job"},
+             {"metadata",
+              {{"name", "b-3"},
+               {"namespace", "ns"},
+               {"labels", {{"app.kubernetes.io/instance", "game"}}}}},
+             {"status",
+              {{"conditions", Json::array({{{"type", "Failed"},
+                                            {"status", "True"},
+                                            {"reason", "BackoffLimitExceeded"},
+                                            {"message", "Job has reached the backoff limit"},
+                                            {"lastTransitionTime", "2026-11-25T03:00:00Z"}}})}}}});
+  kube_.Put(
+      {{"apiVersion", "v1"},
+       {"kind", "Pod"},
+       {"metadata",
+        {{"name", "b-3-abcde"},
+         {"namespace", "ns"},
+         {"labels", {{"batch.kubernetes.io/job-name", "b-3"}}}}},
+       {"status",
+        {{"containerStatuses",
+          Json::array({{{"name", "backup"},
+                        {"state",
+                         {{"terminated",
+                           {{"exitCode", 1},
+                            {"message", R"({"msg":"backup failed","exit_code":1,"step":"snapshot",)"
+                                        R"("error":"pg_dump (PostgreSQL) 15.10 cannot dump a )"
+                                        R"(PostgreSQL 17 server"})"
+                                        "\n"}}}}}}})}}}});
+  Start();
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(Cond("BackupHealthy", "message"),
+            "backup Job b-3 failed: pg_dump (PostgreSQL) 15.10 cannot dump a PostgreSQL 17 server");
+  EXPECT_EQ(kube_.pod_lists, 1) << kube_.Find("Pod", "ns", "b-3-abcde")->dump();
+  // Held in the status now: later reconciles do not read the pod again.
+  ASSERT_TRUE(controller_->Reconcile("ns/game").ok());
+  EXPECT_EQ(kube_.pod_lists, 1);
+  EXPECT_EQ(Status()["backup"]["message"],
+            "pg_dump (PostgreSQL) 15.10 cannot dump a PostgreSQL 17 server");
 }
 
 TEST_F(ControllerTest, PausedWritesNoChildrenButReportsStatus) {

@@ -306,7 +306,9 @@ TEST(BackupTest, CronJobRunsHolomushBackupOnTheClaim) {
   EXPECT_EQ(cj["spec"]["concurrencyPolicy"], "Forbid");
   EXPECT_EQ(cj["spec"]["schedule"], "0 3 * * *");
   const Json& pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-  EXPECT_EQ(pod["containers"][0]["args"], (Json{"backup", "run", "--dir=/backups"}));
+  EXPECT_EQ(pod["containers"][0]["args"],
+            (Json{"backup", "run", "--dir=/backups", "--status-file=/dev/termination-log"}));
+  EXPECT_EQ(pod["containers"][0]["terminationMessagePolicy"], "FallbackToLogsOnError");
   EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "game-backup");
   EXPECT_EQ(cj["spec"]["jobTemplate"]["metadata"]["labels"][kManagedByLabel], kManagedBy);
 }
@@ -352,8 +354,31 @@ TEST(TlsTest, SansNameEveryService) {
 
 // What Pod Security `restricted` checks, on every pod template the operator renders (the
 // managed database's included): the node test runs them in a namespace that enforces it.
+TEST(CoreDeploymentTest, TheFirstAdminComesFromTheUsersSecretBeforeCoreStarts) {
+  HoloMush hm = Game();
+  EXPECT_EQ(CoreDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["initContainers"].size(),
+            1u);
+  hm.spec.admin.secret_name = "game-admin";
+  const Json inits = CoreDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["initContainers"];
+  ASSERT_EQ(inits.size(), 2u);
+  EXPECT_EQ(inits[0]["name"], "migrate");  // the accounts table exists first
+  const Json& admin = inits[1];
+  EXPECT_EQ(admin["args"], (Json{"admin", "create", "$(HOLOMUSH_ADMIN_NAME)"}));
+  std::map<std::string, Json> env;
+  for (const Json& e : admin["env"]) env[e["name"]] = e;
+  EXPECT_EQ(env["HOLOMUSH_ADMIN_NAME"]["valueFrom"]["secretKeyRef"],
+            (Json{{"name", "game-admin"}, {"key", "username"}}));
+  EXPECT_EQ(env["HOLOMUSH_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"],
+            (Json{{"name", "game-admin"}, {"key", "password"}}));
+  EXPECT_EQ(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"],
+            (Json{{"name", "db"}, {"key", "url"}}));
+  EXPECT_EQ(admin["args"].dump().find("promote"), std::string::npos)
+      << "a player who took the name first must never be promoted";
+}
+
 TEST(RenderChildrenTest, EveryPodTemplateMeetsPodSecurityRestricted) {
   HoloMush hm = Game();
+  hm.spec.admin.secret_name = "game-admin";
   hm.spec.database.managed = true;
   hm.spec.database.existing_secret.reset();
   int templates = 0;

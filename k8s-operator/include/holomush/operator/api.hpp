@@ -61,6 +61,12 @@ struct TlsSpec {
   int validity_days = 365;
 };
 
+// The first admin, made explicitly: a Secret of the user's with `username` and `password`
+// (the keys of a kubernetes.io/basic-auth Secret). Empty: none is made.
+struct AdminSpec {
+  std::string secret_name;
+};
+
 struct MonitoringSpec {
   bool service_monitors = true;
   bool prometheus_rule = true;
@@ -93,6 +99,7 @@ struct HoloMushSpec {
   ComponentSpec gateway;
   GatewayServiceSpec gateway_service;
   TlsSpec tls;
+  AdminSpec admin;
   MonitoringSpec monitoring;
   BackupSpec backup;
   bool pod_disruption_budget = true;

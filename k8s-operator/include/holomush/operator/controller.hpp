@@ -73,6 +73,8 @@ class Controller {
   Informer* InformerFor(const std::string& kind) const;
   // The phases that read the caches or the API; the pure ones are in reconcile_phases.hpp.
   Observed Observe(const HoloMush& hm) const;
+  // The last line a failed Job's newest pod left as its termination message, if any.
+  std::optional<std::string> FailedPodMessage(const std::string& ns, const std::string& job) const;
   TlsState PrepareTls(const HoloMush& hm, int64_t now);
   std::string PostgresPassword(const HoloMush& hm);
   common::Result<bool> ApplyChild(const Json& want);

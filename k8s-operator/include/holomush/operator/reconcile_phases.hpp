@@ -49,6 +49,9 @@ struct Observed {
   std::optional<Json> gateway_service;
   std::optional<Json> backup_cronjob;
   std::vector<Json> jobs;  // this HoloMUSH's Jobs (backups)
+  // Why a failed backup Job's pod ended (its termination message: the command's own last
+  // words), by Job name; read only for failures the status does not hold yet.
+  std::map<std::string, std::string> job_failures;
 };
 
 struct StatusInput {
