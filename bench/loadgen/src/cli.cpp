@@ -89,7 +89,12 @@ int LoadgenMain(int argc, char** argv) {
       ->capture_default_str();
   run_cmd
       ->add_option("--attack-rate", run.attack_rate,
-                   "wrongpass: attempts/s (0: 200); noread: looks/s per login (0: 5)")
+                   "wrongpass: attempts/s (0: 200); noread: commands/s per login (0: 9, within the "
+                   "default command rate)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-command", run.attack_command,
+                   "noread: what the logged-in non-readers send (and never read)")
       ->capture_default_str();
   run_cmd
       ->add_option("--attack-lead", run.attack_lead_s,

@@ -199,11 +199,13 @@ struct AttackConn {
 struct AttackStats {
   uint64_t connects = 0, connect_errors = 0, admitted = 0, closed_by_server = 0;
   uint64_t open = 0, peak_open = 0;
-  uint64_t attempts = 0, attempts_skipped = 0;  // wrongpass
-  uint64_t says = 0, looks = 0, bytes_sent = 0, bytes_read = 0;
+  uint64_t attempts = 0, attempts_skipped = 0;            // wrongpass
+  uint64_t commands = 0, bytes_sent = 0, bytes_read = 0;  // commands: noread's
+  uint64_t flood_bytes = 0;  // says written once in the room, whole lines of flood_line_
   uint64_t replies[kAttackReplies] = {};
   int max_backoff_s = 0;
   std::map<std::string, uint64_t> errors;
+  std::map<std::string, uint64_t> other_lines;  // a few of the lines no class fits, counted
 };
 
 class Driver {
@@ -311,7 +313,7 @@ class Driver {
   std::unique_ptr<PacedSchedule> attack_pace_;
   uint64_t attack_next_conn_ = 0;
   std::string flood_chunk_;  // 32 KiB of says, written whole
-  uint64_t flood_chunk_says_ = 0;
+  uint64_t flood_line_bytes_ = 0;
   bool attack_on_ = false;
   int64_t attack_started_ns_ = 0, attack_stopped_ns_ = 0;
 };
@@ -336,7 +338,7 @@ Driver::Driver(const RunConfig& config)
     if (config_.attack_count == 0) config_.attack_count = DefaultAttackCount(attack_kind_);
     if (config_.attack_rate == 0) {
       config_.attack_rate = attack_kind_ == AttackKind::kWrongPass ? 200
-                            : attack_kind_ == AttackKind::kNoRead  ? 5
+                            : attack_kind_ == AttackKind::kNoRead  ? 9
                                                                    : 0;
     }
     if (config_.attack_room >= config_.rooms) {
@@ -365,10 +367,8 @@ Driver::Driver(const RunConfig& config)
   filler_.resize(config_.filler_bytes);
   while (!filler_.empty() && filler_.back() == ' ') filler_.pop_back();
   const std::string flood_line = dialect_.Say("flood " + filler_);
-  while (flood_chunk_.size() + flood_line.size() <= 32768) {
-    flood_chunk_ += flood_line;
-    ++flood_chunk_says_;
-  }
+  flood_line_bytes_ = flood_line.size();
+  while (flood_chunk_.size() + flood_line.size() <= 32768) flood_chunk_ += flood_line;
 
   Rng placement(config_.seed ^ 0x9a11ace5ULL);
   sessions_.resize(config_.sessions);
@@ -890,7 +890,7 @@ void Driver::OnAttackEvent(AttackConn& c, uint32_t events, int64_t now) {
     c.phase = AttackPhase::kOpen;
     attack_stats_.peak_open = std::max(attack_stats_.peak_open, ++attack_stats_.open);
     if (attack_kind_ == AttackKind::kNoRead && c.logs_in) {
-      // Log in, walk into the busiest room and never read a byte of it.
+      // Log in, walk into the busiest room and never read a byte of what it says.
       AttackSend(c, dialect_.Login(false, Dialect::PlayerName(config_.attack_prefix, c.index),
                                    config_.password) +
                         dialect_.Enter(config_.attack_room));
@@ -937,6 +937,15 @@ void Driver::AttackLine(AttackConn& c, std::string_view line) {
   if (line.empty()) return;
   const AttackReply reply = ClassifyAttackReply(line);
   ++attack_stats_.replies[static_cast<size_t>(reply)];
+  if (reply == AttackReply::kOther) {
+    std::string key(line.substr(0, 80));
+    auto it = attack_stats_.other_lines.find(key);
+    if (it != attack_stats_.other_lines.end()) {
+      ++it->second;
+    } else if (attack_stats_.other_lines.size() < 12) {
+      attack_stats_.other_lines.emplace(std::move(key), 1);
+    }
+  }
   if (c.first_line) {
     c.first_line = false;
     if (reply == AttackReply::kBanner) {
@@ -984,6 +993,7 @@ void Driver::AttackFlush(AttackConn& c) {
       if (n > 0) {
         c.out_off += static_cast<size_t>(n);
         attack_stats_.bytes_sent += static_cast<uint64_t>(n);
+        if (c.placed) attack_stats_.flood_bytes += static_cast<uint64_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -996,7 +1006,6 @@ void Driver::AttackFlush(AttackConn& c) {
     if (!(c.placed && attack_on_) || refills >= 4) break;
     c.out = flood_chunk_;
     c.out_off = 0;
-    attack_stats_.says += flood_chunk_says_;
   }
   if (c.fd >= 0 && c.out_off >= c.out.size() && !(c.placed && attack_on_)) {
     c.out.clear();
@@ -1027,7 +1036,7 @@ void Driver::AttackClosed(AttackConn& c, const std::string& why, int64_t now) {
 }
 
 // Wrong passwords at a fixed rate, spread over the open connections; or, for the
-// non-readers, a `look` from each that logged in (output it asked for and never reads).
+// non-readers, a command from each that logged in (output it asked for and never reads).
 void Driver::AttackPace(int64_t now) {
   if (!attack_on_ || !attack_pace_) return;
   if (attack_kind_ == AttackKind::kWrongPass) {
@@ -1050,10 +1059,11 @@ void Driver::AttackPace(int64_t now) {
     At(attack_pace_->At(due), [this](int64_t at) { AttackPace(at); });
     return;
   }
+  const std::string command = config_.attack_command + "\r\n";
   for (auto& c : attack_) {
     if (c.phase != AttackPhase::kOpen || !c.logs_in) continue;
-    ++attack_stats_.looks;
-    AttackSend(c, dialect_.Look());
+    ++attack_stats_.commands;
+    AttackSend(c, command);
   }
   At(now + Ns(1.0 / config_.attack_rate), [this](int64_t at) { AttackPace(at); });
 }
@@ -1080,13 +1090,15 @@ json Driver::AttackJson() const {
           {"peak_open", a.peak_open},
           {"attempts", a.attempts},
           {"attempts_skipped_no_connection", a.attempts_skipped},
-          {"says_sent", a.says},
-          {"looks_sent", a.looks},
+          {"says_sent", flood_line_bytes_ > 0 ? a.flood_bytes / flood_line_bytes_ : 0},
+          {"commands_sent", a.commands},
+          {"command", config_.attack_command},
           {"bytes_sent", a.bytes_sent},
           {"bytes_read", a.bytes_read},
           {"max_backoff_s", a.max_backoff_s},
           {"replies", replies},
-          {"errors", a.errors}};
+          {"errors", a.errors},
+          {"other_lines", a.other_lines}};
 }
 
 // ---- the loop -------------------------------------------------------------------------
@@ -1478,8 +1490,9 @@ std::string Summary(const json& r) {
       << a["host"].get<std::string>() << ": " << a["connects"] << " connects, " << a["admitted"]
       << " greeted, " << a["closed_by_server"] << " closed by the server, peak open "
       << a["peak_open"] << ", attempts " << a["attempts"] << ", says " << a["says_sent"]
-      << ", looks " << a["looks_sent"] << "\n                replies " << a["replies"].dump()
-      << (a["errors"].empty() ? "" : ", errors " + a["errors"].dump()) << "\n";
+      << ", commands " << a["commands_sent"] << "\n                replies " << a["replies"].dump()
+      << (a["errors"].empty() ? "" : ", errors " + a["errors"].dump())
+      << "\n                other lines " << a["other_lines"].dump() << "\n";
   }
   const auto& lg = r["loadgen"];
   o << "  loadgen       cpu " << Fixed(lg["cpu_seconds"], 2) << " s ("

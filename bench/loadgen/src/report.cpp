@@ -614,7 +614,9 @@ std::string AttackDescription(const json* r, const std::string& run) {
   if (run == "noread") {
     return n("connections") + " connections that never read (the first " +
            Int(r != nullptr ? D(r, {"config", "attack_accounts"}, 0) : 0) +
-           " log in, walk into the busiest room and `look` " + n("rate") + "/s)";
+           " log in, walk into the busiest room and send `" +
+           (a != nullptr ? a->value("command", std::string("?")) : std::string("?")) + "` " +
+           n("rate") + " times a second)";
   }
   return run;
 }
@@ -690,7 +692,10 @@ std::string AttackerView(const json* r) {
     out += "; " + Int(a.value("says_sent", 0.0)) + " says written (" +
            Num(a.value("bytes_sent", 0.0) / 1048576, 1) + " MiB)";
   }
-  if (a.value("looks_sent", 0.0) > 0) out += "; " + Int(a.value("looks_sent", 0.0)) + " looks sent";
+  if (a.value("commands_sent", 0.0) > 0) {
+    out += "; " + Int(a.value("commands_sent", 0.0)) + " `" + a.value("command", std::string()) +
+           "` sent";
+  }
   std::string replies;
   const json replies_seen = a.value("replies", json::object());
   for (const auto& [name, count] : replies_seen.items()) {

@@ -59,8 +59,10 @@ struct RunConfig {
   // closes. See attack.hpp for the kinds.
   std::string attack;  // "", prelogin, wrongpass, flood, noread
   std::string attack_host;
-  size_t attack_count = 0;    // connections; 0: the kind's default
-  double attack_rate = 0;     // wrongpass: attempts/s (0: 200); noread: looks/s per login (0: 5)
+  size_t attack_count = 0;  // connections; 0: the kind's default
+  double attack_rate = 0;   // wrongpass: attempts/s (0: 200); noread: commands/s per login (0: 9)
+  // noread: what the logged-in non-readers ask for and never read (`who`: about 1 kB each).
+  std::string attack_command = "who";
   double attack_lead_s = 5;   // seconds the attack runs before the players log in
   double attack_retry_s = 1;  // a connection the server closed comes back after this (0: never)
   std::string attack_prefix = "Ax";  // the attacker's existing accounts (flood, noread)
