@@ -70,6 +70,8 @@ const char* AttackReplyName(AttackReply reply) {
       return "busy";
     case AttackReply::kTooFast:
       return "too_fast";
+    case AttackReply::kNotTaken:
+      return "not_taken";
     case AttackReply::kSayEcho:
       return "say_echo";
     case AttackReply::kLoggedIn:
@@ -84,7 +86,7 @@ AttackReply ClassifyAttackReply(std::string_view line) {
   auto has = [&](std::string_view phrase) { return line.find(phrase) != std::string_view::npos; };
   auto starts = [&](std::string_view phrase) { return line.rfind(phrase, 0) == 0; };
   // The gateway's and core's own words (gateway/src/connection.hpp, login_dialogue.cpp,
-  // core/src/game/accounts.cpp, game.cpp).
+  // player_session.cpp, core/src/game/accounts.cpp, game.cpp).
   if (starts("Welcome to HoloMUSH")) return AttackReply::kBanner;
   if (has("Too many connections from your address")) return AttackReply::kAddressFull;
   if (has("the game is full right now")) return AttackReply::kServerFull;
@@ -94,6 +96,7 @@ AttackReply ClassifyAttackReply(std::string_view line) {
   if (starts("Invalid username or password")) return AttackReply::kBadPassword;
   if (has("The server is busy")) return AttackReply::kBusy;
   if (has("sending commands too fast")) return AttackReply::kTooFast;
+  if (has("The game did not take that command")) return AttackReply::kNotTaken;
   if (starts("You say, ")) return AttackReply::kSayEcho;
   if (starts("The Nexus") || starts("Bench Room ")) return AttackReply::kLoggedIn;
   if (line == "Goodbye.") return AttackReply::kGoodbye;

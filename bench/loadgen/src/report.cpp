@@ -673,6 +673,15 @@ std::string ServerView(const Results& r, const std::string& run) {
       MetricDelta(
           r, run, "gateway",
           "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"login_timeout\"}"));
+  const double in =
+      MetricDelta(r, run, "gateway", "holomush_gateway_bytes_received_total{protocol=\"telnet\"}");
+  const double sent =
+      MetricDelta(r, run, "gateway", "holomush_gateway_bytes_sent_total{protocol=\"telnet\"}");
+  if (!std::isnan(in) && !std::isnan(sent)) {
+    if (!out.empty()) out += "; ";
+    out += "telnet in / out, everyone " + Num(in / 1048576, 1) + " / " + Num(sent / 1048576, 1) +
+           " MiB";
+  }
   add("commands refused (rate)",
       MetricDelta(r, run, "core", "holomush_commands_refused_total{reason=\"rate\"}"));
   add("commands refused (backlog)",

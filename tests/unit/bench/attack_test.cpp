@@ -63,6 +63,8 @@ TEST(ClassifyAttackReplyTest, TellsCoresAnswersApart) {
   EXPECT_EQ(ClassifyAttackReply("The server is busy, try again in a moment."), AttackReply::kBusy);
   EXPECT_EQ(ClassifyAttackReply("You are sending commands too fast; that one was not run."),
             AttackReply::kTooFast);
+  EXPECT_EQ(ClassifyAttackReply("The game did not take that command; please try again."),
+            AttackReply::kNotTaken);
   EXPECT_EQ(ClassifyAttackReply("You say, \"flood the quick brown fox\""), AttackReply::kSayEcho);
   EXPECT_EQ(ClassifyAttackReply("The Nexus"), AttackReply::kLoggedIn);
   EXPECT_EQ(ClassifyAttackReply("Bench Room 0"), AttackReply::kLoggedIn);

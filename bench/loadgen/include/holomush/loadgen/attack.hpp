@@ -39,11 +39,12 @@ enum class AttackReply : uint8_t {
   kBackoff,          // core's per-(account, address) backoff: "try again in N seconds"
   kBusy,             // core's password queue or command backlog is full
   kTooFast,          // core's per-session command rate
+  kNotTaken,         // the gateway's queue of commands for core is full for this session
   kSayEcho,          // "You say, ...": a flooded say that core ran
   kLoggedIn,         // a room title or the welcome after a successful login
   kGoodbye,
 };
-inline constexpr size_t kAttackReplies = 13;
+inline constexpr size_t kAttackReplies = 14;
 
 const char* AttackReplyName(AttackReply reply);
 AttackReply ClassifyAttackReply(std::string_view line);
