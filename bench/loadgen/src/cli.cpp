@@ -77,6 +77,45 @@ int LoadgenMain(int argc, char** argv) {
                       "shell command run when the measured window closes");
   run_cmd->add_option("--measure", measures,
                       "name=command: run after the load; its output is recorded as a number");
+  run_cmd->add_flag("--accounts-only", run.accounts_only,
+                    "log in and leave at once (makes accounts for a later --connect run)");
+  run_cmd->add_option("--attack", run.attack,
+                      "abuse: prelogin, wrongpass, flood or noread, from --attack-host");
+  run_cmd->add_option("--attack-host", run.attack_host,
+                      "the address the attacker connects to, and so comes from (not loopback)");
+  run_cmd
+      ->add_option("--attack-count", run.attack_count,
+                   "attacker connections (0: 1000 prelogin, 20 wrongpass, 1 flood, 500 noread)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-rate", run.attack_rate,
+                   "wrongpass: attempts/s (0: 200); noread: commands/s per login (0: 9, within the "
+                   "default command rate)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-command", run.attack_command,
+                   "noread: what the logged-in non-readers send (and never read)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-lead", run.attack_lead_s,
+                   "seconds the attack runs before the players log in")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-retry", run.attack_retry_s,
+                   "seconds before a closed attacker connection comes back (0: never)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-prefix", run.attack_prefix,
+                   "name prefix of the attacker's existing accounts (flood, noread)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--attack-accounts", run.attack_accounts,
+                   "noread: how many of the non-readers log in")
+      ->capture_default_str();
+  run_cmd->add_option("--attack-room", run.attack_room, "the room flood and noread go to")
+      ->capture_default_str();
+  run_cmd->add_option("--attack-rcvbuf", run.attack_rcvbuf, "noread: socket receive buffer bytes")
+      ->capture_default_str();
   run_cmd->add_option("--json", json_path, "write the figures here");
 
   SetupConfig setup;

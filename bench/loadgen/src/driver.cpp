@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "holomush/loadgen/attack.hpp"
 #include "holomush/loadgen/dialect.hpp"
 #include "holomush/loadgen/histogram.hpp"
 #include "holomush/loadgen/proc_stats.hpp"
@@ -82,6 +83,21 @@ std::thread RunHookAside(const std::string& command, double window_start, double
   if (command.empty()) return {};
   return std::thread(
       [command, window_start, window_end] { RunHook(command, window_start, window_end); });
+}
+
+socklen_t Resolve(const std::string& host, int port, sockaddr_storage& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 ||
+      res == nullptr) {
+    throw std::runtime_error("cannot resolve " + host);
+  }
+  std::memcpy(&out, res->ai_addr, res->ai_addrlen);
+  const auto len = static_cast<socklen_t>(res->ai_addrlen);
+  freeaddrinfo(res);
+  return len;
 }
 
 double CpuSeconds(const rusage& r) {
@@ -161,6 +177,37 @@ struct Delivery {
   std::vector<uint8_t> flags;
 };
 
+// One of the attacker's connections. Epoll tells them from players by kAttackTag.
+enum class AttackPhase : uint8_t { kIdle, kConnecting, kOpen, kClosed };
+constexpr uint64_t kAttackTag = uint64_t{1} << 40;
+
+struct AttackConn {
+  uint32_t index = 0;
+  int fd = -1;
+  AttackPhase phase = AttackPhase::kIdle;
+  bool polling_out = false;
+  bool first_line = true;  // the next line read is the server's first: admitted or refused
+  bool admitted = false;
+  bool logs_in = false;  // flood, and the first attack_accounts non-readers
+  bool placed = false;   // flood: in the room, flooding
+  TelnetLineReader reader;
+  std::string out;
+  size_t out_off = 0;
+};
+
+// What the server did to the attacker, as the attacker saw it.
+struct AttackStats {
+  uint64_t connects = 0, connect_errors = 0, admitted = 0, closed_by_server = 0;
+  uint64_t open = 0, peak_open = 0;
+  uint64_t attempts = 0, attempts_skipped = 0;            // wrongpass
+  uint64_t commands = 0, bytes_sent = 0, bytes_read = 0;  // commands: noread's
+  uint64_t flood_bytes = 0;  // says written once in the room, whole lines of flood_line_
+  uint64_t replies[kAttackReplies] = {};
+  int max_backoff_s = 0;
+  std::map<std::string, uint64_t> errors;
+  std::map<std::string, uint64_t> other_lines;  // a few of the lines no class fits, counted
+};
+
 class Driver {
  public:
   explicit Driver(const RunConfig& config);
@@ -203,6 +250,19 @@ class Driver {
   }
   json Classify();
   json Results(const json& memory);
+  // The attacker.
+  void StartAttack(int64_t now);
+  void StopAttack();
+  void AttackConnect(AttackConn& c, int64_t now);
+  void OnAttackEvent(AttackConn& c, uint32_t events, int64_t now);
+  void AttackRead(AttackConn& c, int64_t now);
+  void AttackLine(AttackConn& c, std::string_view line);
+  void AttackSend(AttackConn& c, std::string_view text);
+  void AttackFlush(AttackConn& c);
+  void AttackWatch(AttackConn& c);
+  void AttackClosed(AttackConn& c, const std::string& why, int64_t now);
+  void AttackPace(int64_t now);
+  json AttackJson() const;
 
   RunConfig config_;
   Dialect dialect_;
@@ -244,6 +304,18 @@ class Driver {
   std::unique_ptr<ProcSampler> sampler_;
   std::vector<std::thread> hooks_;
   json memory_before_ = json::object(), memory_after_login_ = json::object();
+
+  AttackKind attack_kind_ = AttackKind::kNone;
+  sockaddr_storage attack_addr_{};
+  socklen_t attack_len_ = 0;
+  std::vector<AttackConn> attack_;
+  AttackStats attack_stats_;
+  std::unique_ptr<PacedSchedule> attack_pace_;
+  uint64_t attack_next_conn_ = 0;
+  std::string flood_chunk_;  // 32 KiB of says, written whole
+  uint64_t flood_line_bytes_ = 0;
+  bool attack_on_ = false;
+  int64_t attack_started_ns_ = 0, attack_stopped_ns_ = 0;
 };
 
 Driver::Driver(const RunConfig& config)
@@ -258,17 +330,27 @@ Driver::Driver(const RunConfig& config)
     config_.sessions = config_.idle_steps.back();
     config_.rate = 0;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (getaddrinfo(config_.host.c_str(), std::to_string(config_.port).c_str(), &hints, &res) != 0 ||
-      res == nullptr) {
-    throw std::runtime_error("cannot resolve " + config_.host);
+  addr_len_ = Resolve(config_.host, config_.port, addr_);
+  attack_kind_ = ParseAttack(config_.attack);
+  if (attack_kind_ != AttackKind::kNone) {
+    if (config_.attack_host.empty()) throw std::invalid_argument("an attack needs --attack-host");
+    attack_len_ = Resolve(config_.attack_host, config_.port, attack_addr_);
+    if (config_.attack_count == 0) config_.attack_count = DefaultAttackCount(attack_kind_);
+    if (config_.attack_rate == 0) {
+      config_.attack_rate = attack_kind_ == AttackKind::kWrongPass ? 200
+                            : attack_kind_ == AttackKind::kNoRead  ? 9
+                                                                   : 0;
+    }
+    if (config_.attack_room >= config_.rooms) {
+      throw std::invalid_argument("--attack-room must be one of the rooms in use");
+    }
+    attack_.resize(config_.attack_count);
+    for (size_t i = 0; i < attack_.size(); ++i) {
+      attack_[i].index = static_cast<uint32_t>(i);
+      attack_[i].logs_in = attack_kind_ == AttackKind::kFlood ||
+                           (attack_kind_ == AttackKind::kNoRead && i < config_.attack_accounts);
+    }
   }
-  std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
-  addr_len_ = res->ai_addrlen;
-  freeaddrinfo(res);
 
   // A thousand sessions need more descriptors than the usual soft limit of 1024.
   rlimit lim{};
@@ -284,6 +366,9 @@ Driver::Driver(const RunConfig& config)
   while (filler_.size() < config_.filler_bytes) filler_ += kText;
   filler_.resize(config_.filler_bytes);
   while (!filler_.empty() && filler_.back() == ' ') filler_.pop_back();
+  const std::string flood_line = dialect_.Say("flood " + filler_);
+  flood_line_bytes_ = flood_line.size();
+  while (flood_chunk_.size() + flood_line.size() <= 32768) flood_chunk_ += flood_line;
 
   Rng placement(config_.seed ^ 0x9a11ace5ULL);
   sessions_.resize(config_.sessions);
@@ -301,6 +386,9 @@ Driver::Driver(const RunConfig& config)
 Driver::~Driver() {
   for (auto& s : sessions_) {
     if (s.fd >= 0) ::close(s.fd);
+  }
+  for (auto& c : attack_) {
+    if (c.fd >= 0) ::close(c.fd);
   }
   if (epoll_ >= 0) ::close(epoll_);
 }
@@ -523,6 +611,15 @@ void Driver::OnRoomTitle(Session& s, int64_t now) {
         resume_.Record(now - s.phase_start_ns);
         return;
       }
+      if (config_.accounts_only) {
+        // The account exists and its character stands in the hub: that is all we wanted.
+        s.phase = Phase::kActive;
+        s.await_room.clear();
+        login_.Record(now - s.phase_start_ns);
+        --logins_in_flight_;
+        PumpLogins();
+        return;
+      }
       s.phase = Phase::kPlacing;
       s.await_room = Dialect::RoomName(static_cast<size_t>(s.home_room));
       Send(s, dialect_.Enter(static_cast<size_t>(s.home_room)));
@@ -697,6 +794,313 @@ void Driver::Storm(int64_t now) {
   });
 }
 
+// ---- the attacker ---------------------------------------------------------------------
+
+void Driver::StartAttack(int64_t now) {
+  attack_on_ = true;
+  attack_started_ns_ = now;
+  for (auto& c : attack_) AttackConnect(c, now);
+  if (attack_kind_ == AttackKind::kWrongPass || attack_kind_ == AttackKind::kNoRead) {
+    attack_pace_ = std::make_unique<PacedSchedule>(config_.attack_rate, now);
+    At(now, [this](int64_t at) { AttackPace(at); });
+  }
+}
+
+void Driver::StopAttack() {
+  if (!attack_on_) return;
+  attack_on_ = false;
+  attack_stopped_ns_ = NowNs();
+  for (auto& c : attack_) {
+    if (c.fd < 0) continue;
+    // A non-reader's first lines say what the server made of it (admitted or refused,
+    // logged in or throttled); reading them now, with the attack over, changes nothing.
+    if (attack_kind_ == AttackKind::kNoRead && c.phase == AttackPhase::kOpen) {
+      char buf[16384];
+      const ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) {
+        attack_stats_.bytes_read += static_cast<uint64_t>(n);
+        lines_.clear();
+        c.reader.Feed(std::string_view(buf, static_cast<size_t>(n)), lines_);
+        for (const auto& line : lines_) AttackLine(c, line);
+      }
+    }
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+    c.phase = AttackPhase::kClosed;
+  }
+}
+
+void Driver::AttackConnect(AttackConn& c, int64_t now) {
+  (void)now;
+  c.reader.Reset();
+  c.out.clear();
+  c.out_off = 0;
+  c.first_line = true;
+  c.placed = false;
+  ++attack_stats_.connects;
+  c.fd = ::socket(attack_addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) {
+    ++attack_stats_.connect_errors;
+    ++attack_stats_.errors[std::string("socket: ") + std::strerror(errno)];
+    c.phase = AttackPhase::kClosed;
+    return;
+  }
+  if (attack_kind_ == AttackKind::kNoRead) {
+    // Set before connecting so the window the server sees is small from the start.
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &config_.attack_rcvbuf, sizeof config_.attack_rcvbuf);
+  }
+  int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c.phase = AttackPhase::kConnecting;
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.u64 = kAttackTag | c.index;
+  c.polling_out = true;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev);
+  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&attack_addr_), attack_len_) != 0 &&
+      errno != EINPROGRESS) {
+    ++attack_stats_.connect_errors;
+    AttackClosed(c, std::string("connect: ") + std::strerror(errno), NowNs());
+  }
+}
+
+// Non-readers ask only for the hang-up; the others read everything.
+void Driver::AttackWatch(AttackConn& c) {
+  if (c.fd < 0) return;
+  const bool want_out = c.out_off < c.out.size() || (c.placed && attack_on_);
+  epoll_event ev{};
+  ev.events = (attack_kind_ == AttackKind::kNoRead ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP) |
+              (want_out ? EPOLLOUT : 0u);
+  ev.data.u64 = kAttackTag | c.index;
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.polling_out = want_out;
+}
+
+void Driver::OnAttackEvent(AttackConn& c, uint32_t events, int64_t now) {
+  if (c.fd < 0) return;
+  if (c.phase == AttackPhase::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      ++attack_stats_.connect_errors;
+      return AttackClosed(c, std::string("connect: ") + std::strerror(err), now);
+    }
+    c.phase = AttackPhase::kOpen;
+    attack_stats_.peak_open = std::max(attack_stats_.peak_open, ++attack_stats_.open);
+    if (attack_kind_ == AttackKind::kNoRead && c.logs_in) {
+      // Log in, walk into the busiest room and never read a byte of what it says.
+      AttackSend(c, dialect_.Login(false, Dialect::PlayerName(config_.attack_prefix, c.index),
+                                   config_.password) +
+                        dialect_.Enter(config_.attack_room));
+    }
+    AttackWatch(c);
+    return;
+  }
+  if (attack_kind_ == AttackKind::kNoRead) {
+    if ((events & EPOLLOUT) != 0) AttackFlush(c);
+    if (c.fd >= 0 && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      // The server hung up: what it said first tells why (refusal, or greeting then close).
+      AttackRead(c, now);
+      if (c.fd >= 0) AttackClosed(c, "closed by server", now);
+    }
+    return;
+  }
+  if ((events & EPOLLOUT) != 0) AttackFlush(c);
+  if (c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) AttackRead(c, now);
+}
+
+void Driver::AttackRead(AttackConn& c, int64_t now) {
+  char buf[65536];
+  while (c.fd >= 0) {
+    const ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n > 0) {
+      attack_stats_.bytes_read += static_cast<uint64_t>(n);
+      lines_.clear();
+      c.reader.Feed(std::string_view(buf, static_cast<size_t>(n)), lines_);
+      for (const auto& line : lines_) {
+        if (c.fd < 0) break;
+        AttackLine(c, line);
+      }
+      if (static_cast<size_t>(n) < sizeof buf) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    return AttackClosed(
+        c, n == 0 ? "closed by server" : std::string("read: ") + std::strerror(errno), now);
+  }
+}
+
+void Driver::AttackLine(AttackConn& c, std::string_view line) {
+  if (line.empty()) return;
+  const AttackReply reply = ClassifyAttackReply(line);
+  ++attack_stats_.replies[static_cast<size_t>(reply)];
+  if (reply == AttackReply::kOther) {
+    std::string key(line.substr(0, 80));
+    auto it = attack_stats_.other_lines.find(key);
+    if (it != attack_stats_.other_lines.end()) {
+      ++it->second;
+    } else if (attack_stats_.other_lines.size() < 12) {
+      attack_stats_.other_lines.emplace(std::move(key), 1);
+    }
+  }
+  if (c.first_line) {
+    c.first_line = false;
+    if (reply == AttackReply::kBanner) {
+      c.admitted = true;
+      ++attack_stats_.admitted;
+    }
+  }
+  if (reply == AttackReply::kBackoff) {
+    attack_stats_.max_backoff_s =
+        std::max(attack_stats_.max_backoff_s, BackoffSeconds(line).value_or(0));
+  }
+  if (attack_kind_ != AttackKind::kFlood || c.fd < 0 || !attack_on_) return;
+  if (reply == AttackReply::kBanner && !c.placed && c.out.empty()) {
+    AttackSend(c, dialect_.Login(false, Dialect::PlayerName(config_.attack_prefix, c.index),
+                                 config_.password) +
+                      dialect_.Look());
+  } else if (reply == AttackReply::kLoggedIn && !c.placed) {
+    if (Dialect::IsRoomTitle(line, Dialect::RoomName(config_.attack_room))) {
+      c.placed = true;  // in the room: from now on, say as fast as the socket takes it
+      AttackFlush(c);
+    } else if (Dialect::IsRoomTitle(line, dialect_.hub_room())) {
+      AttackSend(c, dialect_.Enter(config_.attack_room));
+    }
+  }
+}
+
+void Driver::AttackSend(AttackConn& c, std::string_view text) {
+  if (c.fd < 0) return;
+  if (c.out_off < c.out.size()) {
+    c.out.append(text);
+    return;
+  }
+  c.out.assign(text);
+  c.out_off = 0;
+  AttackFlush(c);
+}
+
+void Driver::AttackFlush(AttackConn& c) {
+  // A flooder refills its buffer as soon as it drains, a few times per wake-up at most so
+  // that the players' schedule on this same thread keeps its time.
+  for (int refills = 0; c.fd >= 0; ++refills) {
+    while (c.fd >= 0 && c.out_off < c.out.size()) {
+      const ssize_t n =
+          ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_off += static_cast<size_t>(n);
+        attack_stats_.bytes_sent += static_cast<uint64_t>(n);
+        if (c.placed) attack_stats_.flood_bytes += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!c.polling_out) AttackWatch(c);
+        return;
+      }
+      return AttackClosed(c, std::string("write: ") + std::strerror(errno), NowNs());
+    }
+    if (!(c.placed && attack_on_) || refills >= 4) break;
+    c.out = flood_chunk_;
+    c.out_off = 0;
+  }
+  if (c.fd >= 0 && c.out_off >= c.out.size() && !(c.placed && attack_on_)) {
+    c.out.clear();
+    c.out_off = 0;
+  }
+  if (c.fd >= 0) AttackWatch(c);
+}
+
+void Driver::AttackClosed(AttackConn& c, const std::string& why, int64_t now) {
+  if (c.fd >= 0) {
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+  }
+  if (c.phase == AttackPhase::kOpen && attack_stats_.open > 0) --attack_stats_.open;
+  if (c.admitted && why == "closed by server") ++attack_stats_.closed_by_server;
+  if (why != "closed by server") ++attack_stats_.errors[why];
+  c.phase = AttackPhase::kClosed;
+  c.admitted = false;
+  c.placed = false;
+  c.polling_out = false;
+  if (attack_on_ && config_.attack_retry_s > 0) {
+    const uint32_t index = c.index;
+    At(now + Ns(config_.attack_retry_s), [this, index](int64_t at) {
+      if (attack_on_ && attack_[index].fd < 0) AttackConnect(attack_[index], at);
+    });
+  }
+}
+
+// Wrong passwords at a fixed rate, spread over the open connections; or, for the
+// non-readers, a command from each that logged in (output it asked for and never reads).
+void Driver::AttackPace(int64_t now) {
+  if (!attack_on_ || !attack_pace_) return;
+  if (attack_kind_ == AttackKind::kWrongPass) {
+    const uint64_t due = attack_pace_->Due(now);
+    while (attack_stats_.attempts + attack_stats_.attempts_skipped < due) {
+      AttackConn* pick = nullptr;
+      for (size_t tries = 0; tries < attack_.size() && pick == nullptr; ++tries) {
+        AttackConn& c = attack_[attack_next_conn_++ % attack_.size()];
+        if (c.phase == AttackPhase::kOpen && c.admitted) pick = &c;
+      }
+      if (pick == nullptr) {
+        ++attack_stats_.attempts_skipped;
+        continue;
+      }
+      // A real player's name (names are public), a password that is not theirs.
+      const uint64_t k = attack_stats_.attempts++;
+      const std::string victim = Dialect::PlayerName(config_.prefix, k % sessions_.size());
+      AttackSend(*pick, dialect_.Login(false, victim, "not" + config_.password));
+    }
+    At(attack_pace_->At(due), [this](int64_t at) { AttackPace(at); });
+    return;
+  }
+  const std::string command = config_.attack_command + "\r\n";
+  for (auto& c : attack_) {
+    if (c.phase != AttackPhase::kOpen || !c.logs_in) continue;
+    ++attack_stats_.commands;
+    AttackSend(c, command);
+  }
+  At(now + Ns(1.0 / config_.attack_rate), [this](int64_t at) { AttackPace(at); });
+}
+
+json Driver::AttackJson() const {
+  const auto& a = attack_stats_;
+  json replies = json::object();
+  for (size_t i = 0; i < kAttackReplies; ++i) {
+    if (a.replies[i] > 0) replies[AttackReplyName(static_cast<AttackReply>(i))] = a.replies[i];
+  }
+  const double seconds = static_cast<double>(attack_stopped_ns_ - attack_started_ns_) / 1e9;
+  return {{"kind", AttackName(attack_kind_)},
+          {"host", config_.attack_host},
+          {"connections", config_.attack_count},
+          {"rate", config_.attack_rate},
+          {"lead_s", config_.attack_lead_s},
+          {"retry_s", config_.attack_retry_s},
+          {"seconds", seconds},
+          {"connects", a.connects},
+          {"connect_errors", a.connect_errors},
+          {"admitted", a.admitted},
+          {"closed_by_server", a.closed_by_server},
+          {"open_at_end", a.open},
+          {"peak_open", a.peak_open},
+          {"attempts", a.attempts},
+          {"attempts_skipped_no_connection", a.attempts_skipped},
+          {"says_sent", flood_line_bytes_ > 0 ? a.flood_bytes / flood_line_bytes_ : 0},
+          {"commands_sent", a.commands},
+          {"command", config_.attack_command},
+          {"bytes_sent", a.bytes_sent},
+          {"bytes_read", a.bytes_read},
+          {"max_backoff_s", a.max_backoff_s},
+          {"replies", replies},
+          {"errors", a.errors},
+          {"other_lines", a.other_lines}};
+}
+
 // ---- the loop -------------------------------------------------------------------------
 
 void Driver::Poll(int64_t deadline) {
@@ -710,7 +1114,12 @@ void Driver::Poll(int64_t deadline) {
   epoll_event events[256];
   const int n = epoll_pwait2(epoll_, events, 256, &timeout, nullptr);
   for (int i = 0; i < n; ++i) {
-    OnEvent(sessions_[events[i].data.u64], events[i].events);
+    const uint64_t tag = events[i].data.u64;
+    if ((tag & kAttackTag) != 0) {
+      OnAttackEvent(attack_[tag & ~kAttackTag], events[i].events, NowNs());
+    } else {
+      OnEvent(sessions_[tag], events[i].events);
+    }
   }
   int64_t now = NowNs();
   while (schedule_ && !schedule_->Empty() && schedule_->NextTime() <= now &&
@@ -795,6 +1204,11 @@ json Driver::Run() {
     sampler_->ResetPeaks();
     memory_before_ = GroupsJson(sampler_->Now());
   }
+  if (attack_kind_ != AttackKind::kNone) {
+    // The attack runs alone for a while, then on through the players' logins and load.
+    StartAttack(NowNs());
+    RunUntil([] { return false; }, NowNs() + Ns(config_.attack_lead_s));
+  }
   login_started_ns_ = NowNs();
   json memory_steps = json::array();
   std::vector<size_t> steps = config_.idle_steps;
@@ -844,6 +1258,7 @@ json Driver::Run() {
       if (sampler_) groups_end_ = sampler_->Now();
       wall_end_ = WallSeconds();
       hooks_.push_back(RunHookAside(config_.on_window_end, wall_start_, wall_end_));
+      StopAttack();
     });
     if (config_.drop_fraction > 0 && config_.drop_every_s > 0) {
       for (int64_t t = window_start_ + Ns(config_.drop_every_s); t < window_end_;
@@ -866,6 +1281,7 @@ json Driver::Run() {
     getrusage(RUSAGE_SELF, &usage_start_);
     usage_end_ = usage_start_;
   }
+  StopAttack();
   for (auto& hook : hooks_) {
     if (hook.joinable()) hook.join();
   }
@@ -914,7 +1330,13 @@ json Driver::Results(const json& memory) {
                    {"drop_fraction", config_.drop_fraction},
                    {"drop_every_s", config_.drop_every_s},
                    {"drop_pause_s", config_.drop_pause_s},
-                   {"idle_steps", config_.idle_steps}};
+                   {"idle_steps", config_.idle_steps},
+                   {"accounts_only", config_.accounts_only},
+                   {"create", config_.create},
+                   {"attack", AttackName(attack_kind_)},
+                   {"attack_lead_s", config_.attack_lead_s},
+                   {"attack_accounts", config_.attack_accounts},
+                   {"attack_retry_s", config_.attack_retry_s}};
   out["meta"] = config_.meta;
 
   size_t active = 0, failed = 0;
@@ -1004,6 +1426,7 @@ json Driver::Results(const json& memory) {
                     {"other_cpu_seconds", std::max(0.0, busy_end_ - busy_start_ - watched_cpu)},
                     {"cpus", sysconf(_SC_NPROCESSORS_ONLN)}};
   out["memory"] = memory;
+  if (attack_kind_ != AttackKind::kNone) out["attack"] = AttackJson();
   return out;
 }
 
@@ -1060,6 +1483,16 @@ std::string Summary(const json& r) {
       << Fixed(s["cpu_seconds"], 2) << " s (" << Fixed(s["cpu_util"].get<double>() * 100, 1)
       << " %), peak rss " << Fixed(s["peak_rss_kb"].get<double>() / 1024, 1) << " MiB, "
       << s["processes"] << " processes\n";
+  }
+  if (r.contains("attack")) {
+    const auto& a = r["attack"];
+    o << "  attacker      " << a["kind"].get<std::string>() << " from "
+      << a["host"].get<std::string>() << ": " << a["connects"] << " connects, " << a["admitted"]
+      << " greeted, " << a["closed_by_server"] << " closed by the server, peak open "
+      << a["peak_open"] << ", attempts " << a["attempts"] << ", says " << a["says_sent"]
+      << ", commands " << a["commands_sent"] << "\n                replies " << a["replies"].dump()
+      << (a["errors"].empty() ? "" : ", errors " + a["errors"].dump())
+      << "\n                other lines " << a["other_lines"].dump() << "\n";
   }
   const auto& lg = r["loadgen"];
   o << "  loadgen       cpu " << Fixed(lg["cpu_seconds"], 2) << " s ("

@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -20,6 +21,10 @@ namespace fs = std::filesystem;
 
 constexpr const char* kBegin = "<!-- bench/run: generated from here -->";
 constexpr const char* kEnd = "<!-- bench/run: generated up to here -->";
+// The abuse runs have a block of their own, so that `bench/run --only abuse` rewrites it and
+// leaves the other figures as they were (and the other scenarios leave it alone).
+constexpr const char* kAbuseBegin = "<!-- bench/run abuse: generated from here -->";
+constexpr const char* kAbuseEnd = "<!-- bench/run abuse: generated up to here -->";
 
 // The scenario files of one run, by file stem ("holomush-s1000", "tinymux-hot50", ...).
 class Results {
@@ -47,7 +52,20 @@ class Results {
     auto it = files_.find(stem);
     return it == files_.end() ? nullptr : &it->second;
   }
-  const json* Any() const { return files_.empty() ? nullptr : &files_.begin()->second; }
+  // A file of the main scenarios (not of the abuse runs), for the machine and versions.
+  const json* Any() const {
+    for (const auto& [stem, file] : files_) {
+      if (!IsAbuse(stem)) return &file;
+    }
+    return nullptr;
+  }
+  bool HasAbuse() const {
+    for (const auto& [stem, file] : files_) {
+      if (IsAbuse(stem)) return true;
+    }
+    return false;
+  }
+  static bool IsAbuse(const std::string& stem) { return stem.rfind("abuse-", 0) == 0; }
   std::string Text(const std::string& stem) const {
     auto it = texts_.find(stem);
     return it == texts_.end() ? "" : it->second;
@@ -579,11 +597,263 @@ std::string Generated(const Results& r) {
   return o.str();
 }
 
+// ---- abuse -------------------------------------------------------------------------
+
+const std::vector<std::string> kAttacks = {"quiet", "prelogin", "wrongpass", "flood", "noread"};
+
+std::string AttackDescription(const json* r, const std::string& run) {
+  const json* a = r != nullptr && r->contains("attack") ? &(*r)["attack"] : nullptr;
+  auto n = [&](const char* key) { return Int(a != nullptr ? a->value(key, 0.0) : 0.0); };
+  if (run == "quiet") return "nobody (the baseline)";
+  if (run == "prelogin") return n("connections") + " connections that never log in, held open";
+  if (run == "wrongpass") {
+    return "`connect <player> <wrong password>` at " + n("rate") + "/s over " + n("connections") +
+           " connections, round the players' own names";
+  }
+  if (run == "flood") return "one logged-in player sending `say` as fast as its socket allows";
+  if (run == "noread") {
+    return n("connections") + " connections that never read (the first " +
+           Int(r != nullptr ? D(r, {"config", "attack_accounts"}, 0) : 0) +
+           " log in, walk into the busiest room and send `" +
+           (a != nullptr ? a->value("command", std::string("?")) : std::string("?")) + "` " +
+           n("rate") + " times a second)";
+  }
+  return run;
+}
+
+double AllLost(const json* r) {
+  return D(r, {"deliveries", "lost"}, 0) + D(r, {"deliveries", "lost_at_drop"}, 0) +
+         D(r, {"deliveries", "lost_connection_failed"}, 0) +
+         D(r, {"deliveries", "lost_while_offline"}, 0);
+}
+
+double PeakMiB(const json* r, const std::string& group) {
+  return D(r, {"servers", group.c_str(), "peak_rss_kb"}) / 1024;
+}
+
+// "3.1×" against the quiet run, or "–".
+std::string Times(double value, double quiet) {
+  if (std::isnan(value) || std::isnan(quiet) || quiet <= 0) return "–";
+  return Num(value / quiet, 1) + "×";
+}
+
+// One counter's growth over the run, from the metrics scraped before and after it.
+double MetricDelta(const Results& r, const std::string& run, const std::string& part,
+                   const std::string& sample) {
+  const std::string end = r.Text("abuse-" + run + "." + part + "-metrics");
+  const std::string start = r.Text("abuse-" + run + "." + part + "-metrics-start");
+  if (end.empty()) return NAN;
+  const double before = start.empty() ? 0 : Metric(start, sample);
+  return Metric(end, sample) - (std::isnan(before) ? 0 : before);
+}
+
+std::string ServerView(const Results& r, const std::string& run) {
+  std::string out;
+  auto add = [&](const char* what, double v) {
+    if (std::isnan(v) || v <= 0) return;
+    if (!out.empty()) out += "; ";
+    out += std::string(what) + " " + Int(v);
+  };
+  add("connections refused (per address)",
+      MetricDelta(
+          r, run, "gateway",
+          "holomush_gateway_connections_refused_total{protocol=\"telnet\",reason=\"address\"}"));
+  add("connections refused (server full)",
+      MetricDelta(
+          r, run, "gateway",
+          "holomush_gateway_connections_refused_total{protocol=\"telnet\",reason=\"limit\"}"));
+  add("logins refused (per-address rate)",
+      MetricDelta(r, run, "gateway",
+                  "holomush_gateway_logins_refused_total{reason=\"login_rate\"}"));
+  add("closed as slow readers",
+      MetricDelta(
+          r, run, "gateway",
+          "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"slow_reader\"}"));
+  add("closed at the login timeout",
+      MetricDelta(
+          r, run, "gateway",
+          "holomush_gateway_disconnects_total{protocol=\"telnet\",reason=\"login_timeout\"}"));
+  const double in =
+      MetricDelta(r, run, "gateway", "holomush_gateway_bytes_received_total{protocol=\"telnet\"}");
+  const double sent =
+      MetricDelta(r, run, "gateway", "holomush_gateway_bytes_sent_total{protocol=\"telnet\"}");
+  if (!std::isnan(in) && !std::isnan(sent)) {
+    if (!out.empty()) out += "; ";
+    out += "telnet in / out, everyone " + Num(in / 1048576, 1) + " / " + Num(sent / 1048576, 1) +
+           " MiB";
+  }
+  add("commands refused (rate)",
+      MetricDelta(r, run, "core", "holomush_commands_refused_total{reason=\"rate\"}"));
+  add("commands refused (backlog)",
+      MetricDelta(r, run, "core", "holomush_commands_refused_total{reason=\"backlog\"}"));
+  return out.empty() ? "–" : out;
+}
+
+std::string AttackerView(const json* r) {
+  if (r == nullptr || !r->contains("attack")) return "–";
+  const json& a = (*r)["attack"];
+  std::string out = Int(a.value("connects", 0.0)) + " connects, " + Int(a.value("admitted", 0.0)) +
+                    " greeted, " + Int(a.value("closed_by_server", 0.0)) +
+                    " closed by the server after the greeting, at most " +
+                    Int(a.value("peak_open", 0.0)) + " open at once";
+  if (a.value("attempts", 0.0) > 0) out += "; " + Int(a.value("attempts", 0.0)) + " attempts sent";
+  if (a.value("says_sent", 0.0) > 0) {
+    out += "; " + Int(a.value("says_sent", 0.0)) + " says written (" +
+           Num(a.value("bytes_sent", 0.0) / 1048576, 1) + " MiB)";
+  }
+  if (a.value("commands_sent", 0.0) > 0) {
+    out += "; " + Int(a.value("commands_sent", 0.0)) + " `" + a.value("command", std::string()) +
+           "` sent";
+  }
+  std::string replies;
+  const json replies_seen = a.value("replies", json::object());
+  for (const auto& [name, count] : replies_seen.items()) {
+    if (!replies.empty()) replies += ", ";
+    replies += name + " " + Int(count.get<double>());
+  }
+  if (!replies.empty()) out += ". Lines back: " + replies;
+  if (a.value("max_backoff_s", 0.0) > 0) {
+    out += " (longest backoff " + Int(a.value("max_backoff_s", 0.0)) + " s)";
+  }
+  return out;
+}
+
+void AbuseSection(std::ostream& o, const Results& r) {
+  const json* quiet = r.Get("abuse-quiet");
+  const json* first = quiet;
+  for (const auto& run : kAttacks) {
+    if (first == nullptr) first = r.Get("abuse-" + run);
+  }
+  std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  o << kAbuseBegin << "\n\n## Abuse resistance (bench/run abuse, " << date << ")\n\n";
+  if (first != nullptr) {
+    const auto& meta = (*first)["meta"];
+    const auto& c = (*first)["config"];
+    auto m = [&](const char* key) { return meta.value(key, std::string("?")); };
+    o << "Machine: " << m("cpus") << " × " << m("cpu_model") << ", Linux " << m("kernel")
+      << ", load average at start " << m("loadavg_at_start") << ". HoloMUSH "
+      << m("holomush_version") << " (" << m("git_commit") << ", " << m("build")
+      << "), core and gateway with their default limits (" << m("limits") << ").\n\n"
+      << Int(c.value("sessions", 0.0)) << " honest players log in from 127.0.0.1 with `connect` "
+      << "to existing accounts, walk to " << Int(c.value("rooms", 0.0))
+      << " Zipf-skewed rooms and act " << Num(c.value("rate_per_session", 0.0), 1)
+      << " times a second each (" << c.value("mix", std::string()) << "; within core's "
+      << "command rate). Loopback is exempt from the gateway's per-address limits, so they "
+      << "stand in for " << Int(c.value("sessions", 0.0)) << " players at distinct "
+      << "addresses. The attacker connects to the machine's own address (" << m("attack_host")
+      << "), so the gateway sees one remote address and applies its limits to it. Each attack "
+      << "starts " << Num(D(first, {"config", "attack_lead_s"}, 5), 0)
+      << " s before the players log in and goes on until the measured window ("
+      << Num(c.value("warmup_s", 0.0), 0) << " s warm-up, " << Num(c.value("duration_s", 0.0), 0)
+      << " s measured) closes; a connection the server closes comes back a second later. "
+      << "Login time is from the honest player's connect to its arrival in its room; say is "
+      << "from the due time to each recipient; peak memory is the highest sampled RSS over "
+      << "the whole run, attack included.\n\n";
+  }
+  const double q_login = D(quiet, {"login", "latency", "p99_ms"});
+  const double q_say = D(quiet, {"latency", "say", "p99_ms"});
+  o << "### Honest players while one address attacks\n\n"
+    << "Goal: honest p99 within 2× of the quiet run, nothing lost, memory bounded.\n\n"
+    << "| Attacker | honest logins | login p99 ms | vs quiet | say p99 ms | vs quiet | say, pose, "
+       "page not received | peak RSS MiB core + gateway | PostgreSQL | goal |\n"
+    << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& run : kAttacks) {
+    const json* x = r.Get("abuse-" + run);
+    if (x == nullptr) continue;
+    const double login = D(x, {"login", "latency", "p99_ms"});
+    const double say = D(x, {"latency", "say", "p99_ms"});
+    const double lost = AllLost(x);
+    const double logins = D(x, {"login", "active_at_end"}, 0);
+    const double requested = D(x, {"login", "requested"}, 0);
+    std::string verdict = "baseline";
+    if (run != "quiet") {
+      const bool met = logins == requested && lost == 0 && !std::isnan(q_login) &&
+                       !std::isnan(q_say) && login <= 2 * q_login && say <= 2 * q_say;
+      verdict = Verdict(met);
+    }
+    const double core = PeakMiB(x, "core");
+    const double gateway = PeakMiB(x, "gateway");
+    o << "| " << run << ": " << AttackDescription(x, run) << " | " << Int(logins) << " of "
+      << Int(requested) << " | " << Num(login, login < 10 ? 2 : 1) << " | "
+      << (run == "quiet" ? "1×" : Times(login, q_login)) << " | " << Ms(x, "say", "p99_ms") << " | "
+      << (run == "quiet" ? "1×" : Times(say, q_say)) << " | " << Int(lost) << " of "
+      << Int(D(x, {"deliveries", "expected"}, 0)) << " | " << Num(core + gateway, 0) << " ("
+      << Num(core, 0) << " + " << Num(gateway, 0) << ") | " << Num(PeakMiB(x, "postgres"), 0)
+      << " | " << verdict << " |\n";
+  }
+  o << "\n### What the server did to the attacker\n\n"
+    << "As the attacker saw it (its connections, and the lines it read back, by kind; "
+       "non-readers read theirs only when the attack ends or the server hangs up), and as the "
+       "server counted it (gateway and core metrics, before and after the run).\n\n"
+    << "| Attack | attacker's view | server's counters |\n|---|---|---|\n";
+  for (const auto& run : kAttacks) {
+    const json* x = r.Get("abuse-" + run);
+    if (x == nullptr || run == "quiet") continue;
+    o << "| " << run << " | " << AttackerView(x) << " | " << ServerView(r, run) << " |\n";
+  }
+  o << "\n### Where the time went\n\n"
+    << "Server CPU is seconds over the measured window; the load generator (players and "
+       "attacker, one thread) shares the 2 cores, so its CPU and its schedule lag (how late it "
+       "sent the players' actions) are part of the picture; other CPU is the rest of the "
+       "machine.\n\n"
+    << "| Attacker | say p50 ms | login p50 ms | server CPU s | load generator CPU | schedule "
+       "lag p99 ms | other CPU s |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& run : kAttacks) {
+    const json* x = r.Get("abuse-" + run);
+    if (x == nullptr) continue;
+    const double login50 = D(x, {"login", "latency", "p50_ms"});
+    o << "| " << run << " | " << Ms(x, "say", "p50_ms") << " | "
+      << Num(login50, login50 < 10 ? 2 : 1) << " | " << CpuBreakdown(x) << " | "
+      << Num(D(x, {"loadgen", "cpu_util"}) * 100, 0) << " % | "
+      << Num(D(x, {"loadgen", "schedule_lag", "p99_ms"}), 2) << " | "
+      << Num(D(x, {"machine", "other_cpu_seconds"}), 1) << " |\n";
+  }
+  o << "\n" << kAbuseEnd << "\n";
+}
+
+std::string AbuseGenerated(const Results& r) {
+  std::ostringstream o;
+  AbuseSection(o, r);
+  return o.str();
+}
+
+// Replaces the block from `begin` to `end` (markers and the line end after `end` included)
+// with `block`; nullopt when the markers are not both there, in order.
+std::optional<std::string> ReplaceBlock(const std::string& text, const std::string& begin,
+                                        const std::string& end, const std::string& block) {
+  const size_t b = text.find(begin);
+  const size_t e = text.find(end);
+  if (b == std::string::npos || e == std::string::npos || e < b) return std::nullopt;
+  size_t after = e + end.size();
+  if (after < text.size() && text[after] == '\n') ++after;
+  return text.substr(0, b) + block + text.substr(after);
+}
+
+std::string Place(const std::string& text, const std::string& begin, const std::string& end,
+                  const std::string& block) {
+  if (block.empty()) return text;
+  if (auto replaced = ReplaceBlock(text, begin, end, block)) return *replaced;
+  if (text.empty()) return "# Benchmark results\n\n" + block;
+  return text + (text.back() == '\n' ? "\n" : "\n\n") + block;
+}
+
 }  // namespace
+
+std::string MergeReport(const std::string& existing, const std::string& main_block,
+                        const std::string& abuse_block) {
+  return Place(Place(existing, kBegin, kEnd, main_block), kAbuseBegin, kAbuseEnd, abuse_block);
+}
 
 void WriteReport(const ReportConfig& config) {
   const Results results(config.results_dir);
-  const std::string generated = Generated(results);
+  // Only the blocks this folder has figures for: an abuse-only run leaves the others alone.
+  const std::string generated = results.Any() != nullptr ? Generated(results) : "";
+  const std::string abuse = results.HasAbuse() ? AbuseGenerated(results) : "";
+  if (generated.empty() && abuse.empty()) {
+    throw std::runtime_error("no scenario figures in " + config.results_dir);
+  }
   std::string existing;
   {
     std::ifstream in(config.out_path);
@@ -591,17 +861,7 @@ void WriteReport(const ReportConfig& config) {
     buf << in.rdbuf();
     existing = buf.str();
   }
-  std::string out;
-  const size_t begin = existing.find(kBegin);
-  const size_t end = existing.find(kEnd);
-  if (begin != std::string::npos && end != std::string::npos && end > begin) {
-    out = existing.substr(0, begin) + generated +
-          existing.substr(end + std::string(kEnd).size() + 1 <= existing.size()
-                              ? end + std::string(kEnd).size() + 1
-                              : existing.size());
-  } else {
-    out = existing.empty() ? "# Benchmark results\n\n" + generated : existing + "\n" + generated;
-  }
+  const std::string out = MergeReport(existing, generated, abuse);
   const std::string tmp = config.out_path + ".tmp";
   {
     std::ofstream o(tmp);

@@ -50,6 +50,25 @@ struct RunConfig {
   std::string on_window_start;
   std::string on_window_end;
   std::map<std::string, std::string> measures;
+  // Log in (or create) and leave at once, without walking to a room: makes the accounts a
+  // later run logs in to with `connect`.
+  bool accounts_only = false;
+  // The abuse scenario: one attacker, from `attack_host` (the machine's own non-loopback
+  // address, so that the gateway applies its per-address limits), attacks for
+  // `attack_lead_s` alone, then on while the players log in and play, until the window
+  // closes. See attack.hpp for the kinds.
+  std::string attack;  // "", prelogin, wrongpass, flood, noread
+  std::string attack_host;
+  size_t attack_count = 0;  // connections; 0: the kind's default
+  double attack_rate = 0;   // wrongpass: attempts/s (0: 200); noread: commands/s per login (0: 9)
+  // noread: what the logged-in non-readers ask for and never read (`who`: about 1 kB each).
+  std::string attack_command = "who";
+  double attack_lead_s = 5;   // seconds the attack runs before the players log in
+  double attack_retry_s = 1;  // a connection the server closed comes back after this (0: never)
+  std::string attack_prefix = "Ax";  // the attacker's existing accounts (flood, noread)
+  size_t attack_accounts = 50;       // noread: how many non-readers log in
+  size_t attack_room = 0;            // the room flood and noread go to (0: the busiest)
+  int attack_rcvbuf = 4096;          // noread: receive buffer, so the server's queue fills
 };
 
 // Runs one scenario and returns its figures (config, results, meta) as JSON.

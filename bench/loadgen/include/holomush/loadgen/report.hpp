@@ -1,5 +1,6 @@
-// Writes bench/RESULTS.md from a folder of scenario JSON files: the generated part sits
-// between two marker comments and is replaced on every run; text outside them is kept.
+// Writes bench/RESULTS.md from a folder of scenario JSON files: the generated parts sit
+// between marker comments (the scenarios' figures; the abuse runs' figures) and each is
+// replaced when the folder has figures for it; text outside them is kept.
 #pragma once
 
 #include <string>
@@ -12,5 +13,11 @@ struct ReportConfig {
 };
 
 void WriteReport(const ReportConfig& config);
+
+// The file's new text: `main_block` and `abuse_block` (each with its marker comments) put in
+// place of their old blocks, or appended when the file has none; an empty block leaves its
+// old one as it was.
+std::string MergeReport(const std::string& existing, const std::string& main_block,
+                        const std::string& abuse_block);
 
 }  // namespace holomush::loadgen
