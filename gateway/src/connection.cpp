@@ -148,6 +148,7 @@ ConnectionBase::ConnectionBase(boost::asio::any_io_executor executor, const Conn
       protocol_(protocol),
       metrics_(env.metrics != nullptr ? &env.metrics->For(protocol) : nullptr),
       timer_(executor_),
+      pace_timer_(executor_),
       started_(Clock::now()),
       last_input_(started_) {
   if (metrics_ != nullptr) {
@@ -186,7 +187,47 @@ void ConnectionBase::StartSession() {
 void ConnectionBase::OnInputLine(std::string line) {
   if (closing_ || session_ == nullptr) return;
   last_input_ = Clock::now();
-  session_->OnLine(std::move(line));
+  if (held_.empty() && session_->InputDelay(last_input_) == Clock::duration::zero()) {
+    session_->OnLine(std::move(line));
+    return;
+  }
+  held_.push_back(std::move(line));
+  ArmPace();
+}
+
+void ConnectionBase::ReadNext() {
+  if (finished_) return;
+  if (held_.empty() || closing_) {
+    StartRead();
+  } else {
+    read_paused_ = true;
+  }
+}
+
+void ConnectionBase::ArmPace() {
+  if (pace_armed_ || held_.empty()) return;
+  pace_armed_ = true;
+  pace_timer_.expires_after(session_->InputDelay(Clock::now()));
+  pace_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->pace_armed_ = false;
+    if (!ec) self->OnPace();
+  });
+}
+
+void ConnectionBase::OnPace() {
+  if (closing_ || finished_ || session_ == nullptr) return;
+  while (!held_.empty() && session_->InputDelay(Clock::now()) == Clock::duration::zero()) {
+    std::string line = std::move(held_.front());
+    held_.pop_front();
+    session_->OnLine(std::move(line));
+    if (closing_) return;
+  }
+  if (!held_.empty()) {
+    ArmPace();
+  } else if (read_paused_) {
+    read_paused_ = false;
+    StartRead();
+  }
 }
 
 void ConnectionBase::OnResume(std::string session_id, std::string resume_token,
@@ -285,6 +326,8 @@ void ConnectionBase::Finish() {
   finished_ = true;
   CloseTransport();
   timer_.cancel();
+  pace_timer_.cancel();
+  held_.clear();
   if (session_ != nullptr) session_->Detach();
   if (metrics_ != nullptr) {
     metrics_->connections_active->Decrement();

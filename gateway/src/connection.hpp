@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,8 +131,15 @@ class ConnectionBase : public ClientConnection,
                                std::string_view /*character*/) {}
   // Creates the session, greets the player and arms the timeouts (once the transport is up).
   void StartSession();
-  // A line the player typed (cleaned).
+  // A line the player typed (cleaned). Past core's pace for the session it is held, and
+  // goes when its turn comes; the transport reads no more meanwhile (ReadNext), so a player
+  // typing faster than the game takes commands is slowed by TCP, never refused, and what
+  // waits here is at most one read's worth.
   void OnInputLine(std::string line);
+  // Where the transport would start its next read: starts it now (StartRead), or, while
+  // lines are held, once they have gone.
+  void ReadNext();
+  virtual void StartRead() = 0;
   // The client asks for a session it was given before (WebSocket `resume`).
   void OnResume(std::string session_id, std::string resume_token, std::string last_event_id);
   // Closes at once, without a farewell (the client is gone or not reading).
@@ -158,6 +166,8 @@ class ConnectionBase : public ClientConnection,
  private:
   void ArmTimer();
   void OnTimer();
+  void ArmPace();
+  void OnPace();
   void Finish();
 
   boost::asio::any_io_executor executor_;
@@ -166,6 +176,10 @@ class ConnectionBase : public ClientConnection,
   GatewayMetrics::PerProtocol* metrics_;
   std::shared_ptr<PlayerSession> session_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer pace_timer_;
+  std::deque<std::string> held_;  // lines waiting for their turn (core's pace)
+  bool pace_armed_ = false;
+  bool read_paused_ = false;  // the transport's next read waits for held_ to empty
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_input_;
   std::string remote_;

@@ -274,6 +274,9 @@ void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage messa
            {"protocol", ProtocolName(options_.protocol)},
            {"replayed_events", message.opened().replayed_events()}});
       opened_ = true;
+      if (!pace_ && message.opened().command_rate() > 0 && message.opened().command_burst() >= 1) {
+        pace_.emplace(message.opened().command_rate(), message.opened().command_burst());
+      }
       // A session that starts now (not one taken back) begins with who you are and where.
       const bool fresh = !after_break && !resuming_;
       if (resuming_) {
@@ -377,7 +380,16 @@ void PlayerSession::ScheduleReconnect() {
   });
 }
 
+std::chrono::steady_clock::duration PlayerSession::InputDelay(
+    std::chrono::steady_clock::time_point now) const {
+  if (phase_ != Phase::kPlaying || !pace_) return std::chrono::steady_clock::duration::zero();
+  return pace_->UntilToken(now);
+}
+
 void PlayerSession::SendToCore(std::string line) {
+  // Lines held back by the connection arrive when a token is there; the gateway's own
+  // (the first look, lines typed while reconnecting) take one when they can.
+  if (pace_) pace_->TryTake(std::chrono::steady_clock::now());
   if (stream_ == nullptr || !stream_->SendCommand(std::move(line))) {
     Say("The game did not take that command; please try again.");
   }

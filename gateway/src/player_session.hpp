@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "core_api.hpp"
 #include "holomush/common/logging.hpp"
 #include "holomush/common/recent_ids.hpp"
+#include "holomush/common/token_bucket.hpp"
 #include "metrics.hpp"
 #include "resume_memory.hpp"
 
@@ -104,6 +106,9 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   // The connection is gone (or going): stop the stream, remember where the player was.
   void Detach();
 
+  // How long the player's next line must wait to keep to core's pace for this session
+  // (zero: it may go now). Only lines for the game wait; nothing before login does.
+  std::chrono::steady_clock::duration InputDelay(std::chrono::steady_clock::time_point now) const;
   // A game session exists (playing or reconnecting to core).
   bool logged_in() const;
   bool reconnecting() const { return phase_ == Phase::kReconnecting; }
@@ -170,6 +175,8 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   std::string last_event_id_;
   bool counted_ = false;  // in holomush_gateway_sessions_active
   std::shared_ptr<SessionHandle> stream_;
+  // Core's flood control for this session (from `opened`): the lines we send keep to it.
+  std::optional<common::TokenBucket> pace_;
   uint64_t generation_ = 0;
   bool opened_ = false;
   // Reopening a session left behind by an earlier connection: if core no longer has it,

@@ -39,7 +39,7 @@ class TelnetConnection final : public ConnectionBase {
     if (!ec) set_remote(endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
     Write(protocol_.Start());
     StartSession();
-    Read();
+    StartRead();
   }
 
   // ClientPort.
@@ -78,7 +78,7 @@ class TelnetConnection final : public ConnectionBase {
 
   // Waits for the socket to be readable, then reads into a buffer shared by every
   // connection on this thread: an idle connection holds no read buffer of its own.
-  void Read() {
+  void StartRead() override {
     socket_.async_wait(
         tcp::socket::wait_read,
         [self = Self()](const boost::system::error_code& ec) { self->OnReadable(ec); });
@@ -90,7 +90,7 @@ class TelnetConnection final : public ConnectionBase {
     if (!ec) {
       n = socket_.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        if (!finished()) Read();  // a spurious wake-up
+        if (!finished()) StartRead();  // a spurious wake-up
         return;
       }
     }
@@ -117,7 +117,7 @@ class TelnetConnection final : public ConnectionBase {
       }
     }
     // While closing we keep reading (and dropping) so the client's close is noticed.
-    if (!finished()) Read();
+    ReadNext();
   }
 
   void Write(std::string_view bytes) {

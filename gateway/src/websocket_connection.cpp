@@ -199,10 +199,10 @@ class WebSocketConnection final : public ConnectionBase {
     accepted_ = true;
     buffer_.consume(buffer_.size());
     StartSession();
-    Read();
+    StartRead();
   }
 
-  void Read() {
+  void StartRead() override {
     ws_.async_read(buffer_, [self = Self()](const boost::system::error_code& ec, size_t n) {
       self->OnRead(ec, n);
     });
@@ -223,7 +223,7 @@ class WebSocketConnection final : public ConnectionBase {
       }
     }
     buffer_.consume(buffer_.size());
-    if (!finished()) Read();
+    ReadNext();
   }
 
   void Send(std::string frame) {

@@ -419,6 +419,42 @@ TEST_F(GatewaySystemTest, ConnectionsWaitingToLogInHaveTheirOwnCap) {
   EXPECT_EQ(asked() - before, 1.0);
 }
 
+TEST_F(GatewaySystemTest, AFloodIsSlowedToCoresPaceNotRefused) {
+  // Core's pace for this game: 20 commands a second after a burst of 5.
+  gateway_.reset();
+  core_.reset();
+  StartAll({}, {"--command-rate", "20", "--command-burst", "5"});
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  ASSERT_TRUE(ana->Expect("Bob has connected."));
+  // One write of 100 says, as fast as the socket takes them.
+  std::string flood;
+  for (int i = 0; i < 100; ++i) flood += "say flood " + std::to_string(i) + "\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  ana->SendRaw(flood);
+  auto heard = bob->Expect("Ana says, \"flood 99\"", 60s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(heard) << bob->Pending();
+  // Every say arrived, once, in order: none refused, none dropped.
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) expected.push_back("flood " + std::to_string(i));
+  EXPECT_EQ(Said(*heard, "Ana"), expected);
+  // Held to the pace: (100 - 5) / 20 = 4.75 s at the least.
+  EXPECT_GE(took, 4500ms);
+  auto ana_saw = ana->Expect("You say, \"flood 99\"");
+  ASSERT_TRUE(ana_saw);
+  EXPECT_EQ(ana_saw->find("too fast"), std::string::npos) << *ana_saw;
+  EXPECT_EQ(ana_saw->find("did not take"), std::string::npos) << *ana_saw;
+  EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"rate\"}"), 0.0);
+  EXPECT_EQ(Column(url_,
+                   "SELECT count(*) FROM events WHERE type = 'say' AND "
+                   "payload->>'message' LIKE 'flood %'"),
+            std::vector<std::string>{"100"});
+  // Bob was never held by ana's pace.
+  bob->Send("say still quick");
+  EXPECT_TRUE(ana->Expect("Bob says, \"still quick\"", 5s));
+}
+
 TEST_F(GatewaySystemTest, FiveHundredConnectionsOpenedAndDropped) {
   const long rss_idle = gateway_->RssKiB();
   std::vector<std::unique_ptr<TelnetPlayer>> clients;

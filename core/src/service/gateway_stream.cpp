@@ -347,6 +347,9 @@ class GatewayStream final : public grpc::ServerBidiReactor<pb::GatewayUp, pb::Ga
           opened->mutable_character()->set_name(character.name);
           opened->set_resumed(replayed > 0);
           opened->set_replayed_events(replayed);
+          const FloodLimits& flood = service.game().options().flood;
+          opened->set_command_rate(flood.rate);
+          opened->set_command_burst(flood.burst);
           sink->Send(std::move(msg));
           for (auto& line : early) Submit(service, session, std::move(line));
         },

@@ -20,6 +20,16 @@ class TokenBucket {
     tokens_ -= 1.0;
     return true;
   }
+  // How long from `now` until a token is there (zero when one is).
+  Clock::duration UntilToken(Clock::time_point now) const {
+    double tokens = tokens_;
+    if (last_ != Clock::time_point{} && now > last_) {
+      tokens += std::chrono::duration<double>(now - last_).count() * rate_;
+    }
+    if (tokens >= 1.0 || rate_ <= 0) return Clock::duration::zero();
+    return std::chrono::ceil<Clock::duration>(
+        std::chrono::duration<double>((1.0 - tokens) / rate_));
+  }
   // Whether the bucket would be full at `now` (nothing to remember any more).
   bool Full(Clock::time_point now) const {
     double tokens = tokens_;
