@@ -40,7 +40,9 @@ Rollout ReadRollout(const std::optional<Json>& deployment, int desired) {
                st.value("replicas", 0) <= desired + 0;
   r.stuck = HasCondition(d, "Progressing", "False", "ProgressDeadlineExceeded") ||
             HasCondition(d, "ReplicaFailure", "True");
-  r.status = {{"replicas", desired},
+  // `replicas` is how many pods the Deployment has now (what `kubectl scale` and an
+  // autoscaler read through the scale subresource), `ready` is ready of desired.
+  r.status = {{"replicas", st.value("replicas", 0)},
               {"readyReplicas", r.ready},
               {"updatedReplicas", r.updated},
               {"ready", std::to_string(r.ready) + "/" + std::to_string(desired)}};
@@ -60,7 +62,10 @@ Json BuildStatus(const StatusInput& in) {
   Json status = Json::object();
   status["observedGeneration"] = hm.generation;
   if (core.exists) status["core"] = core.status;
-  if (gateway.exists) status["gateway"] = gateway.status;
+  if (gateway.exists) {
+    status["gateway"] = gateway.status;
+    status["gateway"]["selector"] = r::SelectorString(hm, "gateway");
+  }
 
   // Endpoints players use.
   if (const auto& svc = in.observed.gateway_service) {

@@ -30,6 +30,15 @@ Json SelectorLabels(const HoloMush& hm, const std::string& component) {
   return Json{{kNameLabel, "holomush"}, {kInstanceLabel, hm.name}, {kComponentLabel, component}};
 }
 
+std::string SelectorString(const HoloMush& hm, const std::string& component) {
+  std::string out;
+  for (const auto& [key, value] : SelectorLabels(hm, component).items()) {
+    if (!out.empty()) out += ",";
+    out += key + "=" + value.get<std::string>();
+  }
+  return out;
+}
+
 Json Labels(const HoloMush& hm, const std::string& component) {
   Json labels = SelectorLabels(hm, component);
   labels[kManagedByLabel] = kManagedBy;

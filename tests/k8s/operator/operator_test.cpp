@@ -208,6 +208,49 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
 }
 
+TEST_F(OperatorTest, KubectlScaleSetsTheGatewaysReplicas) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  WaitReady("game");
+
+  const CommandResult scaled =
+      Kubectl({"scale", "-n", ns_.Name(), "holomush/game", "--replicas=3"});
+  ASSERT_TRUE(scaled.Ok()) << scaled.err;
+  auto hm = GetJson(ns_.Name(), "holomush/game");
+  ASSERT_TRUE(hm);
+  EXPECT_EQ(At(*hm, {"spec", "gateway", "replicas"}), 3);
+  EXPECT_EQ(At(*hm, {"spec", "core", "replicas"}), 1);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto d = GetJson(ns_.Name(), "deployment/game-gateway");
+        return d && (*d)["spec"]["replicas"] == 3;
+      },
+      kDeadline))
+      << op->Log();
+
+  // The scale subresource reports the pods there are and a selector that finds them: what
+  // an autoscaler reads.
+  json scale;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        MarkPodsReady();
+        const CommandResult s = Kubectl(
+            {"get", "-n", ns_.Name(), "holomush/game", "--subresource=scale", "-o", "json"});
+        if (!s.Ok()) return false;
+        scale = json::parse(s.out);
+        return At(scale, {"status", "replicas"}) == 3;
+      },
+      kDeadline))
+      << scale.dump();
+  const json selector = At(scale, {"status", "selector"});
+  ASSERT_TRUE(selector.is_string()) << scale.dump();
+  const CommandResult pods =
+      Kubectl({"get", "pods", "-n", ns_.Name(), "-l", selector.get<std::string>(), "-o", "name"});
+  ASSERT_TRUE(pods.Ok()) << pods.err;
+  EXPECT_EQ(std::count(pods.out.begin(), pods.out.end(), '\n'), 3) << pods.out;
+  EXPECT_TRUE(WaitFor([&] { return HasReadyCondition("game", "True"); }, kDeadline));
+}
+
 TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
   // A game whose gateway Service an older operator made with all four ports.
   Apply(Game("game", "  gateway:\n    service:\n      type: NodePort\n"));

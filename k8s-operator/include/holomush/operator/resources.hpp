@@ -68,6 +68,8 @@ std::string CoreAddress(const HoloMush& hm);
 
 Json Labels(const HoloMush& hm, const std::string& component);
 Json SelectorLabels(const HoloMush& hm, const std::string& component);
+// The same labels as a label selector string ("k=v,k=v"), as the scale subresource gives it.
+std::string SelectorString(const HoloMush& hm, const std::string& component);
 Json OwnerReference(const HoloMush& hm);
 // name, namespace, our labels and the controller ownerReference.
 Json ChildMetadata(const HoloMush& hm, const std::string& name, const std::string& component);
