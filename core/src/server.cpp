@@ -226,7 +226,7 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
   auto start = [&] {
     const std::string url = config.String("database-url");
     const std::string tls_dir = config.String("tls-dir");
-    auto credentials = common::MutualTlsServerCredentials(tls_dir, "core");
+    auto credentials = common::MutualTlsServerCredentials(tls_dir, "core", {"gateway", "cli"});
     process_metrics.RecordCertificates(tls_dir, "core");
     PrepareSchema(url, config.Bool("db-auto-migrate"), ctx.log, shutdown);
 

@@ -134,13 +134,14 @@ void Gateway::Start() {
                     .allowed_origins = options_.allowed_origins};
   front_ = std::make_unique<ClientFront>(env, options_.connections, options_.io_threads);
 
-  // The control server: mutual TLS as `gateway`; grpc.health.v1 follows our readiness.
+  // The control server: mutual TLS as `gateway`, for `holomush status` (the cli certificate)
+  // only; grpc.health.v1 follows our readiness.
   grpc::EnableDefaultHealthCheckService(true);
   control_ = std::make_unique<ControlService>(started_, *metrics_);
   grpc::ServerBuilder builder;
   int control_port = 0;
   builder.AddListeningPort(options_.control_addr.ToString(),
-                           common::MutualTlsServerCredentials(options_.tls_dir, "gateway"),
+                           common::MutualTlsServerCredentials(options_.tls_dir, "gateway", {"cli"}),
                            &control_port);
   builder.RegisterService(control_.get());
   control_server_ = builder.BuildAndStart();

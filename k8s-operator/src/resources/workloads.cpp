@@ -1,5 +1,6 @@
 // Core and gateway: ConfigMap, Deployments, Services and PodDisruptionBudgets.
 #include <string>
+#include <vector>
 
 #include "holomush/operator/resources.hpp"
 
@@ -34,11 +35,26 @@ Json DatabaseEnv(const HoloMush& hm) {
               {"valueFrom", {{"secretKeyRef", {{"name", DatabaseSecretName(hm)}, {"key", key}}}}}};
 }
 
-Json CommonVolumes(const HoloMush& hm) {
-  return Json::array(
-      {{{"name", "tls"}, {"secret", {{"secretName", TlsSecretName(hm)}, {"defaultMode", 0440}}}},
-       {{"name", "config"}, {"configMap", {{"name", ChildName(hm, "config")}}}},
-       {{"name", "tmp"}, {"emptyDir", Json::object()}}});
+// A component mounts its own key and the certificates of those it accepts calls from (their
+// subjects are what it checks callers by), never another component's key: core accepts the
+// gateway and the CLI, the gateway's control port only the CLI.
+Json TlsItems(const std::string& component) {
+  std::vector<std::string> files = {"ca.crt", component + ".crt", component + ".key"};
+  if (component == "core") files.emplace_back("gateway.crt");
+  files.emplace_back("cli.crt");
+  Json items = Json::array();
+  for (const std::string& f : files) items.push_back({{"key", f}, {"path", f}});
+  return items;
+}
+
+Json CommonVolumes(const HoloMush& hm, const std::string& component) {
+  return Json::array({{{"name", "tls"},
+                       {"secret",
+                        {{"secretName", TlsSecretName(hm)},
+                         {"defaultMode", 0440},
+                         {"items", TlsItems(component)}}}},
+                      {{"name", "config"}, {"configMap", {{"name", ChildName(hm, "config")}}}},
+                      {{"name", "tmp"}, {"emptyDir", Json::object()}}});
 }
 
 Json CommonMounts() {
@@ -64,7 +80,7 @@ Json PodTemplate(const RenderInput& in, const ComponentSpec& c, const std::strin
   container["volumeMounts"] = CommonMounts();
 
   Json spec = {{"containers", Json::array({container})},
-               {"volumes", CommonVolumes(hm)},
+               {"volumes", CommonVolumes(hm, component)},
                {"enableServiceLinks", false},
                {"terminationGracePeriodSeconds", 60},
                {"securityContext",

@@ -33,18 +33,20 @@ class CertsTest : public ::testing::Test {
 
   static int Run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
-  // Starts a health-serving gRPC server with `server_dir`'s core certificate and calls it with
-  // `client_dir`'s `client_name` certificate; returns the call's status code.
-  static grpc::StatusCode Call(const fs::path& server_dir, const fs::path& client_dir,
-                               const std::string& client_name) {
+  // Starts a health-serving gRPC server with `server_dir`'s core certificate, accepting the
+  // certificates of `clients` there, and calls it with `client_dir`'s `client_name`
+  // certificate; returns the call's status.
+  static grpc::Status CallStatus(const fs::path& server_dir, const fs::path& client_dir,
+                                 const std::string& client_name,
+                                 const std::vector<std::string>& clients = {"gateway", "cli"}) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     // A server needs at least one service of its own besides health to start.
     holomush::core::v1::Control::CallbackService control;
     builder.RegisterService(&control);
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", MutualTlsServerCredentials(server_dir.string(), "core"),
-                             &port);
+    builder.AddListeningPort(
+        "127.0.0.1:0", MutualTlsServerCredentials(server_dir.string(), "core", clients), &port);
     auto server = builder.BuildAndStart();
     auto channel =
         grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
@@ -55,7 +57,11 @@ class CertsTest : public ::testing::Test {
     grpc::health::v1::HealthCheckResponse res;
     auto status = stub->Check(&ctx, {}, &res);
     server->Shutdown();
-    return status.error_code();
+    return status;
+  }
+  static grpc::StatusCode Call(const fs::path& server_dir, const fs::path& client_dir,
+                               const std::string& client_name) {
+    return CallStatus(server_dir, client_dir, client_name).error_code();
   }
 
   static fs::path* dir_;
@@ -105,6 +111,19 @@ TEST_F(CertsTest, MutualTlsAcceptsOurCliAndGatewayCertificates) {
   EXPECT_EQ(Call(*dir_, *dir_, "gateway"), grpc::StatusCode::OK);
 }
 
+// The CA is not enough: core's own key, or the gateway's where only the CLI may call, is
+// turned away with a message that names the certificate.
+TEST_F(CertsTest, MutualTlsLetsInOnlyTheCertificatesTheServerAccepts) {
+  const grpc::Status own = CallStatus(*dir_, *dir_, "core");
+  EXPECT_EQ(own.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(own.error_message().find("CN=holomush-core' may not call core"), std::string::npos)
+      << own.error_message();
+  EXPECT_EQ(CallStatus(*dir_, *dir_, "gateway", {"cli"}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CallStatus(*dir_, *dir_, "cli", {"cli"}).error_code(), grpc::StatusCode::OK);
+  EXPECT_THROW(MutualTlsServerCredentials(dir_->string(), "core", {"nobody"}), std::runtime_error);
+}
+
 TEST_F(CertsTest, MutualTlsRejectsACertificateFromAnotherCa) {
   EXPECT_EQ(Call(*dir_, *other_, "cli"), grpc::StatusCode::UNAVAILABLE);
 }
@@ -132,7 +151,7 @@ TEST_F(CertsTest, ABundleOfTwoCasLetsLeavesOfEitherIn) {
   auto with_bundle = [&](const fs::path& from, const std::string& name) {
     const fs::path to = *dir_ / name;
     fs::create_directories(to);
-    for (const char* f : {"core.crt", "core.key", "gateway.crt", "gateway.key"}) {
+    for (const char* f : {"core.crt", "core.key", "gateway.crt", "gateway.key", "cli.crt"}) {
       fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
     }
     std::ofstream(to / "ca.crt") << bundle;

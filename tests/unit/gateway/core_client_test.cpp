@@ -171,8 +171,8 @@ class CoreClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", common::MutualTlsServerCredentials(CertsDir(), "core"),
-                             &port_);
+    builder.AddListeningPort(
+        "127.0.0.1:0", common::MutualTlsServerCredentials(CertsDir(), "core", {"gateway"}), &port_);
     builder.RegisterService(&game_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port_, 0);

@@ -183,6 +183,26 @@ TEST(GatewayDeploymentTest, DialsTheCoreServiceAndNeverDropsBelowReplicas) {
   EXPECT_EQ(ports, (std::set<int>{4201, 8080, 9002, 9101}));
 }
 
+// Each Pod gets its own key and the certificates of the callers it checks, never another
+// component's key.
+TEST(DeploymentTest, EachPodMountsOnlyItsOwnKey) {
+  const HoloMush hm = Game();
+  auto files = [](const Json& d) {
+    std::set<std::string> out;
+    const Json& tls = d["spec"]["template"]["spec"]["volumes"][0];
+    EXPECT_EQ(tls["name"], "tls");
+    for (const Json& item : tls["secret"]["items"]) {
+      EXPECT_EQ(item["key"], item["path"]);
+      out.insert(item["key"].get<std::string>());
+    }
+    return out;
+  };
+  EXPECT_EQ(files(CoreDeployment(Input(hm), "cfg")),
+            (std::set<std::string>{"ca.crt", "core.crt", "core.key", "gateway.crt", "cli.crt"}));
+  EXPECT_EQ(files(GatewayDeployment(Input(hm), "cfg")),
+            (std::set<std::string>{"ca.crt", "gateway.crt", "gateway.key", "cli.crt"}));
+}
+
 TEST(GatewayDeploymentTest, UserPodLabelsNeverReplaceOurs) {
   HoloMush hm = Game();
   hm.spec.gateway.pod_labels = {{"team", "a"}, {kInstanceLabel, "evil"}};

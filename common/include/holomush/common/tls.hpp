@@ -17,10 +17,13 @@ std::string DefaultTlsDir();
 // Reads a whole file; throws std::runtime_error naming the file when it cannot.
 std::string ReadFileOrThrow(const std::string& path);
 
-// Server credentials for `name` (core, gateway): <dir>/<name>.crt/.key, clients must present
-// a certificate signed by <dir>/ca.crt.
-std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(const std::string& dir,
-                                                                    const std::string& name);
+// Server credentials for `name` (core, gateway): <dir>/<name>.crt/.key. A client must present
+// a certificate signed by <dir>/ca.crt whose subject is that of one of <dir>/<client>.crt
+// for `clients` (gateway, cli): the CA alone does not let core's own key, or another
+// component's, make calls it was never meant to. Other callers get UNAUTHENTICATED, naming
+// the certificate they presented. Throws when a file cannot be read.
+std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(
+    const std::string& dir, const std::string& name, const std::vector<std::string>& clients);
 // Client credentials for `name` (gateway, cli) trusting <dir>/ca.crt.
 std::shared_ptr<grpc::ChannelCredentials> MutualTlsClientCredentials(const std::string& dir,
                                                                      const std::string& name);
