@@ -122,6 +122,9 @@ common::Result<HoloMush> ParseHoloMush(const Json& object) {
     ReadJson(backup, "resources", s.backup.resources);
 
     Read(Child(spec, "podDisruptionBudget"), "enabled", s.pod_disruption_budget);
+    const Json& network = Child(spec, "networkPolicy");
+    Read(network, "enabled", s.network_policy.enabled);
+    ReadJson(network, "metricsFrom", s.network_policy.metrics_from);
     return hm;
   } catch (const Json::exception& e) {
     return MakeError(ErrorKind::kInvalid, std::string("malformed HoloMUSH: ") + e.what());

@@ -19,9 +19,9 @@ namespace {
 
 // Kinds the operator writes and may delete when a toggle turns them off. Secrets (database
 // password, TLS) and PersistentVolumeClaims (backups) are never pruned: they hold data.
-const std::vector<std::string> kPrunable = {"Deployment",          "Service",       "ConfigMap",
-                                            "PodDisruptionBudget", "CronJob",       "StatefulSet",
-                                            "ServiceMonitor",      "PrometheusRule"};
+const std::vector<std::string> kPrunable = {
+    "Deployment", "Service",     "ConfigMap",      "PodDisruptionBudget", "NetworkPolicy",
+    "CronJob",    "StatefulSet", "ServiceMonitor", "PrometheusRule"};
 
 }  // namespace
 

@@ -75,6 +75,7 @@ void Controller::StartCaches() {
                                                      &kinds::kConfigMap,
                                                      &kinds::kPersistentVolumeClaim,
                                                      &kinds::kPodDisruptionBudget,
+                                                     &kinds::kNetworkPolicy,
                                                      &kinds::kCronJob,
                                                      &kinds::kJob};
   {

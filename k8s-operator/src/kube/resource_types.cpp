@@ -15,6 +15,8 @@ const ResourceType kPersistentVolumeClaim{"", "v1", "persistentvolumeclaims",
                                           "PersistentVolumeClaim", true};
 const ResourceType kPodDisruptionBudget{"policy", "v1", "poddisruptionbudgets",
                                         "PodDisruptionBudget", true};
+const ResourceType kNetworkPolicy{"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy",
+                                  true};
 const ResourceType kCronJob{"batch", "v1", "cronjobs", "CronJob", true};
 const ResourceType kJob{"batch", "v1", "jobs", "Job", true};
 const ResourceType kPod{"", "v1", "pods", "Pod", true};
@@ -28,8 +30,8 @@ const ResourceType kEvent{"events.k8s.io", "v1", "events", "Event", true};
 const ResourceType* ForKind(const std::string& kind) {
   for (const ResourceType* t :
        {&kHoloMush, &kDeployment, &kStatefulSet, &kService, &kSecret, &kConfigMap,
-        &kPersistentVolumeClaim, &kPodDisruptionBudget, &kCronJob, &kJob, &kPod, &kServiceMonitor,
-        &kPrometheusRule, &kLease, &kEvent}) {
+        &kPersistentVolumeClaim, &kPodDisruptionBudget, &kNetworkPolicy, &kCronJob, &kJob, &kPod,
+        &kServiceMonitor, &kPrometheusRule, &kLease, &kEvent}) {
     if (t->kind == kind) return t;
   }
   return nullptr;

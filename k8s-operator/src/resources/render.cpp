@@ -31,6 +31,9 @@ std::vector<Json> RenderChildren(const RenderInput& in) {
     out.push_back(PodDisruptionBudget(hm, "core"));
     out.push_back(PodDisruptionBudget(hm, "gateway"));
   }
+  if (hm.spec.network_policy.enabled) {
+    for (Json& policy : NetworkPolicies(hm)) out.push_back(std::move(policy));
+  }
   if (hm.spec.backup.enabled) {
     if (hm.spec.backup.existing_claim.empty()) out.push_back(BackupClaim(hm));
     out.push_back(BackupCronJob(hm));

@@ -208,6 +208,61 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
 }
 
+// The NetworkPolicies the API server accepted select exactly the Pods they are for: each
+// selector, run through `kubectl get pods -l`, finds the game's Pods of that kind.
+TEST_F(OperatorTest, NetworkPoliciesSelectTheGamesOwnPods) {
+  auto op = StartOperator();
+  Apply(Game("game"));
+  Apply(Game("other"));  // a second game in the namespace: its Pods must never match
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto pods = GetJson(ns_.Name(), "pods");
+        return pods && (*pods)["items"].size() >= 4 && Exists("networkpolicy/game-gateway");
+      },
+      kDeadline))
+      << op->Log();
+  // A client of the game's: the label is what lets it through.
+  Apply(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: status-client
+  labels: {holomush.io/client: game}
+spec:
+  containers: [{name: cli, image: "holomush:test", args: [status]}]
+)");
+
+  auto select = [&](const json& selector) {
+    std::string text;
+    for (const auto& [key, value] : selector["matchLabels"].items()) {
+      text += (text.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+    }
+    const CommandResult r = Kubectl(
+        {"get", "pods", "-n", ns_.Name(), "-l", text, "-o", "jsonpath={.items[*].metadata.name}"});
+    EXPECT_TRUE(r.Ok()) << r.err;
+    std::set<std::string> prefixes;
+    std::istringstream names(r.out);
+    for (std::string name; names >> name;) {
+      prefixes.insert(name.rfind("status-client", 0) == 0 ? name
+                                                          : name.substr(0, name.find('-', 5)));
+    }
+    return prefixes;
+  };
+  const auto core = GetJson(ns_.Name(), "networkpolicy/game-core");
+  ASSERT_TRUE(core);
+  EXPECT_EQ(select((*core)["spec"]["podSelector"]), std::set<std::string>{"game-core"});
+  const json& grpc_from = (*core)["spec"]["ingress"][0]["from"];
+  EXPECT_EQ(select(grpc_from[0]["podSelector"]), std::set<std::string>{"game-gateway"});
+  EXPECT_EQ(select(grpc_from[1]["podSelector"]), std::set<std::string>{"status-client"});
+  const auto gateway = GetJson(ns_.Name(), "networkpolicy/game-gateway");
+  ASSERT_TRUE(gateway);
+  EXPECT_EQ(select((*gateway)["spec"]["podSelector"]), std::set<std::string>{"game-gateway"});
+
+  // Turned off, they are removed.
+  Apply(Game("game", "  networkPolicy:\n    enabled: false\n"));
+  EXPECT_TRUE(WaitFor([&] { return !Exists("networkpolicy/game-core"); }, kDeadline));
+  EXPECT_TRUE(Exists("networkpolicy/other-core"));
+}
+
 TEST_F(OperatorTest, KubectlScaleSetsTheGatewaysReplicas) {
   auto op = StartOperator();
   Apply(Game("game"));

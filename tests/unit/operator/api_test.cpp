@@ -26,6 +26,21 @@ TEST(ParseHoloMushTest, AppliesTheCrdDefaultsWhenFieldsAreAbsent) {
   EXPECT_TRUE(hm->spec.backup.enabled);
   EXPECT_EQ(hm->spec.backup.schedule, "0 3 * * *");
   EXPECT_TRUE(hm->spec.monitoring.prometheus_rule);
+  EXPECT_TRUE(hm->spec.network_policy.enabled);
+  EXPECT_EQ(hm->spec.network_policy
+                .metrics_from[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "monitoring");
+}
+
+TEST(ParseHoloMushTest, ReadsTheNetworkPolicySettings) {
+  Json object = Minimal();
+  object["spec"]["networkPolicy"] = {
+      {"enabled", false}, {"metricsFrom", Json::array({{{"ipBlock", {{"cidr", "10.0.0.0/8"}}}}})}};
+  auto hm = ParseHoloMush(object);
+  ASSERT_TRUE(hm.ok()) << hm.error().message;
+  EXPECT_FALSE(hm->spec.network_policy.enabled);
+  EXPECT_EQ(hm->spec.network_policy.metrics_from,
+            Json::array({{{"ipBlock", {{"cidr", "10.0.0.0/8"}}}}}));
 }
 
 TEST(ParseHoloMushTest, RejectsTwoDatabaseSources) {

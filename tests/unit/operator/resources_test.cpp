@@ -59,14 +59,74 @@ const Json& Container(const Json& workload) {
 TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
   const HoloMush hm = Game();
   const auto objects = RenderChildren(Input(hm));
-  EXPECT_EQ(KindNames(objects),
-            (std::set<std::string>{
-                "Secret/game-ca", "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
-                "Service/game-gateway", "Service/game-gateway-internal", "Deployment/game-core",
-                "Deployment/game-gateway", "PodDisruptionBudget/game-core",
-                "PodDisruptionBudget/game-gateway", "PersistentVolumeClaim/game-backup",
-                "CronJob/game-backup", "ServiceMonitor/game-core", "ServiceMonitor/game-gateway",
-                "PrometheusRule/game"}));
+  EXPECT_EQ(
+      KindNames(objects),
+      (std::set<std::string>{
+          "Secret/game-ca", "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
+          "Service/game-gateway", "Service/game-gateway-internal", "Deployment/game-core",
+          "Deployment/game-gateway", "PodDisruptionBudget/game-core",
+          "PodDisruptionBudget/game-gateway", "NetworkPolicy/game-core",
+          "NetworkPolicy/game-gateway", "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
+          "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+}
+
+// Players' ports are open to all; core's gRPC only to the gateway and the game's clients;
+// the ops ports only to metricsFrom; the managed database only to core and backups.
+TEST(NetworkPolicyTest, EachPortOpensOnlyToWhoNeedsIt) {
+  HoloMush hm = Game();
+  auto rules = [](const std::vector<Json>& objects, const std::string& name) {
+    const Json* policy = Find(objects, "NetworkPolicy", name);
+    EXPECT_NE(policy, nullptr) << name;
+    return policy == nullptr ? Json() : policy->at("spec");
+  };
+  const Json monitoring =
+      Json::array({{{"namespaceSelector",
+                     {{"matchLabels", {{"kubernetes.io/metadata.name", "monitoring"}}}}}}});
+  auto ports = [](const Json& rule) {
+    std::set<std::string> out;
+    for (const Json& p : rule["ports"]) out.insert(p["port"].get<std::string>());
+    return out;
+  };
+
+  const auto objects = RenderChildren(Input(hm));
+  const Json core = rules(objects, "game-core");
+  EXPECT_EQ(core["podSelector"]["matchLabels"], SelectorLabels(hm, "core"));
+  EXPECT_EQ(core["policyTypes"], Json::array({"Ingress"}));
+  ASSERT_EQ(core["ingress"].size(), 2u);
+  EXPECT_EQ(ports(core["ingress"][0]), (std::set<std::string>{"grpc"}));
+  EXPECT_EQ(core["ingress"][0]["from"],
+            Json::array({{{"podSelector", {{"matchLabels", SelectorLabels(hm, "gateway")}}}},
+                         {{"podSelector", {{"matchLabels", {{kClientLabel, "game"}}}}}}}));
+  EXPECT_EQ(ports(core["ingress"][1]), (std::set<std::string>{"ops"}));
+  EXPECT_EQ(core["ingress"][1]["from"], monitoring);
+
+  const Json gateway = rules(objects, "game-gateway");
+  EXPECT_EQ(gateway["podSelector"]["matchLabels"], SelectorLabels(hm, "gateway"));
+  ASSERT_EQ(gateway["ingress"].size(), 3u);
+  EXPECT_EQ(ports(gateway["ingress"][0]), (std::set<std::string>{"telnet", "web"}));
+  EXPECT_FALSE(gateway["ingress"][0].contains("from"));  // anyone
+  EXPECT_EQ(ports(gateway["ingress"][1]), (std::set<std::string>{"control"}));
+  EXPECT_EQ(gateway["ingress"][1]["from"],
+            Json::array({{{"podSelector", {{"matchLabels", {{kClientLabel, "game"}}}}}}}));
+  EXPECT_EQ(gateway["ingress"][2]["from"], monitoring);
+  EXPECT_EQ(Find(objects, "NetworkPolicy", "game-postgres"), nullptr);  // no managed database
+
+  hm.spec.database.existing_secret.reset();
+  hm.spec.database.managed = true;
+  hm.spec.network_policy.metrics_from =
+      Json::array({{{"podSelector", {{"matchLabels", {{"app", "prometheus"}}}}}}});
+  const auto managed = RenderChildren(Input(hm));
+  const Json postgres = rules(managed, "game-postgres");
+  EXPECT_EQ(postgres["podSelector"]["matchLabels"], SelectorLabels(hm, "database"));
+  ASSERT_EQ(postgres["ingress"].size(), 1u);
+  EXPECT_EQ(ports(postgres["ingress"][0]), (std::set<std::string>{"postgres"}));
+  EXPECT_EQ(postgres["ingress"][0]["from"],
+            Json::array({{{"podSelector", {{"matchLabels", SelectorLabels(hm, "core")}}}},
+                         {{"podSelector", {{"matchLabels", SelectorLabels(hm, "backup")}}}}}));
+  EXPECT_EQ(rules(managed, "game-core")["ingress"][1]["from"], hm.spec.network_policy.metrics_from);
+
+  hm.spec.network_policy.enabled = false;
+  for (const Json& o : RenderChildren(Input(hm))) EXPECT_NE(o["kind"], "NetworkPolicy");
 }
 
 TEST(RenderChildrenTest, EveryChildIsOwnedLabelledAndHashed) {

@@ -76,6 +76,15 @@ struct MonitoringSpec {
   std::string interval = "30s";
 };
 
+// Ingress NetworkPolicies for the game's Pods. `metrics_from`: NetworkPolicyPeers that may
+// scrape the ops ports (default: the namespace named "monitoring").
+struct NetworkPolicySpec {
+  bool enabled = true;
+  Json metrics_from =
+      Json::array({{{"namespaceSelector",
+                     {{"matchLabels", {{"kubernetes.io/metadata.name", "monitoring"}}}}}}});
+};
+
 struct BackupSpec {
   bool enabled = true;
   std::string schedule = "0 3 * * *";
@@ -103,6 +112,7 @@ struct HoloMushSpec {
   MonitoringSpec monitoring;
   BackupSpec backup;
   bool pod_disruption_budget = true;
+  NetworkPolicySpec network_policy;
   // kRetain: the game's data and its credentials (database Secret and volume, backup
   // claim) outlive the HoloMUSH; kDelete: they go with it.
   std::string deletion_policy = "Retain";

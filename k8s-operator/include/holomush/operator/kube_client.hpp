@@ -36,6 +36,7 @@ extern const ResourceType kSecret;
 extern const ResourceType kConfigMap;
 extern const ResourceType kPersistentVolumeClaim;
 extern const ResourceType kPodDisruptionBudget;
+extern const ResourceType kNetworkPolicy;
 extern const ResourceType kCronJob;
 extern const ResourceType kJob;
 extern const ResourceType kPod;

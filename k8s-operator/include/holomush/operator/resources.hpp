@@ -20,6 +20,9 @@ inline constexpr const char* kNameLabel = "app.kubernetes.io/name";
 inline constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
 inline constexpr const char* kComponentLabel = "app.kubernetes.io/component";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+// On a user's Pod, "<game name>": the game's NetworkPolicies let it reach core's gRPC and the
+// gateway's control port (what `holomush status` dials). The certificate check still applies.
+inline constexpr const char* kClientLabel = "holomush.io/client";
 inline constexpr const char* kManagedBy = "holomush-operator";
 // What every watch of children selects on: only objects this operator made.
 inline constexpr const char* kChildSelector = "app.kubernetes.io/managed-by=holomush-operator";
@@ -83,6 +86,8 @@ Json GatewayService(const HoloMush& hm);
 // `<name>-gateway-internal`, ClusterIP: control (9002) and ops (9101, scraped).
 Json GatewayInternalService(const HoloMush& hm);
 Json PodDisruptionBudget(const HoloMush& hm, const std::string& component);
+// Ingress rules for core, the gateway and the managed PostgreSQL (spec.networkPolicy).
+std::vector<Json> NetworkPolicies(const HoloMush& hm);
 Json ServiceMonitor(const HoloMush& hm, const std::string& component);
 Json PrometheusRule(const HoloMush& hm, const Json& alert_rules);
 Json BackupClaim(const HoloMush& hm);
