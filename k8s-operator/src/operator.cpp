@@ -157,7 +157,14 @@ int RunOperator(int argc, char** argv) {
   if (identity.empty()) identity = Hostname() + "_" + std::to_string(getpid());
   const bool elect = config->Bool("leader-elect");
 
+  // Ready once the caches are synced, leader or warm standby alike; the body says which.
+  // Alive while every informer and the leader loop keep beating.
+  common::Health health;
+  health.Set("caches", false, "not synced yet");
+  health.Set("role", true, "standby");
+
   ControllerOptions options;
+  options.health = &health;
   options.watch_namespace = config->String("namespace");
   options.workers = static_cast<int>(config->Int("workers"));
   options.identity = identity;
@@ -179,10 +186,6 @@ int RunOperator(int argc, char** argv) {
   auto lease_client = MakeCurlKubeClient(lease_config, &metrics);
   LeaderElector elector(*lease_client, le, log);
 
-  // Ready once the caches are synced, leader or warm standby alike; the body says which.
-  common::Health health;
-  health.Set("caches", false, "not synced yet");
-  health.Set("role", true, "standby");
   common::OpsServer ops(config->Address("ops-addr"), health, registry,
                         {.liveness = "/healthz", .readiness = "/readyz"});
   try {
@@ -212,6 +215,8 @@ int RunOperator(int argc, char** argv) {
   std::atomic<bool> lost{false};
   std::thread election;
   if (elect) {
+    // Attempts come every retry period (2 s) and last at most one request (2 s).
+    elector.SetHeartbeat(health.AddHeartbeat("leader election", std::chrono::seconds(30)));
     election = std::thread([&] {
       auto stopped = [&](bool clean) {
         health.Set("role", true, "standby");

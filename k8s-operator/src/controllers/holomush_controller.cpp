@@ -67,6 +67,17 @@ void Controller::Enqueue(const Json& object, bool is_holomush) {
   if (!instance.empty()) queue_.Add(ns + "/" + instance);
 }
 
+std::unique_ptr<Informer> Controller::MakeInformer(const ResourceType& type,
+                                                   const std::string& selector, bool is_holomush) {
+  auto inf = std::make_unique<Informer>(client_, type, options_.watch_namespace, selector, log_);
+  inf->OnChange([this, is_holomush](const Json& o) { Enqueue(o, is_holomush); });
+  if (options_.health != nullptr) {
+    inf->SetHeartbeat(
+        options_.health->AddHeartbeat("informer " + type.resource, options_.informer_allowance));
+  }
+  return inf;
+}
+
 void Controller::StartCaches() {
   const std::vector<const ResourceType*> children = {&kinds::kDeployment,
                                                      &kinds::kStatefulSet,
@@ -80,15 +91,9 @@ void Controller::StartCaches() {
                                                      &kinds::kJob};
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto hm =
-        std::make_unique<Informer>(client_, kinds::kHoloMush, options_.watch_namespace, "", log_);
-    hm->OnChange([this](const Json& o) { Enqueue(o, true); });
-    informers_[kinds::kHoloMush.kind] = std::move(hm);
+    informers_[kinds::kHoloMush.kind] = MakeInformer(kinds::kHoloMush, "", true);
     for (const ResourceType* type : children) {
-      auto inf = std::make_unique<Informer>(client_, *type, options_.watch_namespace,
-                                            r::kChildSelector, log_);
-      inf->OnChange([this](const Json& o) { Enqueue(o, false); });
-      informers_[type->kind] = std::move(inf);
+      informers_[type->kind] = MakeInformer(*type, r::kChildSelector, false);
     }
     for (auto& [kind, inf] : informers_) inf->Start();
   }
@@ -115,9 +120,7 @@ void Controller::StartMonitoringInformers() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const ResourceType* type : {&kinds::kServiceMonitor, &kinds::kPrometheusRule}) {
     if (informers_.count(type->kind)) continue;
-    auto inf = std::make_unique<Informer>(client_, *type, options_.watch_namespace,
-                                          r::kChildSelector, log_);
-    inf->OnChange([this](const Json& o) { Enqueue(o, false); });
+    auto inf = MakeInformer(*type, r::kChildSelector, false);
     inf->Start();
     informers_[type->kind] = std::move(inf);
   }

@@ -60,6 +60,7 @@ void Informer::RequestStop() {
 void Informer::Stop() {
   RequestStop();
   if (thread_.joinable()) thread_.join();
+  if (heartbeat_ != nullptr) heartbeat_->Retire();
 }
 
 bool Informer::WaitStop(std::chrono::milliseconds delay) {
@@ -136,7 +137,10 @@ void Informer::Put(const json& object, bool deleted) {
 }
 
 bool Informer::Relist(std::string& resource_version) {
-  auto list = client_.List(type_, ns_, selector_);
+  auto list = [&] {
+    common::Heartbeat::Outside waiting(heartbeat_);
+    return client_.List(type_, ns_, selector_);
+  }();
   if (!list.ok()) {
     log_.Warn("list failed", {{"resource", type_.resource}, {"error", list.error().message}});
     return false;
@@ -180,13 +184,18 @@ void Informer::Run() {
   };
   // Waits the jittered backoff and doubles it; true when asked to stop meanwhile.
   auto BackOff = [&] {
+    common::Heartbeat::Outside waiting(heartbeat_);
     if (WaitStop(Jittered(backoff))) return true;
     backoff = std::min(backoff * 2, kMaxBackoff);
     return false;
   };
   std::string rv;
   bool need_list = true;
+  auto beat = [this] {
+    if (heartbeat_ != nullptr) heartbeat_->Beat();
+  };
   while (!stop_) {
+    beat();
     // Nothing may escape this thread (std::terminate would take every game's operator
     // down): whatever throws is logged and retried after the backoff.
     try {
@@ -200,7 +209,10 @@ void Informer::Run() {
       auto end = client_.Watch(
           type_, ns_, selector_, rv,
           [this](const WatchEvent& ev) { Put(ev.object, ev.type == "DELETED"); },
-          [this] { return stop_.load(); });
+          [&] {
+            beat();  // curl asks about once a second, events or not
+            return stop_.load();
+          });
       if (stop_) return;
       if (!end.ok()) {
         log_.Warn("watch failed", {{"resource", type_.resource},

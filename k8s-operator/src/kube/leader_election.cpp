@@ -130,13 +130,21 @@ void LeaderElector::ReleaseOnce() {
 }
 
 void LeaderElector::Run(const std::function<void()>& on_started,
-                        const std::function<void(bool)>& on_stopped) {
+                        const std::function<void(bool)>& on_stopped_by_caller) {
+  auto beat = [this] {
+    if (heartbeat_ != nullptr) heartbeat_->Beat();
+  };
+  auto on_stopped = [&](bool clean) {
+    if (heartbeat_ != nullptr) heartbeat_->Retire();
+    on_stopped_by_caller(clean);
+  };
   // A renewal counts from when its attempt began: the Lease was written after that, so
   // another replica cannot see it expire sooner than lease_duration from then.
   auto attempt_began = steady_clock::now();
   // Acquire.
   bool logged_waiting = false;
   while (true) {
+    beat();
     attempt_began = steady_clock::now();
     if (TryAcquireOrRenew() == Attempt::kAcquired) break;
     if (!logged_waiting) {
@@ -158,6 +166,7 @@ void LeaderElector::Run(const std::function<void()>& on_started,
   auto renewed = attempt_began;
   auto past_deadline = [&] { return steady_clock::now() - renewed >= options_.renew_deadline; };
   while (true) {
+    beat();
     if (Sleep(options_.retry_period)) {
       leading_ = false;
       Release();

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "support/wait.hpp"
 
@@ -26,6 +28,7 @@ class ScriptedKube final : public KubeClient {
  public:
   std::vector<WatchEvent> events;
   std::atomic<bool> delivered{false};
+  std::atomic<int> stop_polls{0};
 
   common::Result<Json> Get(const ResourceType&, const std::string&, const std::string&) override {
     return MakeError(ErrorKind::kNotFound, "not found");
@@ -42,7 +45,14 @@ class ScriptedKube final : public KubeClient {
       for (const WatchEvent& event : events) on_event(event);
       delivered = true;
     }
-    testing::WaitUntil(stop, std::chrono::hours(1));
+    // Idle like a real watch: the stop callback is asked every few milliseconds (curl's
+    // progress callback asks about once a second).
+    testing::WaitUntil(
+        [&] {
+          ++stop_polls;
+          return stop();
+        },
+        std::chrono::hours(1));
     return WatchEnd{false, rv};
   }
   common::Result<Json> Apply(const ResourceType&, const Json& object, bool) override {
@@ -99,6 +109,55 @@ TEST(InformerTest, AWriteResultReplacesOnlyAnOlderObject) {
   informer.Upsert(Secret("game-ca", "11"));
   EXPECT_TRUE(informer.Get("ns", "game-ca"));
   informer.Stop();
+}
+
+// Liveness follows the informer's loop: an idle watch keeps it alive well past the
+// allowance, a handler stuck in this process fails it, and it recovers when the handler does.
+TEST(InformerTest, AStuckHandlerFailsLivenessAnIdleWatchDoesNot) {
+  using Clock = std::chrono::steady_clock;
+  ScriptedKube kube;
+  kube.events = {WatchEvent{"MODIFIED", Secret("game-tls", "8")}};
+  common::Health health;
+  constexpr auto kAllowance = std::chrono::milliseconds(100);
+  Informer informer(kube, kinds::kSecret, "ns", "", common::Logger("test"));
+  informer.SetHeartbeat(health.AddHeartbeat("informer secrets", kAllowance));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> stuck{false};
+  informer.OnChange([&](const Json& object) {
+    if (object["metadata"]["resourceVersion"] != "8") return;  // the list's object passes
+    stuck = true;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+  });
+  informer.Start();
+
+  ASSERT_TRUE(testing::WaitUntil([&] { return stuck.load(); }));
+  const auto report = [&] { return health.Liveness(); };
+  ASSERT_TRUE(testing::WaitUntil([&] { return !report().ready; })) << "a stuck handler went unseen";
+  ASSERT_EQ(report().failing.size(), 1u);
+  EXPECT_EQ(report().failing[0].rfind("informer secrets: no heartbeat for", 0), 0u)
+      << report().failing[0];
+
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(testing::WaitUntil([&] { return kube.delivered.load() && report().ready; }));
+  // The watch now idles: alive through at least five allowances of it.
+  const auto idle_from = Clock::now();
+  bool alive = true;
+  testing::WaitUntil([&] {
+    alive = alive && report().ready;
+    return Clock::now() - idle_from > 5 * kAllowance && kube.stop_polls > 10;
+  });
+  EXPECT_TRUE(alive) << (report().failing.empty() ? "" : report().failing[0]);
+  EXPECT_TRUE(report().ready);
+
+  informer.Stop();  // retired: a stopped informer never fails liveness
+  EXPECT_TRUE(health.Liveness(Clock::now() + std::chrono::hours(1)).ready);
 }
 
 }  // namespace

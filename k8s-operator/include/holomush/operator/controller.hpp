@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "holomush/common/health.hpp"
 #include "holomush/common/logging.hpp"
 #include "holomush/common/result.hpp"
 #include "holomush/operator/api.hpp"
@@ -33,6 +34,9 @@ struct ControllerOptions {
   std::chrono::milliseconds discovery_interval{std::chrono::seconds(30)};
   // Wall clock in Unix seconds (injected by tests).
   std::function<int64_t()> now;
+  // Where each informer's heartbeat goes ("informer <resource>"); null: none.
+  common::Health* health = nullptr;
+  std::chrono::milliseconds informer_allowance{std::chrono::seconds(30)};
 };
 
 // What one reconcile decided beyond success.
@@ -70,6 +74,8 @@ class Controller {
   void DiscoveryLoop();
   bool Discover();
   void StartMonitoringInformers();
+  std::unique_ptr<Informer> MakeInformer(const ResourceType& type, const std::string& selector,
+                                         bool is_holomush);
   Informer* InformerFor(const std::string& kind) const;
   // The phases that read the caches or the API; the pure ones are in reconcile_phases.hpp.
   Observed Observe(const HoloMush& hm) const;

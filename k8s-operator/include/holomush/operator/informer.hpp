@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "holomush/common/health.hpp"
 #include "holomush/common/logging.hpp"
 #include "holomush/operator/kube_client.hpp"
 
@@ -33,6 +34,11 @@ class Informer {
   // Called for every added, changed or deleted object (and each object of a relist that
   // differs from the store). Register before Start.
   void OnChange(Handler handler);
+  // The loop beats `heartbeat` while it runs (about once a second while watching, from the
+  // watch's own progress callback), so a handler or loop stuck in this process makes the
+  // operator's liveness fail; time spent waiting on the API server (a list, a backoff)
+  // never counts against it. Set before Start; it is retired when the informer stops.
+  void SetHeartbeat(common::Heartbeat* heartbeat) { heartbeat_ = heartbeat; }
   void Start();
   // Asks the thread to finish (the watch notices within about a second); Stop also joins.
   void RequestStop();
@@ -64,6 +70,7 @@ class Informer {
   std::string selector_;
   common::Logger log_;
   std::vector<Handler> handlers_;
+  common::Heartbeat* heartbeat_ = nullptr;
 
   mutable std::mutex mu_;  // guards store_ and wakes WaitStop
   std::condition_variable cv_;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "holomush/common/health.hpp"
 #include "holomush/common/logging.hpp"
 #include "holomush/operator/kube_client.hpp"
 
@@ -39,6 +40,8 @@ class LeaderElector {
   void Run(const std::function<void()>& on_started, const std::function<void(bool)>& on_stopped);
   void Stop();
   bool Leading() const { return leading_.load(); }
+  // Beaten at every attempt (each retry_period) while Run runs; retired when it returns.
+  void SetHeartbeat(common::Heartbeat* heartbeat) { heartbeat_ = heartbeat; }
 
  private:
   enum class Attempt { kAcquired, kHeldByOther, kError };
@@ -52,6 +55,7 @@ class LeaderElector {
   LeaderElectionOptions options_;
   common::Logger log_;
   std::atomic<bool> leading_{false};
+  common::Heartbeat* heartbeat_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
