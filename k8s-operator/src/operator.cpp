@@ -69,7 +69,9 @@ std::vector<SettingSpec> Specs() {
 }
 
 void Usage(std::ostream& out) {
-  out << "usage: holomush-operator [--name=value ...]\n\n";
+  out << "usage: holomush-operator [--name=value ...]\n"
+         "       holomush-operator render -f FILE   (print the children of each HoloMUSH in "
+         "FILE)\n\n";
   for (const auto& spec : Specs()) {
     out << "  --" << spec.name << "  " << spec.help;
     if (!spec.default_value.empty()) out << " (default " << spec.default_value << ")";
@@ -110,6 +112,7 @@ std::string Hostname() {
 }  // namespace
 
 int RunOperator(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "render") return RenderCommand(argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--version") {

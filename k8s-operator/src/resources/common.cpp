@@ -30,6 +30,33 @@ Json SelectorLabels(const HoloMush& hm, const std::string& component) {
   return Json{{kNameLabel, "holomush"}, {kInstanceLabel, hm.name}, {kComponentLabel, component}};
 }
 
+Json ContainerResources(const Json& given, const std::string& component) {
+  if (given.is_object() && !given.empty()) return given;
+  // Requests: what a quiet game of 100 players used (bench/RESULTS.md, abuse quiet run:
+  // core 85m CPU and 50 MiB, gateway 80m and 29 MiB peak), rounded up with room for twice
+  // that. Memory limits: the worst case the design bounds (the gateway's 2,000 connections
+  // with 256 KiB of output each; core's bounded queues and argon2's 19 MiB per hash), so
+  // the limit catches a leak, never a busy evening. No CPU limits: throttling a game server
+  // only adds latency; requests already share the node.
+  struct Default {
+    const char* component;
+    const char* cpu;
+    const char* memory;
+    const char* memory_limit;
+  };
+  static constexpr Default kDefaults[] = {{"core", "100m", "128Mi", "1Gi"},
+                                          {"gateway", "100m", "64Mi", "768Mi"},
+                                          {"backup", "50m", "64Mi", "512Mi"},
+                                          {"database", "100m", "256Mi", "1Gi"}};
+  for (const Default& d : kDefaults) {
+    if (component == d.component) {
+      return Json{{"requests", {{"cpu", d.cpu}, {"memory", d.memory}}},
+                  {"limits", {{"memory", d.memory_limit}}}};
+    }
+  }
+  return Json::object();
+}
+
 std::string SelectorString(const HoloMush& hm, const std::string& component) {
   std::string out;
   for (const auto& [key, value] : SelectorLabels(hm, component).items()) {

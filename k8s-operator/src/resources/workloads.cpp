@@ -76,12 +76,14 @@ Json PodTemplate(const RenderInput& in, const ComponentSpec& c, const std::strin
   container["image"] = hm.spec.image;
   container["imagePullPolicy"] = hm.spec.image_pull_policy;
   container["securityContext"] = ContainerSecurity();
-  if (c.resources.is_object() && !c.resources.empty()) container["resources"] = c.resources;
+  container["resources"] = ContainerResources(c.resources, component);
   container["volumeMounts"] = CommonMounts();
 
   Json spec = {{"containers", Json::array({container})},
                {"volumes", CommonVolumes(hm, component)},
                {"enableServiceLinks", false},
+               // Neither component calls the Kubernetes API.
+               {"automountServiceAccountToken", false},
                {"terminationGracePeriodSeconds", 60},
                {"securityContext",
                 {{"runAsNonRoot", true},
@@ -92,7 +94,19 @@ Json PodTemplate(const RenderInput& in, const ComponentSpec& c, const std::strin
   if (!hm.spec.image_pull_secrets.empty()) spec["imagePullSecrets"] = hm.spec.image_pull_secrets;
   if (!c.node_selector.empty()) spec["nodeSelector"] = c.node_selector;
   if (!c.tolerations.empty()) spec["tolerations"] = c.tolerations;
-  if (!c.affinity.empty()) spec["affinity"] = c.affinity;
+  if (!c.affinity.empty()) {
+    spec["affinity"] = c.affinity;
+  } else if (c.replicas > 1) {
+    // Replicas on different nodes where the scheduler can: one node's loss is not the game's.
+    spec["affinity"] = {
+        {"podAntiAffinity",
+         {{"preferredDuringSchedulingIgnoredDuringExecution",
+           Json::array(
+               {{{"weight", 100},
+                 {"podAffinityTerm",
+                  {{"topologyKey", "kubernetes.io/hostname"},
+                   {"labelSelector", {{"matchLabels", SelectorLabels(hm, component)}}}}}}})}}}};
+  }
   if (!c.topology_spread_constraints.empty()) {
     spec["topologySpreadConstraints"] = c.topology_spread_constraints;
   }
@@ -157,6 +171,8 @@ Json CoreDeployment(const RenderInput& in, const std::string& config_hash) {
                 {"args", std::move(args)},
                 {"env", std::move(env)},
                 {"securityContext", ContainerSecurity()},
+                // Init containers run one at a time before core: core's share suits them.
+                {"resources", ContainerResources(c.resources, "core")},
                 {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
   };
   // Migrations run before core starts; concurrent runs are serialised by an advisory lock.

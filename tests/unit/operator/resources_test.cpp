@@ -263,6 +263,79 @@ TEST(DeploymentTest, EachPodMountsOnlyItsOwnKey) {
             (std::set<std::string>{"ca.crt", "gateway.crt", "gateway.key", "cli.crt"}));
 }
 
+// What kube-score asks of every workload: requests and a memory limit on every container
+// (ours unless the spec gives its own), no service-account token, replicas on different
+// nodes where possible.
+TEST(DeploymentTest, EveryContainerHasResourcesAndNoPodMountsAToken) {
+  HoloMush hm = Game();
+  hm.spec.database.existing_secret.reset();
+  hm.spec.database.managed = true;
+  hm.spec.admin.secret_name = "first-admin";
+  const auto objects = RenderChildren(Input(hm));
+  int containers = 0;
+  for (const Json& o : objects) {
+    const std::string kind = o["kind"];
+    if (kind != "Deployment" && kind != "StatefulSet" && kind != "CronJob") continue;
+    SCOPED_TRACE(kind + "/" + o["metadata"]["name"].get<std::string>());
+    const Json& pod = kind == "CronJob" ? o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                                        : o["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["automountServiceAccountToken"], false);
+    for (const char* list : {"containers", "initContainers"}) {
+      if (!pod.contains(list)) continue;
+      for (const Json& c : pod[list]) {
+        ++containers;
+        SCOPED_TRACE(c["name"].get<std::string>());
+        EXPECT_TRUE(c["resources"]["requests"].contains("cpu"));
+        EXPECT_TRUE(c["resources"]["requests"].contains("memory"));
+        EXPECT_TRUE(c["resources"]["limits"].contains("memory"));
+        EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+      }
+    }
+  }
+  EXPECT_EQ(containers, 6);  // core + migrate + admin, gateway, postgres, backup
+
+  // The spec's own resources win, init containers included.
+  hm.spec.core.resources = {{"requests", {{"cpu", "2"}}}};
+  const Json core = CoreDeployment(Input(hm), "cfg");
+  EXPECT_EQ(Container(core)["resources"], hm.spec.core.resources);
+  EXPECT_EQ(core["spec"]["template"]["spec"]["initContainers"][0]["resources"],
+            hm.spec.core.resources);
+}
+
+TEST(DeploymentTest, ReplicasPreferDifferentNodesUnlessTheSpecSaysWhere) {
+  HoloMush hm = Game();
+  EXPECT_FALSE(
+      GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"].contains("affinity"));
+  hm.spec.gateway.replicas = 2;
+  const Json& term =
+      GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+                                         ["preferredDuringSchedulingIgnoredDuringExecution"][0];
+  EXPECT_EQ(term["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
+  EXPECT_EQ(term["podAffinityTerm"]["labelSelector"]["matchLabels"], SelectorLabels(hm, "gateway"));
+  hm.spec.gateway.affinity = {{"nodeAffinity", Json::object()}};
+  EXPECT_EQ(GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["affinity"],
+            hm.spec.gateway.affinity);
+}
+
+// Readiness and liveness ask different questions; a slow crash recovery has a startup
+// budget of its own instead of a restart loop.
+TEST(PostgresStatefulSetTest, ProbesDifferAndRecoveryHasAStartupBudget) {
+  HoloMush hm = Game();
+  hm.spec.database.existing_secret.reset();
+  hm.spec.database.managed = true;
+  const Json s = PostgresStatefulSet(hm);
+  const Json& c = s["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_NE(c["livenessProbe"], c["readinessProbe"]);
+  EXPECT_EQ(c["livenessProbe"]["tcpSocket"]["port"], "postgres");
+  EXPECT_GE(c["startupProbe"]["periodSeconds"].get<int>() *
+                c["startupProbe"]["failureThreshold"].get<int>(),
+            600);
+  std::set<std::string> mounts;
+  for (const Json& m : c["volumeMounts"]) mounts.insert(m["mountPath"].get<std::string>());
+  EXPECT_EQ(mounts,
+            (std::set<std::string>{"/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"}));
+}
+
 TEST(GatewayDeploymentTest, UserPodLabelsNeverReplaceOurs) {
   HoloMush hm = Game();
   hm.spec.gateway.pod_labels = {{"team", "a"}, {kInstanceLabel, "evil"}};

@@ -69,6 +69,10 @@ std::string DatabaseSecretName(const HoloMush& hm);
 // "<name>-core.<ns>.svc:9000": what the gateway dials.
 std::string CoreAddress(const HoloMush& hm);
 
+// Requests and limits for a container of `component` (core, gateway, backup, database):
+// `given` when the spec sets any, else our measured defaults (docs/design/operator.md).
+Json ContainerResources(const Json& given, const std::string& component);
+
 Json Labels(const HoloMush& hm, const std::string& component);
 Json SelectorLabels(const HoloMush& hm, const std::string& component);
 // The same labels as a label selector string ("k=v,k=v"), as the scale subresource gives it.
