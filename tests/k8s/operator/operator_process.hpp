@@ -22,7 +22,10 @@ class OperatorProcess {
   // SIGTERM and wait for exit; returns the exit code (or -1 on timeout).
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void Kill();
+  // False once the process has exited (it is reaped then: ExitCode() says how).
   bool Running();
+  // The exit code of a process Running() found gone (128 + signal when killed), else -1.
+  int ExitCode() const { return exit_code_; }
   int port() const { return port_; }
   std::string Log() const;
 
@@ -36,6 +39,7 @@ class OperatorProcess {
 
  private:
   pid_t pid_ = -1;
+  int exit_code_ = -1;
   int port_ = 0;
   std::string log_path_;
 };

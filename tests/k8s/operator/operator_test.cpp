@@ -1196,6 +1196,26 @@ TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1);
 }
 
+// A leader that cannot renew its Lease (the API server is gone) stops and exits 1 within
+// 14 s of its last renewal, before the 15 s lease could pass to a standby: never two leaders.
+TEST_F(OperatorTest, ALeaderThatCannotRenewExitsNonZeroBeforeItsLeaseEnds) {
+  if (!OwnsControlPlane()) GTEST_SKIP() << "stops the apiserver: needs a control plane of its own";
+  auto op = StartOperator();
+  ASSERT_TRUE(WaitFor([&] { return op->Metric("holomush_operator_leader") == 1; }, kDeadline))
+      << op->Log();
+  struct Restart {
+    ~Restart() { StartApiServer(); }  // whatever happens below
+  } restart;
+  const CommandResult stopped = StopApiServer();
+  ASSERT_TRUE(stopped.Ok()) << stopped.err;
+  // No renewal can have begun after this.
+  const auto stopped_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] { return !op->Running(); }, seconds(40))) << op->Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, seconds(15));
+  EXPECT_EQ(op->ExitCode(), 1) << op->Log();
+  EXPECT_NE(op->Log().find("lost the lease"), std::string::npos) << op->Log();
+}
+
 TEST_F(OperatorTest, OutlivesAnApiServerRestartAndRevokedRbac) {
   if (!OwnsControlPlane())
     GTEST_SKIP() << "restarts the apiserver: needs a control plane of its own";
