@@ -122,10 +122,11 @@ CertificateSet GenerateLeaves(const CertificateOptions& options, const KeyPair& 
   Check(ca != nullptr && ca_key != nullptr, "the CA's certificate or key does not parse");
   CertificateSet set;
   set.ca = ca_pair;
-  std::string sans = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  for (const auto& san : options.extra_sans) {
-    sans += (LooksLikeIp(san) ? ",IP:" : ",DNS:") + san;
-  }
+  auto add = [](std::string& sans, const std::vector<std::string>& names) {
+    for (const auto& san : names) sans += (LooksLikeIp(san) ? ",IP:" : ",DNS:") + san;
+  };
+  std::string shared_sans = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  add(shared_sans, options.extra_sans);
   struct Leaf {
     const char* name;
     const char* usage;
@@ -142,7 +143,10 @@ CertificateSet GenerateLeaves(const CertificateOptions& options, const KeyPair& 
     AddExtension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
     AddExtension(cert.get(), ca.get(), NID_ext_key_usage, leaf.usage);
     AddExtension(cert.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
-    // Clients get the same names: harmless, and lets any leaf serve in tests.
+    std::string sans = shared_sans;
+    if (auto own = options.leaf_sans.find(leaf.name); own != options.leaf_sans.end()) {
+      add(sans, own->second);
+    }
     AddExtension(cert.get(), ca.get(), NID_subject_alt_name,
                  leaf.server ? sans : "DNS:holomush-cli");
     Check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0, "sign leaf");

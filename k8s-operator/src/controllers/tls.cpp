@@ -33,15 +33,19 @@ std::optional<int64_t> EarliestNotAfter(const std::map<std::string, std::string>
   return earliest;
 }
 
-// Whether the core and gateway certificates both carry every name in `names`.
-bool CoversNames(const std::map<std::string, std::string>& files,
-                 const std::vector<std::string>& names) {
-  for (const char* leaf : {"core.crt", "gateway.crt"}) {
-    auto it = files.find(leaf);
+// Whether each server certificate carries every name of its own in `names` and none of the
+// other's (leaves made before the names were split carried both).
+bool NamesFit(const std::map<std::string, std::string>& files,
+              const std::map<std::string, std::vector<std::string>>& names) {
+  for (const auto& [leaf, own] : names) {
+    auto it = files.find(leaf + ".crt");
     if (it == files.end()) return false;
     const std::vector<std::string> have = common::CertificateDnsNames(it->second);
-    for (const std::string& name : names) {
-      if (std::find(have.begin(), have.end(), name) == have.end()) return false;
+    for (const auto& [other, theirs] : names) {
+      for (const std::string& name : theirs) {
+        const bool has = std::find(have.begin(), have.end(), name) != have.end();
+        if (has != (other == leaf)) return false;
+      }
     }
   }
   return true;
@@ -147,8 +151,9 @@ TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_tl
       files = SecretFiles(*live_tls, nullptr);
       const auto not_after = files ? EarliestNotAfter(*files, kLeaves) : std::nullopt;
       if (!not_after || *not_after - renew_before <= now) files.reset();
-      // Certificates made before a Service was added lack its name: make new ones.
-      if (files && !CoversNames(*files, r::CertificateSans(hm))) files.reset();
+      // Certificates made before a Service was added lack its name, and those made before
+      // core and gateway had names of their own carry each other's: make new ones.
+      if (files && !NamesFit(*files, r::CertificateSans(hm))) files.reset();
     }
 
     if (!current && files) {
@@ -172,7 +177,7 @@ TlsState PlanGeneratedTls(const HoloMush& hm, const std::optional<Json>& live_tl
     if (files && current && !LeavesSignedBy(*files, current->pair.certificate_pem)) files.reset();
     if (!files) {
       common::CertificateOptions options;
-      options.extra_sans = r::CertificateSans(hm);
+      options.leaf_sans = r::CertificateSans(hm);
       options.validity_days = hm.spec.tls.validity_days;
       options.now = now;
       files = r::CertificateFiles(common::GenerateLeaves(options, current->pair));

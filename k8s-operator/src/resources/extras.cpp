@@ -320,15 +320,18 @@ const std::vector<std::string>& TlsFileNames() {
   return kNames;
 }
 
-std::vector<std::string> CertificateSans(const HoloMush& hm) {
-  std::vector<std::string> sans;
-  for (const char* component : {"core", "gateway", "gateway-internal"}) {
-    const std::string svc = ChildName(hm, component);
-    sans.push_back(svc);
-    sans.push_back(svc + "." + hm.ns);
-    sans.push_back(svc + "." + hm.ns + ".svc");
-    sans.push_back(svc + "." + hm.ns + ".svc.cluster.local");
-  }
+std::map<std::string, std::vector<std::string>> CertificateSans(const HoloMush& hm) {
+  std::map<std::string, std::vector<std::string>> sans;
+  auto add = [&](const std::string& leaf, const std::string& service) {
+    const std::string svc = ChildName(hm, service);
+    for (const std::string& name : {svc, svc + "." + hm.ns, svc + "." + hm.ns + ".svc",
+                                    svc + "." + hm.ns + ".svc.cluster.local"}) {
+      sans[leaf].push_back(name);
+    }
+  };
+  add("core", "core");
+  add("gateway", "gateway");
+  add("gateway", "gateway-internal");
   return sans;
 }
 

@@ -33,12 +33,13 @@ class CertsTest : public ::testing::Test {
 
   static int Run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
-  // Starts a health-serving gRPC server with `server_dir`'s core certificate, accepting the
-  // certificates of `clients` there, and calls it with `client_dir`'s `client_name`
-  // certificate; returns the call's status.
+  // Starts a health-serving gRPC server with `server_dir`'s `server` certificate, accepting
+  // the certificates of `clients` there, and calls it with `client_dir`'s `client_name`
+  // certificate, dialling the name `dial` (empty: the address); returns the call's status.
   static grpc::Status CallStatus(const fs::path& server_dir, const fs::path& client_dir,
                                  const std::string& client_name,
-                                 const std::vector<std::string>& clients = {"gateway", "cli"}) {
+                                 const std::vector<std::string>& clients = {"gateway", "cli"},
+                                 const std::string& server = "core", const std::string& dial = "") {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     // A server needs at least one service of its own besides health to start.
@@ -46,17 +47,19 @@ class CertsTest : public ::testing::Test {
     builder.RegisterService(&control);
     int port = 0;
     builder.AddListeningPort(
-        "127.0.0.1:0", MutualTlsServerCredentials(server_dir.string(), "core", clients), &port);
-    auto server = builder.BuildAndStart();
-    auto channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                            MutualTlsClientCredentials(client_dir.string(), client_name));
+        "127.0.0.1:0", MutualTlsServerCredentials(server_dir.string(), server, clients), &port);
+    auto running = builder.BuildAndStart();
+    grpc::ChannelArguments args;
+    if (!dial.empty()) args.SetSslTargetNameOverride(dial);
+    auto channel = grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(port),
+        MutualTlsClientCredentials(client_dir.string(), client_name), args);
     auto stub = grpc::health::v1::Health::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc::health::v1::HealthCheckResponse res;
     auto status = stub->Check(&ctx, {}, &res);
-    server->Shutdown();
+    running->Shutdown();
     return status;
   }
   static grpc::StatusCode Call(const fs::path& server_dir, const fs::path& client_dir,
@@ -122,6 +125,27 @@ TEST_F(CertsTest, MutualTlsLetsInOnlyTheCertificatesTheServerAccepts) {
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(CallStatus(*dir_, *dir_, "cli", {"cli"}).error_code(), grpc::StatusCode::OK);
   EXPECT_THROW(MutualTlsServerCredentials(dir_->string(), "core", {"nobody"}), std::runtime_error);
+}
+
+// Core and gateway have names of their own: a client dialling core's name refuses the
+// gateway's certificate, though the same CA signed both.
+TEST_F(CertsTest, AClientDiallingCoreRefusesTheGatewaysCertificate) {
+  const fs::path split = *dir_ / "split";
+  WriteCertificateSet(GenerateCertificateSet({.leaf_sans = {{"core", {"core.example"}},
+                                                            {"gateway", {"gateway.example"}}}}),
+                      split.string());
+  EXPECT_EQ(CallStatus(split, split, "cli", {"cli"}, "core", "core.example").error_code(),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(CallStatus(split, split, "cli", {"cli"}, "gateway", "core.example").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CallStatus(split, split, "cli", {"cli"}, "gateway", "gateway.example").error_code(),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(Run("openssl x509 -in " + (split / "core.crt").string() +
+                " -noout -ext subjectAltName | grep -q core.example"),
+            0);
+  EXPECT_NE(Run("openssl x509 -in " + (split / "core.crt").string() +
+                " -noout -ext subjectAltName | grep -q gateway.example"),
+            0);
 }
 
 TEST_F(CertsTest, MutualTlsRejectsACertificateFromAnotherCa) {

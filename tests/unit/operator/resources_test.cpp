@@ -496,12 +496,20 @@ TEST(ManagedDatabaseTest, RendersPostgresAndPointsCoreAtIt) {
             (Json{{"name", "trial-postgres"}, {"key", "DATABASE_URL"}}));
 }
 
-TEST(TlsTest, SansNameEveryService) {
-  const auto sans = CertificateSans(Game());
+TEST(TlsTest, EachServerCertificateNamesItsOwnServicesOnly) {
+  auto sans = CertificateSans(Game());
+  ASSERT_EQ(sans.size(), 2u);
+  const auto& core = sans["core"];
+  const auto& gateway = sans["gateway"];
   for (const char* want :
-       {"game-core", "game-core.play.svc", "game-gateway.play.svc",
-        "game-gateway.play.svc.cluster.local", "game-gateway-internal.play.svc"}) {
-    EXPECT_NE(std::find(sans.begin(), sans.end(), want), sans.end()) << want;
+       {"game-core", "game-core.play", "game-core.play.svc", "game-core.play.svc.cluster.local"}) {
+    EXPECT_NE(std::find(core.begin(), core.end(), want), core.end()) << want;
+    EXPECT_EQ(std::find(gateway.begin(), gateway.end(), want), gateway.end()) << want;
+  }
+  for (const char* want : {"game-gateway.play.svc", "game-gateway.play.svc.cluster.local",
+                           "game-gateway-internal.play.svc"}) {
+    EXPECT_NE(std::find(gateway.begin(), gateway.end(), want), gateway.end()) << want;
+    EXPECT_EQ(std::find(core.begin(), core.end(), want), core.end()) << want;
   }
 }
 

@@ -23,6 +23,9 @@ struct CertificateOptions {
   // Extra subject alternative names for the server certificates (DNS names or IPs);
   // localhost, 127.0.0.1 and ::1 are always included.
   std::vector<std::string> extra_sans;
+  // Names only one server certificate carries ("core", "gateway"), so a client dialling
+  // core by name refuses the gateway's certificate, whatever CA signed both.
+  std::map<std::string, std::vector<std::string>> leaf_sans;
   int validity_days = 365;
   int ca_validity_days = 3650;
   // Unix seconds the validity counts from (an hour of clock skew is allowed before it);

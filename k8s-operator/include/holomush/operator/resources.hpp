@@ -103,9 +103,9 @@ Json TlsSecret(const HoloMush& hm, const std::map<std::string, std::string>& fil
 // <name>-ca: the key that signs the leaves, kept so a renewal keeps the CA every Pod trusts.
 Json CaSecret(const HoloMush& hm, const std::map<std::string, std::string>& files);
 
-// DNS names the core and gateway certificates must carry (short, namespaced and FQDN
-// forms of the core, gateway and gateway-internal Services).
-std::vector<std::string> CertificateSans(const HoloMush& hm);
+// DNS names each server certificate must carry, and the other must not (short, namespaced
+// and FQDN forms): "core" its Service's, "gateway" the gateway and gateway-internal ones.
+std::map<std::string, std::vector<std::string>> CertificateSans(const HoloMush& hm);
 // ca.crt, core.crt, core.key, gateway.crt, gateway.key, cli.crt, cli.key.
 std::map<std::string, std::string> CertificateFiles(const common::CertificateSet& set);
 // The file names a usable TLS Secret holds.
