@@ -386,6 +386,14 @@ TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
       RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
   EXPECT_NE(sans.out.find("game-gateway-internal." + ns_.Name() + ".svc"), std::string::npos)
       << sans.out;
+  EXPECT_EQ(sans.out.find("game-core"), std::string::npos) << sans.out;
+  // Core's names only core's: the gateway dialling core refuses any other certificate.
+  const CommandResult core_sans = RunCommand(
+      {"openssl", "x509", "-noout", "-ext", "subjectAltName"},
+      RunCommand({"base64", "-d"}, (*secret)["data"]["core.crt"].get<std::string>()).out);
+  EXPECT_NE(core_sans.out.find("game-core." + ns_.Name() + ".svc"), std::string::npos)
+      << core_sans.out;
+  EXPECT_EQ(core_sans.out.find("game-gateway"), std::string::npos) << core_sans.out;
 }
 
 TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {
