@@ -59,7 +59,8 @@ Json ContainerResources(const Json& given, const std::string& component) {
 
 std::string SelectorString(const HoloMush& hm, const std::string& component) {
   std::string out;
-  for (const auto& [key, value] : SelectorLabels(hm, component).items()) {
+  const Json labels = SelectorLabels(hm, component);
+  for (const auto& [key, value] : labels.items()) {
     if (!out.empty()) out += ",";
     out += key + "=" + value.get<std::string>();
   }

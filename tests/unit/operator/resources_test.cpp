@@ -307,9 +307,9 @@ TEST(DeploymentTest, ReplicasPreferDifferentNodesUnlessTheSpecSaysWhere) {
   EXPECT_FALSE(
       GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"].contains("affinity"));
   hm.spec.gateway.replicas = 2;
-  const Json& term =
-      GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
-                                         ["preferredDuringSchedulingIgnoredDuringExecution"][0];
+  const Json two = GatewayDeployment(Input(hm), "cfg");
+  const Json& term = two["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+                        ["preferredDuringSchedulingIgnoredDuringExecution"][0];
   EXPECT_EQ(term["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
   EXPECT_EQ(term["podAffinityTerm"]["labelSelector"]["matchLabels"], SelectorLabels(hm, "gateway"));
   hm.spec.gateway.affinity = {{"nodeAffinity", Json::object()}};
