@@ -30,8 +30,6 @@ const std::vector<std::string> kIgnoredScoreChecks = {
     "container-ephemeral-storage-request-and-limit",
 };
 
-std::string Slurp(const fs::path& path) { return ReadFile(path.string()); }
-
 void Write(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;

@@ -48,6 +48,8 @@ std::vector<Json> NetworkPolicies(const HoloMush& hm) {
                           {{"ports", Ports({"telnet", "web"})}},
                           {{"ports", Ports({"control"})}, {"from", Json::array({Clients(hm)})}},
                           {{"ports", Ports({"ops"})}, {"from", metrics_from}}})));
+  // Backup Pods serve nothing: no ingress at all.
+  if (hm.spec.backup.enabled) out.push_back(Policy(hm, "backup", "backup", Json::array()));
   if (hm.spec.database.managed) {
     out.push_back(
         Policy(hm, "postgres", "database",

@@ -59,15 +59,15 @@ const Json& Container(const Json& workload) {
 TEST(RenderChildrenTest, RendersEveryChildOfADefaultGame) {
   const HoloMush hm = Game();
   const auto objects = RenderChildren(Input(hm));
-  EXPECT_EQ(
-      KindNames(objects),
-      (std::set<std::string>{
-          "Secret/game-ca", "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
-          "Service/game-gateway", "Service/game-gateway-internal", "Deployment/game-core",
-          "Deployment/game-gateway", "PodDisruptionBudget/game-core",
-          "PodDisruptionBudget/game-gateway", "NetworkPolicy/game-core",
-          "NetworkPolicy/game-gateway", "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
-          "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
+  EXPECT_EQ(KindNames(objects),
+            (std::set<std::string>{
+                "Secret/game-ca", "Secret/game-tls", "ConfigMap/game-config", "Service/game-core",
+                "Service/game-gateway", "Service/game-gateway-internal", "Deployment/game-core",
+                "Deployment/game-gateway", "PodDisruptionBudget/game-core",
+                "PodDisruptionBudget/game-gateway", "NetworkPolicy/game-core",
+                "NetworkPolicy/game-gateway", "NetworkPolicy/game-backup",
+                "PersistentVolumeClaim/game-backup", "CronJob/game-backup",
+                "ServiceMonitor/game-core", "ServiceMonitor/game-gateway", "PrometheusRule/game"}));
 }
 
 // Players' ports are open to all; core's gRPC only to the gateway and the game's clients;
@@ -110,6 +110,9 @@ TEST(NetworkPolicyTest, EachPortOpensOnlyToWhoNeedsIt) {
             Json::array({{{"podSelector", {{"matchLabels", {{kClientLabel, "game"}}}}}}}));
   EXPECT_EQ(gateway["ingress"][2]["from"], monitoring);
   EXPECT_EQ(Find(objects, "NetworkPolicy", "game-postgres"), nullptr);  // no managed database
+  const Json backup = rules(objects, "game-backup");
+  EXPECT_EQ(backup["podSelector"]["matchLabels"], SelectorLabels(hm, "backup"));
+  EXPECT_EQ(backup["ingress"], Json::array());  // nothing may connect to a backup Pod
 
   hm.spec.database.existing_secret.reset();
   hm.spec.database.managed = true;
