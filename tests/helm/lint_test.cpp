@@ -56,24 +56,31 @@ void Closure(const json& definitions, const std::string& name, std::set<std::str
 }
 
 // OpenAPI v2 to what kubeconform's validator reads, as the published strict schemas do:
-// objects with properties refuse unknown fields; int-or-string and quantities take both.
-void Strict(json& node) {
-  if (node.is_array()) {
-    for (json& item : node) Strict(item);
+// objects with properties refuse unknown fields; int-or-string takes both. Walks schemas
+// by their keywords only, so a property that happens to be named "format" is left alone.
+void Strict(json& schema) {
+  if (!schema.is_object()) return;
+  const auto format = schema.find("format");
+  const auto int_or_string = schema.find("x-kubernetes-int-or-string");
+  if ((format != schema.end() && *format == "int-or-string") ||
+      (int_or_string != schema.end() && *int_or_string == true)) {
+    schema = json{{"oneOf", json::array({{{"type", "string"}}, {{"type", "integer"}}})}};
     return;
   }
-  if (!node.is_object()) return;
-  if (node.value("format", "") == "int-or-string" ||
-      node.value("x-kubernetes-int-or-string", false)) {
-    node = json{{"oneOf", json::array({{{"type", "string"}}, {{"type", "integer"}}})}};
-    return;
+  const auto preserve = schema.find("x-kubernetes-preserve-unknown-fields");
+  const bool open = preserve != schema.end() && *preserve == true;
+  if (auto properties = schema.find("properties");
+      properties != schema.end() && properties->is_object()) {
+    for (auto& [name, property] : properties->items()) Strict(property);
+    if (!open && !schema.contains("additionalProperties")) schema["additionalProperties"] = false;
   }
-  if (node.contains("properties") && !node.contains("additionalProperties") &&
-      !node.value("x-kubernetes-preserve-unknown-fields", false)) {
-    node["additionalProperties"] = false;
+  for (const char* key : {"items", "additionalProperties", "not"}) {
+    if (auto it = schema.find(key); it != schema.end()) Strict(*it);
   }
-  for (auto& [key, value] : node.items()) {
-    if (key != "enum" && key != "default" && key != "example") Strict(value);
+  for (const char* key : {"allOf", "anyOf", "oneOf"}) {
+    if (auto it = schema.find(key); it != schema.end() && it->is_array()) {
+      for (json& each : *it) Strict(each);
+    }
   }
 }
 
@@ -108,7 +115,7 @@ class LintTest : public ::testing::Test {
         for (const std::string& n : needed) {
           if (definitions.contains(n)) schema["definitions"][n] = definitions.at(n);
         }
-        Strict(schema["definitions"]);
+        for (auto& [n, each] : schema["definitions"].items()) Strict(each);
         // kubeconform's {{ .Group }} is the apiVersion's first part: "v1" for the core group.
         std::string group = gvk.value("group", "");
         const std::string version = gvk.value("version", "");
