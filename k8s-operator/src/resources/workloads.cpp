@@ -96,8 +96,9 @@ Json PodTemplate(const RenderInput& in, const ComponentSpec& c, const std::strin
   if (!c.tolerations.empty()) spec["tolerations"] = c.tolerations;
   if (!c.affinity.empty()) {
     spec["affinity"] = c.affinity;
-  } else if (c.replicas > 1) {
+  } else {
     // Replicas on different nodes where the scheduler can: one node's loss is not the game's.
+    // Set at any count, so `kubectl scale` changes the count only and rolls no Pod.
     spec["affinity"] = {
         {"podAntiAffinity",
          {{"preferredDuringSchedulingIgnoredDuringExecution",

@@ -97,7 +97,8 @@ class OperatorTest : public ::testing::Test {
           {"patch", "-n", ns_.Name(), "pod", pod["metadata"]["name"].get<std::string>(),
            "--subresource=status", "--type=merge", "-p",
            R"({"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})"});
-      ASSERT_TRUE(r.Ok()) << r.err;
+      // A rollout may have removed the Pod since the list.
+      ASSERT_TRUE(r.Ok() || r.err.find("NotFound") != std::string::npos) << r.err;
     }
   }
 
@@ -178,7 +179,7 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   auto sm = GetJson(ns_.Name(), "servicemonitor/game-core");
   EXPECT_EQ((*sm)["spec"]["jobLabel"], "holomush.io/job");
 
-  // The certificate names both Services.
+  // Core's certificate names core's Service, and not the gateway's.
   auto secret = GetJson(ns_.Name(), "secret/game-tls");
   ASSERT_TRUE(secret);
   const CommandResult decoded =
@@ -186,7 +187,7 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   const CommandResult sans =
       RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
   EXPECT_NE(sans.out.find("game-core." + ns_.Name() + ".svc"), std::string::npos) << sans.out;
-  EXPECT_NE(sans.out.find("game-gateway." + ns_.Name() + ".svc"), std::string::npos);
+  EXPECT_EQ(sans.out.find("game-gateway"), std::string::npos) << sans.out;
 
   // Status: the generation is observed; Ready once the Pods are.
   EXPECT_TRUE(WaitFor(
@@ -386,14 +387,8 @@ TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
       RunCommand({"openssl", "x509", "-noout", "-ext", "subjectAltName"}, decoded.out);
   EXPECT_NE(sans.out.find("game-gateway-internal." + ns_.Name() + ".svc"), std::string::npos)
       << sans.out;
+  // Not core's: the gateway dialling core refuses any certificate but core's.
   EXPECT_EQ(sans.out.find("game-core"), std::string::npos) << sans.out;
-  // Core's names only core's: the gateway dialling core refuses any other certificate.
-  const CommandResult core_sans = RunCommand(
-      {"openssl", "x509", "-noout", "-ext", "subjectAltName"},
-      RunCommand({"base64", "-d"}, (*secret)["data"]["core.crt"].get<std::string>()).out);
-  EXPECT_NE(core_sans.out.find("game-core." + ns_.Name() + ".svc"), std::string::npos)
-      << core_sans.out;
-  EXPECT_EQ(core_sans.out.find("game-gateway"), std::string::npos) << core_sans.out;
 }
 
 TEST_F(OperatorTest, FollowsSpecChangesAndRestoresChildren) {

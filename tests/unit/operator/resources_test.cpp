@@ -307,14 +307,15 @@ TEST(DeploymentTest, EveryContainerHasResourcesAndNoPodMountsAToken) {
 
 TEST(DeploymentTest, ReplicasPreferDifferentNodesUnlessTheSpecSaysWhere) {
   HoloMush hm = Game();
-  EXPECT_FALSE(
-      GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"].contains("affinity"));
+  const Json one = GatewayDeployment(Input(hm), "cfg");
   hm.spec.gateway.replicas = 2;
   const Json two = GatewayDeployment(Input(hm), "cfg");
   const Json& term = two["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
                         ["preferredDuringSchedulingIgnoredDuringExecution"][0];
   EXPECT_EQ(term["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
   EXPECT_EQ(term["podAffinityTerm"]["labelSelector"]["matchLabels"], SelectorLabels(hm, "gateway"));
+  // The same at one replica: scaling changes the count, not the Pods.
+  EXPECT_EQ(one["spec"]["template"], two["spec"]["template"]);
   hm.spec.gateway.affinity = {{"nodeAffinity", Json::object()}};
   EXPECT_EQ(GatewayDeployment(Input(hm), "cfg")["spec"]["template"]["spec"]["affinity"],
             hm.spec.gateway.affinity);
