@@ -129,7 +129,7 @@ TEST_F(CertsTest, MutualTlsLetsInOnlyTheCertificatesTheServerAccepts) {
 
 // Core and gateway have names of their own: a client dialling core's name refuses the
 // gateway's certificate, though the same CA signed both.
-TEST_F(CertsTest, AClientDiallingCoreRefusesTheGatewaysCertificate) {
+TEST_F(CertsTest, MutualTlsClientDiallingCoreRefusesTheGatewaysCertificate) {
   const fs::path split = *dir_ / "split";
   WriteCertificateSet(GenerateCertificateSet({.leaf_sans = {{"core", {"core.example"}},
                                                             {"gateway", {"gateway.example"}}}}),
