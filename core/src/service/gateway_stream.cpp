@@ -349,7 +349,7 @@ class GatewayStream final : public grpc::ServerBidiReactor<pb::GatewayUp, pb::Ga
           opened->set_replayed_events(replayed);
           const FloodLimits& flood = service.game().options().flood;
           opened->set_command_rate(flood.rate);
-          opened->set_command_burst(flood.burst);
+          opened->set_command_burst(AdvertisedBurst(flood));
           sink->Send(std::move(msg));
           for (auto& line : early) Submit(service, session, std::move(line));
         },

@@ -1,6 +1,7 @@
 // A player's embodied session in this core process: subscriptions, delivery, replay.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -44,6 +45,16 @@ struct FloodLimits {
   double burst = 60.0;
   int max_pending = 32;
 };
+
+// The burst core tells a gateway to pace to: its own less up to a second's worth of
+// commands (at least 1 is left), kept back as slack. Paced lines can still reach core
+// bunched (the gateway batches what queued while a write was in flight, threads get
+// scheduled late), and the slack absorbs that instead of refusing a line the player typed
+// in time.
+inline double AdvertisedBurst(const FloodLimits& limits) {
+  const double slack = std::min(limits.rate, limits.burst - 1.0);
+  return slack > 0 ? limits.burst - slack : limits.burst;
+}
 
 // Shared by the registry, the hub (weakly) and the stream. Commands run one at a time on the
 // session's strand; delivery (listener thread) and sends take `mu_` briefly, never block.
