@@ -15,16 +15,15 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "x509_handles.hpp"
+
 namespace holomush::common {
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using CertPtr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using x509::BioPtr;
+using x509::CertPtr;
+using x509::KeyPtr;
+using x509::ParseCertificate;
 
 void Check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("certificate generation failed: ") + what);
@@ -84,12 +83,6 @@ std::string KeyPem(EVP_PKEY* key) {
   BUF_MEM* mem = nullptr;
   BIO_get_mem_ptr(bio.get(), &mem);
   return std::string(mem->data, mem->length);
-}
-
-CertPtr ParseCertificate(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (bio == nullptr) return nullptr;
-  return CertPtr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
 KeyPtr ParseKey(const std::string& pem) {

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include "x509_handles.hpp"
+
 namespace holomush::common {
 
 std::string DefaultTlsDir() {
@@ -35,18 +37,8 @@ std::string ReadFileOrThrow(const std::string& path) {
 
 namespace {
 
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-
-X509Ptr ParseCertificate(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) return nullptr;
-  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
-  BIO_free(bio);
-  return cert;
-}
+using x509::CertPtr;
+using x509::ParseCertificate;
 
 std::string SubjectText(const X509* cert) {
   char text[256];
@@ -59,7 +51,7 @@ std::string SubjectText(const X509* cert) {
 // not keys: a renewal keeps a component's subject, so Pods on old and new leaves still talk.
 class PeerSubjectCheck final : public grpc::AuthMetadataProcessor {
  public:
-  PeerSubjectCheck(std::string server, std::vector<X509Ptr> accepted, std::string accepted_text)
+  PeerSubjectCheck(std::string server, std::vector<CertPtr> accepted, std::string accepted_text)
       : server_(std::move(server)),
         accepted_(std::move(accepted)),
         accepted_text_(std::move(accepted_text)) {}
@@ -69,10 +61,10 @@ class PeerSubjectCheck final : public grpc::AuthMetadataProcessor {
   grpc::Status Process(const InputMetadata& /*auth_metadata*/, grpc::AuthContext* context,
                        OutputMetadata* /*consumed*/, OutputMetadata* /*response*/) override {
     const auto pems = context->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-    const X509Ptr peer =
+    const CertPtr peer =
         pems.empty() ? nullptr : ParseCertificate({pems[0].data(), pems[0].size()});
     if (peer != nullptr) {
-      for (const X509Ptr& cert : accepted_) {
+      for (const CertPtr& cert : accepted_) {
         if (X509_NAME_cmp(X509_get_subject_name(peer.get()), X509_get_subject_name(cert.get())) ==
             0) {
           return grpc::Status::OK;
@@ -87,7 +79,7 @@ class PeerSubjectCheck final : public grpc::AuthMetadataProcessor {
 
  private:
   const std::string server_;
-  const std::vector<X509Ptr> accepted_;
+  const std::vector<CertPtr> accepted_;
   const std::string accepted_text_;
 };
 
@@ -100,11 +92,11 @@ std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(
   options.pem_root_certs = ReadFileOrThrow(dir + "/ca.crt");
   options.pem_key_cert_pairs.push_back(
       {ReadFileOrThrow(dir + "/" + name + ".key"), ReadFileOrThrow(dir + "/" + name + ".crt")});
-  std::vector<X509Ptr> accepted;
+  std::vector<CertPtr> accepted;
   std::string accepted_text;
   for (const std::string& client : clients) {
     const std::string path = dir + "/" + client + ".crt";
-    X509Ptr cert = ParseCertificate(ReadFileOrThrow(path));
+    CertPtr cert = ParseCertificate(ReadFileOrThrow(path));
     if (cert == nullptr) throw std::runtime_error(path + " is not a PEM certificate");
     accepted_text +=
         (accepted_text.empty() ? "" : ", ") + client + " '" + SubjectText(cert.get()) + "'";
@@ -126,7 +118,7 @@ std::shared_ptr<grpc::ChannelCredentials> MutualTlsClientCredentials(const std::
 }
 
 std::optional<int64_t> CertificateNotAfter(const std::string& pem) {
-  const X509Ptr cert = ParseCertificate(pem);
+  const CertPtr cert = ParseCertificate(pem);
   if (cert == nullptr) return std::nullopt;
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return std::nullopt;
@@ -135,7 +127,7 @@ std::optional<int64_t> CertificateNotAfter(const std::string& pem) {
 
 std::vector<std::string> CertificateDnsNames(const std::string& pem) {
   std::vector<std::string> names;
-  const X509Ptr cert = ParseCertificate(pem);
+  const CertPtr cert = ParseCertificate(pem);
   if (cert == nullptr) return names;
   auto* sans = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));

@@ -1,59 +1,17 @@
 // `holomush-operator render -f game.yaml`: the children the operator would create for a
 // HoloMUSH, printed without a cluster (as `helm template` is to a chart), for review and for
 // the linters platform teams run before installing.
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
 #include <iostream>
-#include <random>
-#include <regex>
-#include <sstream>
+#include <stdexcept>
 
+#include "controllers/support.hpp"
 #include "holomush/operator/embedded_rules.hpp"
 #include "holomush/operator/operator.hpp"
 #include "holomush/operator/resources.hpp"
 
 namespace holomush::op {
 namespace {
-
-// YAML to JSON with YAML 1.2's core types for plain scalars (a HoloMUSH has integers and
-// booleans); quoted scalars stay strings.
-Json TypedJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = TypedJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(TypedJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted
-      static const std::regex kInt("[-+]?[0-9]+");
-      static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-      if (text == "true" || text == "True" || text == "TRUE") return true;
-      if (text == "false" || text == "False" || text == "FALSE") return false;
-      if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
-      if (std::regex_match(text, kInt)) return std::stoll(text);
-      if (std::regex_match(text, kFloat)) return std::stod(text);
-      return text;
-    }
-    default:
-      return nullptr;
-  }
-}
-
-std::string RandomHex(size_t bytes) {
-  std::random_device rd;
-  std::ostringstream out;
-  for (size_t i = 0; i < bytes; ++i)
-    out << "0123456789abcdef"[rd() % 16] << "0123456789abcdef"[rd() % 16];
-  return out.str();
-}
 
 int Usage(std::ostream& out, int code) {
   out << "usage: holomush-operator render -f FILE [--namespace NS] [--monitoring=false]\n"
@@ -90,27 +48,26 @@ int RenderCommand(int argc, char** argv) {
   }
   if (file.empty()) return Usage(std::cerr, 2);
 
-  std::vector<YAML::Node> documents;
+  std::vector<Json> documents;
   try {
     if (file == "-") {
-      documents = YAML::LoadAll(std::cin);
+      documents = resources::ParseYamlDocuments(std::cin);
     } else {
       std::ifstream in(file);
       if (!in) {
         std::cerr << "holomush-operator render: cannot read " << file << "\n";
         return 2;
       }
-      documents = YAML::LoadAll(in);
+      documents = resources::ParseYamlDocuments(in);
     }
-  } catch (const YAML::Exception& e) {
+  } catch (const std::runtime_error& e) {
     std::cerr << "holomush-operator render: " << file << ": " << e.what() << "\n";
     return 2;
   }
 
   const Json rules = resources::ParseAlertRules(EmbeddedAlertRules());
   int games = 0;
-  for (const YAML::Node& document : documents) {
-    Json object = TypedJson(document);
+  for (Json& object : documents) {
     if (!object.is_object() || object.value("kind", "") != kKind) continue;
     Json& meta = object["metadata"];
     if (!ns_flag.empty()) meta["namespace"] = ns_flag;
@@ -126,7 +83,7 @@ int RenderCommand(int argc, char** argv) {
     input.hm = &hm.value();
     input.monitoring_available = monitoring;
     input.alert_rules = &rules;
-    if (hm->spec.database.managed) input.postgres_password = RandomHex(16);
+    if (hm->spec.database.managed) input.postgres_password = controller_support::RandomHex(16);
     std::cout << "# holomush-operator render: HoloMUSH " << hm->ns << "/" << hm->name
               << " (the <name>-tls and <name>-ca Secrets are generated in the cluster)\n";
     for (const Json& child : resources::RenderChildren(input)) {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <regex>
 #include <stdexcept>
 
 #include "holomush/operator/resources.hpp"
@@ -12,21 +13,37 @@ namespace {
 
 constexpr int kPostgresUser = 999;  // the postgres user in the official image
 
-Json YamlToJson(const YAML::Node& node) {
+// A plain scalar as YAML 1.2's core schema reads it: booleans, null, integers, floats;
+// anything else (and every quoted scalar) is a string.
+Json CoreSchemaScalar(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  static const std::regex kInt("[-+]?[0-9]+");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
+  if (std::regex_match(text, kInt)) return std::stoll(text);
+  if (std::regex_match(text, kFloat)) return std::stod(text);
+  return text;
+}
+
+// `typed`: scalars by the core schema (a resource has integers and booleans); otherwise
+// every leaf is a string (a Prometheus rules file: durations, expressions, labels).
+Json YamlToJson(const YAML::Node& node, bool typed) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       Json out = Json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second, typed);
       return out;
     }
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
+      for (const auto& item : node) out.push_back(YamlToJson(item, typed));
       return out;
     }
     case YAML::NodeType::Scalar:
-      // Every leaf of a Prometheus rules file is a string (durations, expressions, labels).
-      return node.as<std::string>();
+      return typed ? CoreSchemaScalar(node) : Json(node.as<std::string>());
     default:
       return nullptr;
   }
@@ -59,11 +76,21 @@ Json ParseAlertRules(const std::string& yaml_text) {
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(std::string("alert rules: ") + e.what());
   }
-  Json rules = YamlToJson(root);
+  Json rules = YamlToJson(root, false);
   if (!rules.is_object() || !rules.contains("groups") || !rules["groups"].is_array()) {
     throw std::runtime_error("alert rules: no `groups` list");
   }
   return rules;
+}
+
+std::vector<Json> ParseYamlDocuments(std::istream& in) {
+  std::vector<Json> out;
+  try {
+    for (const YAML::Node& document : YAML::LoadAll(in)) out.push_back(YamlToJson(document, true));
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(e.what());
+  }
+  return out;
 }
 
 Json ServiceMonitor(const HoloMush& hm, const std::string& component) {
@@ -233,8 +260,8 @@ Json PostgresService(const HoloMush& hm) {
 Json PostgresStatefulSet(const HoloMush& hm) {
   const DatabaseSpec& db = hm.spec.database;
   // Ready: the game's database takes connections on the local socket. Alive: the server
-  // answers on TCP at all. Started: up to 10 minutes of crash recovery before liveness
-  // counts, so a long recovery is never cut short by a restart.
+  // answers on TCP at all. Started: the readiness check, with up to 10 minutes of crash
+  // recovery before liveness counts, so a long recovery is never cut short by a restart.
   const Json ready = {{"exec", {{"command", {"pg_isready", "-U", "holomush", "-d", "holomush"}}}},
                       {"periodSeconds", 5},
                       {"timeoutSeconds", 3},
@@ -243,10 +270,9 @@ Json PostgresStatefulSet(const HoloMush& hm) {
                      {"periodSeconds", 10},
                      {"timeoutSeconds", 3},
                      {"failureThreshold", 6}};
-  const Json started = {{"exec", {{"command", {"pg_isready", "-U", "holomush", "-d", "holomush"}}}},
-                        {"periodSeconds", 10},
-                        {"timeoutSeconds", 3},
-                        {"failureThreshold", 60}};
+  Json started = ready;
+  started["periodSeconds"] = 10;
+  started["failureThreshold"] = 60;
   Json container = {
       {"name", "postgres"},
       {"image", db.managed_image},

@@ -46,6 +46,15 @@ json At(const json& j, std::initializer_list<const char*> keys) {
   return *cur;
 }
 
+// matchLabels as the "k=v,k=v" a `kubectl get -l` takes.
+std::string LabelSelector(const json& match_labels) {
+  std::string text;
+  for (const auto& [key, value] : match_labels.items()) {
+    text += (text.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+  }
+  return text;
+}
+
 std::string Condition(const json& hm, const std::string& type, const std::string& field) {
   const json conditions = At(hm, {"status", "conditions"});
   if (!conditions.is_array()) return "";
@@ -233,10 +242,7 @@ spec:
 )");
 
   auto select = [&](const json& selector) {
-    std::string text;
-    for (const auto& [key, value] : selector["matchLabels"].items()) {
-      text += (text.empty() ? "" : ",") + key + "=" + value.get<std::string>();
-    }
+    const std::string text = LabelSelector(selector["matchLabels"]);
     const CommandResult r = Kubectl(
         {"get", "pods", "-n", ns_.Name(), "-l", text, "-o", "jsonpath={.items[*].metadata.name}"});
     EXPECT_TRUE(r.Ok()) << r.err;
@@ -368,10 +374,7 @@ TEST_F(OperatorTest, ControlAndMetricsPortsStayInsideTheCluster) {
   // The gateway ServiceMonitor selects exactly the Service with the ops port.
   ASSERT_TRUE(WaitFor([&] { return Exists("servicemonitor/game-gateway"); }, kDeadline));
   auto monitor = GetJson(ns_.Name(), "servicemonitor/game-gateway");
-  std::string selector;
-  for (const auto& [key, value] : (*monitor)["spec"]["selector"]["matchLabels"].items()) {
-    selector += (selector.empty() ? "" : ",") + key + "=" + value.get<std::string>();
-  }
+  const std::string selector = LabelSelector((*monitor)["spec"]["selector"]["matchLabels"]);
   const CommandResult selected = Kubectl({"get", "services", "-n", ns_.Name(), "-l", selector, "-o",
                                           "jsonpath={.items[*].metadata.name}"});
   ASSERT_TRUE(selected.Ok()) << selected.err;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <optional>
 #include <string>
@@ -113,6 +114,9 @@ const std::vector<std::string>& TlsFileNames();
 
 // alerts/holomush.rules.yaml to JSON; throws std::runtime_error on malformed YAML.
 Json ParseAlertRules(const std::string& yaml_text);
+// Every document of a YAML stream as JSON, plain scalars typed by YAML 1.2's core schema
+// (quoted ones stay strings); throws std::runtime_error on malformed YAML.
+std::vector<Json> ParseYamlDocuments(std::istream& in);
 
 // SHA-256 (hex) of the canonical JSON of `object`.
 std::string Hash(const Json& object);
