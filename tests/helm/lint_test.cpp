@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -129,12 +127,13 @@ class LintTest : public ::testing::Test {
     const CommandResult tools = RunCommand({SourceDir() + "/scripts/build-lint-tools"});
     ASSERT_TRUE(tools.Ok()) << tools.err;
     bin_ = new std::string(tools.out.substr(0, tools.out.find('\n')) + "/bin");
+    manifests_ = new std::vector<fs::path>(RenderManifests());
   }
   static void TearDownTestSuite() { fs::remove_all(*dir_); }
 
   // The manifests under test, one file each: every sample rendered by the operator, and the
   // chart with each of its ci/ values files.
-  static std::vector<fs::path> Manifests() {
+  static std::vector<fs::path> RenderManifests() {
     std::vector<fs::path> out;
     for (const auto& sample :
          fs::directory_iterator(SourceDir() + "/k8s-operator/config/samples")) {
@@ -158,10 +157,12 @@ class LintTest : public ::testing::Test {
 
   static fs::path* dir_;
   static std::string* bin_;
+  static std::vector<fs::path>* manifests_;  // rendered once, read by both linters
 };
 
 fs::path* LintTest::dir_ = nullptr;
 std::string* LintTest::bin_ = nullptr;
+std::vector<fs::path>* LintTest::manifests_ = nullptr;
 
 TEST_F(LintTest, RenderNamesWhatIsWrongWithABadResource) {
   const fs::path bad = *dir_ / "bad.yaml";
@@ -189,7 +190,7 @@ TEST_F(LintTest, KubeconformStrictAcceptsEveryObject) {
       "-schema-location",
       (*dir_ / "schemas").string() +
           "/{{ .ResourceKind }}-{{ .Group }}-{{ .ResourceAPIVersion }}.json"};
-  for (const fs::path& f : Manifests()) argv.push_back(f.string());
+  for (const fs::path& f : *manifests_) argv.push_back(f.string());
   const CommandResult r = RunCommand(argv);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const json report = json::parse(r.out);
@@ -208,7 +209,7 @@ TEST_F(LintTest, KubeScoreFindsNothingCritical) {
   for (const std::string& check : kIgnoredScoreChecks) {
     argv.insert(argv.end(), {"--ignore-test", check});
   }
-  for (const fs::path& f : Manifests()) argv.push_back(f.string());
+  for (const fs::path& f : *manifests_) argv.push_back(f.string());
   const CommandResult r = RunCommand(argv);
   std::istringstream lines(r.out);
   std::string critical;
