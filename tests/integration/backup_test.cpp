@@ -367,6 +367,9 @@ class BackupFileTest : public BackupTest {
 
 TEST_F(BackupFileTest, IntactBackupVerifies) {
   const std::string file = MakeBackup();
+  // A dump holds every password hash: readable by its owner only, whatever the umask.
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   auto out = Verify(file);
   EXPECT_EQ(out.code, 0) << out.output;
   EXPECT_NE(out.output.find("\"msg\":\"backup verified\""), std::string::npos) << out.output;
@@ -680,6 +683,22 @@ TEST_F(BackupFileTest, RestoreReportsASchemaVersionThatDiffersFromTheManifest) {
   auto out = Holomush({"backup", "restore", file}, {{"DATABASE_URL", FreshDatabase("bkv")}});
   EXPECT_EQ(out.code, 1) << out.output;
   EXPECT_NE(out.output.find("but the manifest records 999"), std::string::npos) << out.output;
+}
+
+// A directory that cannot be read (missing, or a file where the directory should be) is
+// exit 1 naming it, never an empty list.
+TEST_F(BackupFileTest, ListExitsOneNamingADirectoryItCannotRead) {
+  const fs::path missing = dir_ / "nowhere";
+  auto out = Holomush({"backup", "list", "--dir", missing.string(), "--json"});
+  EXPECT_EQ(out.code, 1) << out.output;
+  EXPECT_NE(out.output.find("cannot read backup directory " + missing.string()), std::string::npos)
+      << out.output;
+  const fs::path file = dir_ / "not-a-directory";
+  std::ofstream(file) << "x";
+  out = Holomush({"backup", "list", "--dir", file.string()});
+  EXPECT_EQ(out.code, 1) << out.output;
+  EXPECT_NE(out.output.find("cannot read backup directory " + file.string()), std::string::npos)
+      << out.output;
 }
 
 TEST_F(BackupFileTest, UsageErrorsExitTwo) {

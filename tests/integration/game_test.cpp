@@ -1,12 +1,16 @@
 // Every command's effect and text, through a real core process and its gRPC API.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "db_helpers.hpp"
 #include "support/core_harness.hpp"
 #include "support/postgres.hpp"
+#include "support/process.hpp"
 #include "support/wait.hpp"
 
 namespace holomush::testing {
@@ -62,6 +66,14 @@ TEST_F(GameTest, SayPoseSemiposeAndEmitReadAsSpecified) {
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM events WHERE type = 'say'"), "2");
   EXPECT_EQ(core_->Metric("holomush_events_total{type=\"say\"}"), 2);
   EXPECT_EQ(core_->Metric("holomush_sessions_active"), 2);
+  // Commands count by canonical name, whichever form was typed (EventsStalled reads these).
+  EXPECT_EQ(core_->Metric("holomush_commands_total{command=\"say\"}"), 2);
+  EXPECT_EQ(core_->Metric("holomush_commands_total{command=\"pose\"}"), 2);
+  EXPECT_EQ(core_->Metric("holomush_commands_total{command=\"semipose\"}"), 1);
+  // Every event row went through one observed group commit, before anyone saw it.
+  const auto rows = std::stod(QueryOne(url_, "SELECT count(*) FROM events"));
+  EXPECT_EQ(core_->Metric("holomush_event_append_batch_size_sum"), rows);
+  EXPECT_GE(core_->Metric("holomush_event_append_batch_size_count").value_or(0), 1);
 }
 
 TEST_F(GameTest, LookShowsLocationExitsAndPresent) {
@@ -107,6 +119,30 @@ TEST_F(GameTest, DigThenMoveThroughAMisspeltExit) {
   bob_->Send("go nowhere-at-all");
   EXPECT_TRUE(bob_->WaitFor("You can't go 'nowhere-at-all' from here."));
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM exits"), "2");
+}
+
+// `--exit-match-threshold` reaches the matcher: "northh" (pg_trgm similarity 0.63 to "north")
+// goes north at the default 0.3 and is refused at 0.9. Two cores, one game.
+TEST(ExitMatchSettingTest, AStricterThresholdRefusesATypoTheDefaultTakes) {
+  const auto url = FreshDatabase("threshold");
+  CoreProcess strict(url, {"--exit-match-threshold", "0.9"});
+  ASSERT_TRUE(strict.Start()) << strict.process().Output();
+  ASSERT_TRUE(strict.WaitReady()) << strict.process().Output();
+  CoreProcess lenient(url);
+  ASSERT_TRUE(lenient.Start()) << lenient.process().Output();
+  ASSERT_TRUE(lenient.WaitReady()) << lenient.process().Output();
+  std::string out;
+  ASSERT_EQ(AdminCreate(url, {"ana"}, "secret-ana", &out), 0) << out;
+  PlayerClient ana(strict.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
+  PlayerClient bob(lenient.address());
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  ana.Send("dig north;n to \"The Garden\" return south;s");
+  ASSERT_TRUE(ana.WaitFor("Dug \"The Garden\" through north. Return exit: south."));
+  ana.Send("go northh");
+  EXPECT_TRUE(ana.WaitFor("You can't go 'northh' from here."));
+  bob.Send("go northh");
+  EXPECT_TRUE(bob.WaitFor("The Garden"));
 }
 
 TEST_F(GameTest, DirectionShortFormsReachExitsWithoutAliases) {
@@ -176,10 +212,41 @@ TEST_F(GameTest, AliasesExpandKeepArgumentsAndRejectCycles) {
   EXPECT_TRUE(ana_->WaitFor("Bob waves hello"));
   bob_->Send("sysalias x=look");
   EXPECT_TRUE(bob_->WaitFor("Only admins can use sysalias."));
+  bob_->Send("sysaliases");
+  auto system = bob_->WaitFor("System aliases:");
+  ASSERT_TRUE(system);
+  EXPECT_EQ(*system, "System aliases:\n  wave = pose waves");
+  bob_->Send("sysunalias wave");
+  EXPECT_TRUE(bob_->WaitFor("Only admins can use sysunalias."));
+  ana_->Send("sysunalias wave");
+  EXPECT_TRUE(ana_->WaitFor("System alias 'wave' removed."));
+  ana_->Send("sysunalias wave");
+  EXPECT_TRUE(ana_->WaitFor("There is no system alias 'wave'."));
+  bob_->Send("sysaliases");
+  EXPECT_TRUE(bob_->WaitFor("There are no system aliases."));
+  bob_->Send("wave hello");
+  EXPECT_TRUE(bob_->WaitFor("Unknown command. Try 'help'."));
   ana_->Send("unalias gr");
   EXPECT_TRUE(ana_->WaitFor("Alias 'gr' removed."));
   ana_->Send("gr");
   EXPECT_TRUE(ana_->WaitFor("Unknown command. Try 'help'."));
+}
+
+// `who` is answered from a shared reply up to a second old, but a player who connects or
+// quits on this core is seen by the very next `who`.
+TEST_F(GameTest, WhoSeesAPlayerWhoJustConnectedOrQuit) {
+  ana_->Send("who");
+  ASSERT_TRUE(ana_->WaitFor("2 characters connected."));
+  PlayerClient carl(core_->address());
+  ASSERT_TRUE(carl.Enter("carl", "secret-carl", true));
+  ana_->Send("who");
+  auto who = ana_->WaitFor("3 characters connected.");
+  ASSERT_TRUE(who);
+  EXPECT_NE(who->find("Carl"), std::string::npos) << *who;
+  carl.Send("quit");
+  ASSERT_TRUE(ana_->WaitFor("Carl has disconnected."));
+  ana_->Send("who");
+  EXPECT_TRUE(ana_->WaitFor("2 characters connected."));
 }
 
 TEST_F(GameTest, WhoHelpUnknownAndQuit) {
@@ -221,6 +288,27 @@ TEST_F(GameTest, AdminWallAndBoot) {
   EXPECT_EQ(*bob_->closed_reason(), "You have been booted.");
 }
 
+// An admin's `shutdown`: everyone hears it, core exits 0, the streams end, and the sessions
+// stay in the database, so players resume once core is back (the gateway does it for them).
+TEST_F(GameTest, ShutdownStopsCoreCleanlyAndSessionsResumeAfter) {
+  bob_->Send("shutdown");
+  EXPECT_TRUE(bob_->WaitFor("Only admins can use shutdown."));
+  ana_->Send("shutdown");
+  EXPECT_TRUE(ana_->WaitFor("Shutting down."));
+  EXPECT_TRUE(bob_->WaitFor("The game is shutting down."));
+  EXPECT_EQ(core_->process().Wait(std::chrono::seconds(30)), 0) << core_->process().Output();
+  ASSERT_TRUE(WaitUntil([&] { return bob_->closed_reason().has_value(); }));
+  EXPECT_EQ(bob_->closed_reason()->rfind("stream ended: ", 0), 0u) << *bob_->closed_reason();
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM sessions WHERE ended_at IS NULL"), "2");
+  EXPECT_NE(core_->process().Output().find("shutdown requested by admin"), std::string::npos);
+  ASSERT_TRUE(core_->Start()) << core_->process().Output();
+  ASSERT_TRUE(core_->WaitReady());
+  const std::string seen = bob_->last_event_id();
+  ASSERT_TRUE(bob_->Open(seen));
+  bob_->Send("say still here");
+  EXPECT_TRUE(bob_->WaitFor("You say, \"still here\""));
+}
+
 TEST_F(GameTest, AdminCreateIsIdempotentAndPromotesOnlyWhenAsked) {
   std::string out;
   // Again for Ana: confirmed, password untouched.
@@ -240,6 +328,54 @@ TEST_F(GameTest, AdminCreateIsIdempotentAndPromotesOnlyWhenAsked) {
   EXPECT_NE(out.find("Passwords must be 6 to 128 characters long."), std::string::npos) << out;
   EXPECT_EQ(AdminCreate(url_, {"dave"}, "secret-dave", &out), 0) << out;
   EXPECT_EQ(QueryOne(url_, "SELECT role FROM players WHERE username = 'dave'"), "admin");
+}
+
+// The two other ways `admin create` takes a password: the first line of a file (a mounted
+// Secret) and a line on stdin; each logs in with exactly that password.
+TEST_F(GameTest, AdminCreateTakesThePasswordFromAFileOrStdin) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("holomush-admin-password-" + std::to_string(::getpid()));
+  std::ofstream(file) << "secret-erin\nsecond line ignored\n";
+  std::string out;
+  EXPECT_EQ(AdminCreate(url_, {"erin", "--password-file", file.string()}, "", &out), 0) << out;
+  std::filesystem::remove(file);
+  ChildProcess piped({"/bin/sh", "-c", "printf 'secret-fay\\n' | \"$0\" admin create fay",
+                      HOLOMUSH_BINARY},
+                     {{"DATABASE_URL", url_}});
+  EXPECT_EQ(piped.Wait(std::chrono::seconds(60)), 0) << piped.Output();
+  PlayerClient client(core_->address());
+  EXPECT_TRUE(client.Login("erin", "secret-erin").message().empty());
+  EXPECT_TRUE(client.Login("fay", "secret-fay").message().empty());
+  EXPECT_EQ(QueryOne(url_, "SELECT string_agg(role, ',') FROM players"
+                           " WHERE username IN ('erin', 'fay')"),
+            "admin,admin");
+  // A file that cannot be read is one clear error, and nothing is made.
+  EXPECT_EQ(AdminCreate(url_, {"gus", "--password-file", "/nonexistent/pw"}, "", &out), 2) << out;
+  EXPECT_NE(out.find("cannot read --password-file /nonexistent/pw"), std::string::npos) << out;
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM players WHERE username = 'gus'"), "0");
+}
+
+// What would let someone take over a session or an account never reaches the log, and the
+// database keeps only hashes of the tokens.
+TEST_F(GameTest, SecretsStayOutOfTheLogAndTokensAreStoredHashed) {
+  PlayerClient carol(core_->address());
+  EXPECT_EQ(carol.Login("ana", "wrong-secret").message(), "Invalid username or password.");
+  const std::string token = ana_->session().resume_token();
+  ASSERT_EQ(token.size(), 64u);
+  const std::string id = ana_->session().session_id();
+  EXPECT_EQ(QueryOne(url_, "SELECT resume_token_hash = encode(sha256(convert_to('" + token +
+                               "', 'UTF8')), 'hex') FROM sessions WHERE id = '" + id + "'"),
+            "t");
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM sessions WHERE resume_token_hash = '" + token +
+                               "'"),
+            "0");
+  const std::string log = core_->process().Output();
+  ASSERT_NE(log.find("grpc listening"), std::string::npos) << "no log captured";
+  for (const std::string& secret :
+       {token, bob_->session().resume_token(), std::string("secret-ana"),
+        std::string("secret-bob"), std::string("wrong-secret")}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log:\n" << log;
+  }
 }
 
 TEST_F(GameTest, AccountRules) {

@@ -1,5 +1,6 @@
 // Sessions and events across disconnects, core restarts, a second core and a database restart.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <iostream>
 #include <pqxx/pqxx>
@@ -158,8 +159,12 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   ana.Send("say before");
   ASSERT_TRUE(ana.WaitFor("You say, \"before\""));
   auto& pg = SharedPostgres();
+  EXPECT_EQ(core_->Metric("holomush_ready"), 1);
   pg.Stop("fast");
   EXPECT_TRUE(core_->WaitReady(503));
+  // The gauge the ReadinessFailing and NoReadyReplicas alerts read follows readiness.
+  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_ready") == 0.0; },
+                        std::chrono::seconds(5)));
   auto body = HttpGet(core_->ops_port(), "/healthz/readiness").body;
   EXPECT_NE(body.find("database"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(core_->ops_port(), "/healthz/liveness").status, 200);
@@ -167,9 +172,33 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   EXPECT_TRUE(ana.WaitFor("did not happen"));
   pg.Start();
   EXPECT_TRUE(core_->WaitReady(200, std::chrono::seconds(30)));
+  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_ready") == 1.0; },
+                        std::chrono::seconds(5)));
   ana.Send("say after");
   EXPECT_TRUE(ana.WaitFor("You say, \"after\""));
   EXPECT_TRUE(core_->process().Running());
+}
+
+// SIGTERM: readiness turns 503 naming the shutdown while open streams drain (half the grace),
+// then core exits 0; the sessions stay resumable.
+TEST(CoreShutdownTest, SigtermTurnsReadinessOffDrainsAndExitsZero) {
+  const auto url = FreshDatabase("sigterm");
+  CoreProcess core(url);  // --shutdown-grace 5s
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady());
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  const auto signalled = std::chrono::steady_clock::now();
+  core.process().Signal(SIGTERM);
+  ASSERT_TRUE(core.WaitReady(503, std::chrono::seconds(3))) << core.process().Output();
+  const auto body = HttpGet(core.ops_port(), "/healthz/readiness").body;
+  EXPECT_NE(body.find("shutdown: process is stopping"), std::string::npos) << body;
+  EXPECT_EQ(core.process().Wait(std::chrono::seconds(15)), 0) << core.process().Output();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(8));
+  ASSERT_TRUE(WaitUntil([&] { return ana.closed_reason().has_value(); }));
+  EXPECT_EQ(ana.closed_reason()->rfind("stream ended: ", 0), 0u) << *ana.closed_reason();
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM sessions WHERE ended_at IS NULL"), "1");
+  EXPECT_NE(core.process().Output().find("\"msg\":\"stopped\""), std::string::npos);
 }
 
 TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
@@ -199,6 +228,35 @@ TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
                "t";
       },
       std::chrono::seconds(20)));
+}
+
+// Core renews a live session's 30 s lease every 5 s: lease_until moves forward twice, with
+// nobody touching the row by hand.
+TEST(SessionLingerTest, ALiveSessionsLeaseMovesForwardAtEachRenewal) {
+  const auto url = FreshDatabase("renew");
+  CoreProcess core(url);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady());
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  const std::string lease =
+      "SELECT (extract(epoch FROM lease_until) * 1000000)::bigint FROM sessions WHERE id = '" +
+      ana.session().session_id() + "'";
+  std::string seen = QueryOne(url, lease);
+  for (int renewal = 1; renewal <= 2; ++renewal) {
+    const std::string before = seen;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          seen = QueryOne(url, lease);
+          return std::stoll(seen) > std::stoll(before);
+        },
+        std::chrono::seconds(15)))
+        << "renewal " << renewal << " never came; lease_until stayed " << before;
+  }
+  // Still 30 s ahead of the database's clock, give or take the 5 s between renewals.
+  EXPECT_EQ(QueryOne(url, "SELECT lease_until > now() + interval '20 seconds' FROM sessions"
+                          " WHERE id = '" + ana.session().session_id() + "'"),
+            "t");
 }
 
 TEST(SessionLingerTest, ADroppedSessionEndsAfterTheLingerTime) {

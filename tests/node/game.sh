@@ -20,7 +20,13 @@
 #     and BackupHealthy and status.backup follow; a second one with keepLast 1 leaves only
 #     its own archive (the CronJob's environment reaches the command);
 #   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
-#     by the gateway, go on talking.
+#     by the gateway, go on talking;
+#   - killing the operator's leader: the standby takes the Lease within the lease time and
+#     rewrites none of the game's objects;
+#   - restarting the PostgreSQL pod: core's readiness goes 503 then 200, its liveness never
+#     restarts it, and every say is one event row;
+#   - `helm upgrade` with unchanged values replaces no pod; `helm uninstall` keeps the CRD,
+#     the HoloMUSH, its claims and Secrets, and installing again finds the same game.
 # Needs root, Docker (for the images) and the tools from scripts/build-test-tools.
 set -Eeuo pipefail
 # Whatever fails, the last line says what and where.
@@ -271,3 +277,102 @@ wait_until 180 core_replaced || fail "no new core pod became Ready after $old wa
 telnet_send bob "say still here"
 telnet_expect ana 'Bob says, "still here"' 60
 ok "core pod $old deleted: a new one Ready and the players talking again in $(($(now_ms) - start)) ms"
+
+# The operator's leader is killed outright (no grace: it cannot hand the Lease over). The
+# standby takes the Lease once it runs out (15 s) and, reconciling, rewrites none of the game's
+# objects: workloads keep their generation, the rest their resourceVersion.
+children() {
+  k get -n "$ns" deployments,statefulsets,cronjobs -l app.kubernetes.io/instance=game \
+    -o 'jsonpath={range .items[*]}{.kind}/{.metadata.name} generation {.metadata.generation}{"\n"}{end}'
+  k get -n "$ns" services,configmaps,secrets,networkpolicies -l app.kubernetes.io/instance=game \
+    -o 'jsonpath={range .items[*]}{.kind}/{.metadata.name} version {.metadata.resourceVersion}{"\n"}{end}'
+}
+children >"$work/children-before"
+[ "$(grep -c . "$work/children-before")" -ge 8 ] || fail "too few of the game's objects found: $(cat "$work/children-before")"
+leader=$(k get -n "$ns" lease -o 'jsonpath={.items[0].spec.holderIdentity}')
+leader_pod=${leader%_*}
+start=$(now_ms)
+k delete -n "$ns" pod "$leader_pod" --grace-period=0 --force >/dev/null 2>&1
+new_leader() {
+  holder=$(k get -n "$ns" lease -o 'jsonpath={.items[0].spec.holderIdentity}')
+  [ -n "$holder" ] && [ "${holder%_*}" != "$leader_pod" ]
+}
+wait_until 60 new_leader || fail "no other operator took the Lease after $leader_pod was killed"
+takeover_ms=$(($(now_ms) - start))
+[ "$takeover_ms" -le 20000 ] || fail "the standby took ${takeover_ms} ms to take the Lease (15 s lease, 2 s retry)"
+leader_ip=$(k get -n "$ns" pod "${holder%_*}" -o 'jsonpath={.status.podIP}')
+reconciled() {
+  curl -fsS --max-time 2 "http://$leader_ip:8081/metrics" |
+    grep -Eq '^holomush_operator_reconcile_total\{controller="holomush",result="success"\} [1-9]'
+}
+wait_until 60 reconciled || fail "the new leader ${holder%_*} never reconciled the game"
+children >"$work/children-after"
+diff -u "$work/children-before" "$work/children-after" >&2 ||
+  fail "the new leader rewrote the game's objects (diff above)"
+ok "leader $leader_pod killed: ${holder%_*} took the Lease in ${takeover_ms} ms and rewrote none of $(grep -c . "$work/children-after") objects"
+
+# The database pod restarts: core's readiness goes 503 (the kubelet takes it out of the
+# Service), then 200 again, and core is never restarted by its liveness probe.
+core_pod=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \
+  --field-selector=status.phase=Running -o 'jsonpath={.items[0].metadata.name}')
+core_ip=$(k get -n "$ns" pod "$core_pod" -o 'jsonpath={.status.podIP}')
+readiness_is() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$core_ip:9100/healthz/readiness")" = "$1" ]
+}
+readiness_is 200 || fail "core $core_pod is not ready before the database restart"
+start=$(now_ms)
+k delete -n "$ns" pod game-postgres-0 --wait=false >/dev/null
+wait_until 60 readiness_is 503 || fail "core's readiness never turned 503 while its database was down"
+wait_until 240 readiness_is 200 || fail "core's readiness did not come back after the database restart"
+db_ms=$(($(now_ms) - start))
+core_restarts=$(k get -n "$ns" pod "$core_pod" -o 'jsonpath={.status.containerStatuses[0].restartCount}')
+[ "$core_restarts" = 0 ] || fail "core $core_pod was restarted $core_restarts time(s) during the database restart"
+telnet_send bob "say after the database restart"
+telnet_expect ana 'Bob says, "after the database restart"' 60
+# Every say the players made is one event row: none lost, none written twice.
+sql() {
+  PGPASSWORD=$(k get -n "$ns" secret game-postgres -o 'jsonpath={.data.password}' | base64 -d) \
+    psql -h "$(k get -n "$ns" pod game-postgres-0 -o 'jsonpath={.status.podIP}')" -U holomush \
+    -d holomush -tAc "$1"
+}
+says=$(sql "SELECT count(*) || ' ' || count(DISTINCT payload->>'message') FROM events WHERE type = 'say'")
+[ "$says" = "4 4" ] || fail "expected 4 distinct say events, the database holds (count, distinct) $says"
+ok "database pod restarted: core readiness 503 then 200 in ${db_ms} ms, no core restart, 4 says stored once each"
+
+# `helm upgrade` with nothing changed restarts no pod.
+pods() { k get -n "$ns" pods -o 'jsonpath={range .items[*]}{.metadata.uid}{"\n"}{end}' | sort; }
+pods >"$work/pods-before"
+k get -n "$ns" deployments,statefulsets -o \
+  'jsonpath={range .items[*]}{.metadata.name} {.metadata.generation}{"\n"}{end}' >"$work/gen-before"
+"$HELM" upgrade holomush "$root/helm/holomush" -n "$ns" -f "$work/values.yaml" >/dev/null ||
+  fail "helm upgrade failed"
+k get -n "$ns" deployments,statefulsets -o \
+  'jsonpath={range .items[*]}{.metadata.name} {.metadata.generation}{"\n"}{end}' >"$work/gen-after"
+diff -u "$work/gen-before" "$work/gen-after" >&2 || fail "helm upgrade changed a Deployment or StatefulSet (diff above)"
+pods >"$work/pods-after"
+diff -u "$work/pods-before" "$work/pods-after" >&2 || fail "helm upgrade replaced pods (diff above)"
+ok "helm upgrade with unchanged values: no workload changed, no pod replaced"
+
+# `helm uninstall` removes the operator but keeps the CRD, the HoloMUSH (resource policy
+# keep), its claims and its Secrets; installing again finds the same game.
+"$HELM" uninstall holomush -n "$ns" --wait --timeout 120s >/dev/null || fail "helm uninstall failed"
+k get crd holomushes.holomush.io >/dev/null 2>&1 || fail "helm uninstall removed the CRD"
+k get -n "$ns" holomush/game >/dev/null 2>&1 || fail "helm uninstall removed the HoloMUSH"
+k get -n "$ns" pvc/data-game-postgres-0 pvc/game-backup secret/game-postgres secret/game-admin >/dev/null ||
+  fail "helm uninstall removed the game's claims or Secrets"
+[ -z "$(k get -n "$ns" pods -l app.kubernetes.io/name=holomush-operator -o name)" ] ||
+  fail "the operator's pods outlived helm uninstall"
+start=$(now_ms)
+"$HELM" install holomush "$root/helm/holomush" -n "$ns" -f "$work/values.yaml" >/dev/null ||
+  fail "helm install over the kept game failed"
+wait_until 240 k rollout status -n "$ns" deployment/holomush-operator --timeout=5s ||
+  fail "the operator's Deployment did not roll out again"
+wait_until 240 game_ready || fail "the kept HoloMUSH is not Ready after installing again"
+telnet_open carol "$telnet_port" "$HOLOMUSH_TESTENV_NODE_IP"
+telnet_expect carol "quit                           leave" 30
+telnet_send carol "connect ana secret-ana"
+telnet_expect carol "The Nexus" 30
+telnet_send carol "aliases"
+telnet_expect carol "hi = say hi all" 30
+[ "$(sql "SELECT count(*) FROM events WHERE type = 'say'")" = 4 ] || fail "the game's events changed across uninstall and install"
+ok "helm uninstall kept the CRD, the HoloMUSH, its claims and Secrets; installed again in $(($(now_ms) - start)) ms, ana logs in to her alias"

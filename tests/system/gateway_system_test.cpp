@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "gateway_harness.hpp"
@@ -151,8 +152,15 @@ TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
   auto listed = guest.Expect("2 characters connected.\r\n");
   ASSERT_TRUE(listed);
   EXPECT_NE(listed->find("Ana "), std::string::npos);
+  const auto received = [&] {
+    return gateway_->Metric("holomush_gateway_bytes_received_total{protocol=\"telnet\"}")
+        .value_or(-1);
+  };
+  const double received_before = received();
+  EXPECT_GT(received_before, 0);
   guest.Send("bogus");
   EXPECT_TRUE(guest.Expect("Unknown command. Try 'help'.\r\n"));
+  EXPECT_GE(received(), received_before + 7);  // "bogus\r\n"
   guest.Send("connect ana wrong-password");
   // Core's refusal, verbatim, one line; the same words for a wrong password and a wrong name.
   EXPECT_TRUE(guest.Expect("Invalid username or password.\r\n"));
@@ -170,6 +178,26 @@ TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
   EXPECT_TRUE(bob->WaitClosed());
   EXPECT_TRUE(
       WaitUntil([&] { return gateway_->Metric("holomush_gateway_sessions_active") == 2; }, 10s));
+
+  // Label values stay bounded: no player's name, session id or address in either scrape.
+  const std::regex label_value("=\"([^\"]*)\"");
+  for (const int port : {gateway_->ops_port(), core_->ops_port()}) {
+    const std::string scrape = HttpGet(port, "/metrics").body;
+    std::set<std::string> values;
+    for (std::sregex_iterator it(scrape.begin(), scrape.end(), label_value), end; it != end;
+         ++it) {
+      values.insert((*it)[1].str());
+    }
+    ASSERT_FALSE(values.empty()) << scrape;
+    for (const auto& v : values) {
+      std::string lower = v;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      EXPECT_TRUE(lower != "ana" && lower != "bob" && v.find("127.0.0.1") == std::string::npos &&
+                  !std::regex_search(v, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-")))
+          << "label value " << v << " on port " << port;
+    }
+  }
 }
 
 TEST_F(GatewaySystemTest, HostileInputNeverHurtsOthers) {
@@ -583,6 +611,22 @@ TEST_F(GatewaySystemTest, StatusExitCodes) {
   std::filesystem::remove_all(other_ca);
   EXPECT_EQ(wrong_ca.code, 1) << wrong_ca.output;
   EXPECT_NE(wrong_ca.output.find("TLS_FAILURE"), std::string::npos) << wrong_ca.output;
+
+  // Something listens where core should be and never answers: TIMEOUT, not a hang.
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  ASSERT_EQ(::listen(silent, 8), 0);
+  socklen_t at_size = sizeof at;
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&at), &at_size), 0);
+  auto hung = Status({{"--core-addr", "127.0.0.1:" + std::to_string(ntohs(at.sin_port))},
+                      {"--timeout", "1s"}});
+  ::close(silent);
+  EXPECT_EQ(hung.code, 1) << hung.output;
+  EXPECT_NE(hung.output.find("TIMEOUT"), std::string::npos) << hung.output;
+  EXPECT_NE(hung.output.find("within 1000ms"), std::string::npos) << hung.output;
 
   core_->Kill();
   ASSERT_TRUE(gateway_->WaitReadiness(503));

@@ -63,7 +63,7 @@ class Game {
                                              const std::string& character_name) {
     return sessions_.Start(login_token, character_name);
   }
-  Result<pb::WhoReply> Who() { return sessions_.Who(); }
+  Result<std::vector<WhoRow>> Who() { return sessions_.Who(); }
 
   // See SessionLifecycle::Open.
   void OpenSession(const pb::OpenSession& open, std::shared_ptr<SessionSink> sink,

@@ -20,7 +20,8 @@ SessionLifecycle::SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegist
       metrics_(metrics),
       announcer_(announcer),
       executor_(std::move(executor)),
-      linger_(linger) {}
+      linger_(linger),
+      who_([this] { return stores_.sessions.Who(); }, std::chrono::seconds(1)) {}
 
 Result<pb::StartSessionReply> SessionLifecycle::Start(const std::string& login_token,
                                                       const std::string& character_name) {
@@ -53,18 +54,6 @@ Result<pb::StartSessionReply> SessionLifecycle::Start(const std::string& login_t
   reply.mutable_character()->set_name(chosen->name);
   announcer_.Append(LocationStream(chosen->location_id), "connect", *chosen,
                     nlohmann::json::object());
-  return reply;
-}
-
-Result<pb::WhoReply> SessionLifecycle::Who() {
-  auto rows = stores_.sessions.Who();
-  if (!rows) return rows.error();
-  pb::WhoReply reply;
-  for (const auto& r : *rows) {
-    auto* e = reply.add_entries();
-    e->set_name(r.name);
-    e->set_idle_seconds(r.idle_seconds);
-  }
   return reply;
 }
 
@@ -103,6 +92,7 @@ void SessionLifecycle::Open(const pb::OpenSession& open, std::shared_ptr<Session
     session->Post([this, session, open, sink, opened, refused] {
       // Connected before `opened` goes out, so `who` agrees with what the player sees.
       (void)stores_.sessions.SetConnected(session->id(), true);
+      who_.Forget();
       auto replayed =
           session->Attach(sink, open.last_event_id(), [&](int count) { opened(session, count); });
       if (!replayed) {
@@ -118,6 +108,7 @@ void SessionLifecycle::Detach(const std::shared_ptr<CoreSession>& session,
                               const SessionSink* sink) {
   if (session->Detach(sink)) {
     (void)stores_.sessions.SetConnected(session->id(), false);
+    who_.Forget();
   }
   UpdateActiveGauge();
 }
@@ -132,7 +123,8 @@ void SessionLifecycle::Expire() {
   }
   (void)stores_.sessions.RenewLeases(attached, active);
   auto expired = stores_.sessions.ExpireDetached(linger_);
-  if (!expired) return;
+  if (!expired || expired->empty()) return;
+  who_.Forget();
   for (const auto& id : *expired) {
     if (auto s = registry_.Find(id)) {
       s->UnsubscribeAll();
@@ -145,6 +137,7 @@ void SessionLifecycle::Expire() {
 
 void SessionLifecycle::End(CoreSession& s, const std::string& reason, bool announce) {
   (void)stores_.sessions.EndSession(s.id());
+  who_.Forget();
   if (announce) {
     announcer_.Append(LocationStream(s.character().location_id), "disconnect", s.character(),
                       nlohmann::json::object());

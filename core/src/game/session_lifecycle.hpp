@@ -11,6 +11,7 @@
 #include "core_metrics.hpp"
 #include "events/listen_hub.hpp"
 #include "game/announcer.hpp"
+#include "game/who_cache.hpp"
 #include "game/stores.hpp"
 #include "session/registry.hpp"
 
@@ -26,7 +27,8 @@ class SessionLifecycle {
 
   Result<pb::StartSessionReply> Start(const std::string& login_token,
                                       const std::string& character_name);
-  Result<pb::WhoReply> Who();
+  // Who is connected, from a reply at most a second old (see WhoCache).
+  Result<std::vector<WhoRow>> Who() { return who_.Get(); }
 
   // Verifies the resume token, attaches `sink` and replays. `opened` runs on the session's
   // strand once the session is known, with it and the number of events about to be
@@ -52,6 +54,7 @@ class SessionLifecycle {
   Announcer& announcer_;
   boost::asio::any_io_executor executor_;
   std::chrono::seconds linger_;
+  WhoCache who_;
 };
 
 }  // namespace holomush::core

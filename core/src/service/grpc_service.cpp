@@ -155,9 +155,13 @@ grpc::ServerUnaryReactor* GameService::Who(grpc::CallbackServerContext* ctx, con
   return Unary(
       ctx, "Who",
       [this, reply] {
-        auto r = game_.Who();
-        if (!r) return ToGrpcStatus(r.error());
-        *reply = std::move(*r);
+        auto rows = game_.Who();
+        if (!rows) return ToGrpcStatus(rows.error());
+        for (const auto& row : *rows) {
+          auto* entry = reply->add_entries();
+          entry->set_name(row.name);
+          entry->set_idle_seconds(row.idle_seconds);
+        }
         return grpc::Status::OK;
       },
       executor_);

@@ -28,6 +28,10 @@ TEST(ServeStaticTest, RootIsTheIndexAndNeverCachedWithoutRevalidation) {
   EXPECT_EQ(Header(a, "Cache-Control"), "no-cache");
   EXPECT_EQ(Header(a, "ETag"), "\"i1\"");
   EXPECT_EQ(Header(a, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Header(a, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(Header(a, "Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(Header(a, "Cross-Origin-Opener-Policy"), "same-origin");
+  EXPECT_EQ(Header(a, "Cross-Origin-Resource-Policy"), "same-origin");
   const std::string csp = Header(a, "Content-Security-Policy");
   EXPECT_NE(csp.find("default-src 'none'"), std::string::npos);
   EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);

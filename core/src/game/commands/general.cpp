@@ -9,7 +9,7 @@
 namespace holomush::core::commands {
 
 void Who(Game& game, CoreSession& s, const std::string&) {
-  auto rows = game.stores().sessions.Who();
+  auto rows = game.Who();
   if (!rows) return s.Output(kUnavailable);
   std::vector<common::WhoRow> table;
   table.reserve(rows->size());
