@@ -339,15 +339,16 @@ TEST_F(GameTest, AdminCreateTakesThePasswordFromAFileOrStdin) {
   std::string out;
   EXPECT_EQ(AdminCreate(url_, {"erin", "--password-file", file.string()}, "", &out), 0) << out;
   std::filesystem::remove(file);
-  ChildProcess piped({"/bin/sh", "-c", "printf 'secret-fay\\n' | \"$0\" admin create fay",
-                      HOLOMUSH_BINARY},
-                     {{"DATABASE_URL", url_}});
+  ChildProcess piped(
+      {"/bin/sh", "-c", "printf 'secret-fay\\n' | \"$0\" admin create fay", HOLOMUSH_BINARY},
+      {{"DATABASE_URL", url_}});
   EXPECT_EQ(piped.Wait(std::chrono::seconds(60)), 0) << piped.Output();
   PlayerClient client(core_->address());
   EXPECT_TRUE(client.Login("erin", "secret-erin").message().empty());
   EXPECT_TRUE(client.Login("fay", "secret-fay").message().empty());
-  EXPECT_EQ(QueryOne(url_, "SELECT string_agg(role, ',') FROM players"
-                           " WHERE username IN ('erin', 'fay')"),
+  EXPECT_EQ(QueryOne(url_,
+                     "SELECT string_agg(role, ',') FROM players"
+                     " WHERE username IN ('erin', 'fay')"),
             "admin,admin");
   // A file that cannot be read is one clear error, and nothing is made.
   EXPECT_EQ(AdminCreate(url_, {"gus", "--password-file", "/nonexistent/pw"}, "", &out), 2) << out;
@@ -366,14 +367,14 @@ TEST_F(GameTest, SecretsStayOutOfTheLogAndTokensAreStoredHashed) {
   EXPECT_EQ(QueryOne(url_, "SELECT resume_token_hash = encode(sha256(convert_to('" + token +
                                "', 'UTF8')), 'hex') FROM sessions WHERE id = '" + id + "'"),
             "t");
-  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM sessions WHERE resume_token_hash = '" + token +
-                               "'"),
-            "0");
+  EXPECT_EQ(
+      QueryOne(url_, "SELECT count(*) FROM sessions WHERE resume_token_hash = '" + token + "'"),
+      "0");
   const std::string log = core_->process().Output();
   ASSERT_NE(log.find("grpc listening"), std::string::npos) << "no log captured";
   for (const std::string& secret :
-       {token, bob_->session().resume_token(), std::string("secret-ana"),
-        std::string("secret-bob"), std::string("wrong-secret")}) {
+       {token, bob_->session().resume_token(), std::string("secret-ana"), std::string("secret-bob"),
+        std::string("wrong-secret")}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log:\n" << log;
   }
 }

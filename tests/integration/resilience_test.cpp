@@ -163,8 +163,8 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   pg.Stop("fast");
   EXPECT_TRUE(core_->WaitReady(503));
   // The gauge the ReadinessFailing and NoReadyReplicas alerts read follows readiness.
-  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_ready") == 0.0; },
-                        std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return core_->Metric("holomush_ready") == 0.0; }, std::chrono::seconds(5)));
   auto body = HttpGet(core_->ops_port(), "/healthz/readiness").body;
   EXPECT_NE(body.find("database"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(core_->ops_port(), "/healthz/liveness").status, 200);
@@ -172,8 +172,8 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   EXPECT_TRUE(ana.WaitFor("did not happen"));
   pg.Start();
   EXPECT_TRUE(core_->WaitReady(200, std::chrono::seconds(30)));
-  EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_ready") == 1.0; },
-                        std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return core_->Metric("holomush_ready") == 1.0; }, std::chrono::seconds(5)));
   ana.Send("say after");
   EXPECT_TRUE(ana.WaitFor("You say, \"after\""));
   EXPECT_TRUE(core_->process().Running());
@@ -254,8 +254,10 @@ TEST(SessionLingerTest, ALiveSessionsLeaseMovesForwardAtEachRenewal) {
         << "renewal " << renewal << " never came; lease_until stayed " << before;
   }
   // Still 30 s ahead of the database's clock, give or take the 5 s between renewals.
-  EXPECT_EQ(QueryOne(url, "SELECT lease_until > now() + interval '20 seconds' FROM sessions"
-                          " WHERE id = '" + ana.session().session_id() + "'"),
+  EXPECT_EQ(QueryOne(url,
+                     "SELECT lease_until > now() + interval '20 seconds' FROM sessions"
+                     " WHERE id = '" +
+                         ana.session().session_id() + "'"),
             "t");
 }
 

@@ -184,8 +184,7 @@ TEST_F(GatewaySystemTest, TwoPlayersPlayTheGameOverTelnet) {
   for (const int port : {gateway_->ops_port(), core_->ops_port()}) {
     const std::string scrape = HttpGet(port, "/metrics").body;
     std::set<std::string> values;
-    for (std::sregex_iterator it(scrape.begin(), scrape.end(), label_value), end; it != end;
-         ++it) {
+    for (std::sregex_iterator it(scrape.begin(), scrape.end(), label_value), end; it != end; ++it) {
       values.insert((*it)[1].str());
     }
     ASSERT_FALSE(values.empty()) << scrape;
@@ -621,8 +620,8 @@ TEST_F(GatewaySystemTest, StatusExitCodes) {
   ASSERT_EQ(::listen(silent, 8), 0);
   socklen_t at_size = sizeof at;
   ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&at), &at_size), 0);
-  auto hung = Status({{"--core-addr", "127.0.0.1:" + std::to_string(ntohs(at.sin_port))},
-                      {"--timeout", "1s"}});
+  auto hung = Status(
+      {{"--core-addr", "127.0.0.1:" + std::to_string(ntohs(at.sin_port))}, {"--timeout", "1s"}});
   ::close(silent);
   EXPECT_EQ(hung.code, 1) << hung.output;
   EXPECT_NE(hung.output.find("TIMEOUT"), std::string::npos) << hung.output;

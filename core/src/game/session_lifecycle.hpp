@@ -11,8 +11,8 @@
 #include "core_metrics.hpp"
 #include "events/listen_hub.hpp"
 #include "game/announcer.hpp"
-#include "game/who_cache.hpp"
 #include "game/stores.hpp"
+#include "game/who_cache.hpp"
 #include "session/registry.hpp"
 
 namespace holomush::core {
