@@ -21,6 +21,8 @@
 #     its own archive (the CronJob's environment reaches the command);
 #   - deleting the core pod mid-game: the Deployment starts another, and the players, kept
 #     by the gateway, go on talking;
+#   - a restore drill: a pod restores the newest archive into a fresh database, which then
+#     holds the game's rows, table by table;
 #   - killing the operator's leader: the standby takes the Lease within the lease time and
 #     rewrites none of the game's objects;
 #   - restarting the PostgreSQL pod: core's readiness goes 503 then 200, its liveness never
@@ -68,7 +70,8 @@ Cleanup() {
       "$KUBECTL" logs -n "$ns" "$pod" --all-containers --tail=20 >&2 2>/dev/null || true
     done
   fi
-  "$root/scripts/testenv" down "$env_dir" || status=1
+  # down removes what the cluster made; the volumes' directories are this script's.
+  if "$root/scripts/testenv" down "$env_dir"; then rm -rf "$env_dir"; else status=1; fi
   rm -rf "$work"
   exit "$status"
 }
@@ -262,6 +265,82 @@ kept=$(find "$volumes/backup" -name '*.dump' -printf '%f\n')
   fail "keepLast 1 did not take effect: before $first, after $kept"
 ok "the outcome is the pod's termination message; keepLast 1 kept only the newest archive ($kept)"
 
+# A restore drill, as an operator would run one: a pod from the game's image restores the
+# newest archive from the backup claim into a fresh database on the same server, and the
+# rows there are the rows of the game (nobody has played since the backup; `sessions` only
+# by id, since core keeps renewing their leases).
+# SQL against the managed database from the host, through the pod's address.
+sql() {  # statement [database]
+  PGPASSWORD=$(k get -n "$ns" secret game-postgres -o 'jsonpath={.data.password}' | base64 -d) \
+    psql -h "$(k get -n "$ns" pod game-postgres-0 -o 'jsonpath={.status.podIP}')" -U holomush \
+    -d "${2:-holomush}" -tAc "$1"
+}
+sql "CREATE DATABASE drill" >/dev/null
+start=$(now_ms)
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: restore-drill
+  namespace: $ns
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    runAsGroup: 10001
+    fsGroup: 10001
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+    - name: restore
+      image: holomush:$tag
+      imagePullPolicy: IfNotPresent
+      args: [backup, restore, /backup/$kept]
+      env:
+        - {name: DATABASE_URL, value: "postgresql://holomush@game-postgres.$ns.svc:5432/drill?sslmode=disable"}
+        - name: PGPASSWORD
+          valueFrom: {secretKeyRef: {name: game-postgres, key: password}}
+        - {name: TMPDIR, value: /tmp}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: {drop: [ALL]}
+      volumeMounts:
+        - {name: backup, mountPath: /backup, readOnly: true}
+        - {name: tmp, mountPath: /tmp}
+  volumes:
+    - name: backup
+      persistentVolumeClaim: {claimName: game-backup, readOnly: true}
+    - name: tmp
+      emptyDir: {}
+YAML
+drill_done() {
+  local phase
+  phase=$(k get -n "$ns" pod/restore-drill -o 'jsonpath={.status.phase}')
+  [ "$phase" = Failed ] && fail "the restore drill failed: $(k logs -n "$ns" pod/restore-drill --tail=20 2>&1)"
+  [ "$phase" = Succeeded ]
+}
+wait_until 180 drill_done || fail "the restore drill did not finish: $(k logs -n "$ns" pod/restore-drill --tail=20 2>&1)"
+drill_ms=$(($(now_ms) - start))
+tables=$(sql "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+[ "$(printf '%s\n' "$tables" | grep -c .)" -ge 8 ] || fail "too few tables in the game's database: $tables"
+rows_of() {  # table database
+  local rows="x"
+  [ "$1" = sessions ] && rows="x.id"
+  sql "SELECT count(*) || ' ' || md5(coalesce(string_agg(($rows)::text, '|' ORDER BY ($rows)::text), '')) FROM $1 x" "$2"
+}
+for table in $tables; do
+  game_rows=$(rows_of "$table" holomush)
+  drill_rows=$(rows_of "$table" drill)
+  [ "$game_rows" = "$drill_rows" ] ||
+    fail "table $table differs after the restore drill: game $game_rows, restored $drill_rows"
+done
+events=$(rows_of events drill)
+[ "${events%% *}" -ge 3 ] || fail "the restored database holds only ${events%% *} events"
+k delete -n "$ns" pod/restore-drill --wait=false >/dev/null
+ok "restore drill: $kept restored by a pod into a fresh database in ${drill_ms} ms; all $(printf '%s\n' "$tables" | grep -c .) tables hold the same rows (${events%% *} events)"
+
 # The core pod goes; the Deployment replaces it; the gateway keeps the players.
 old=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \
   -o 'jsonpath={.items[0].metadata.name}')
@@ -278,9 +357,10 @@ telnet_send bob "say still here"
 telnet_expect ana 'Bob says, "still here"' 60
 ok "core pod $old deleted: a new one Ready and the players talking again in $(($(now_ms) - start)) ms"
 
-# The operator's leader is killed outright (no grace: it cannot hand the Lease over). The
-# standby takes the Lease once it runs out (15 s) and, reconciling, rewrites none of the game's
-# objects: workloads keep their generation, the rest their resourceVersion.
+# The operator's leader pod is force-deleted (`--grace-period=0 --force`). The standby takes
+# the Lease within the lease time (15 s, plus its 2 s retry; sooner when the dying leader
+# still managed to release it) and, reconciling, rewrites none of the game's objects:
+# workloads keep their generation, the rest their resourceVersion.
 children() {
   k get -n "$ns" deployments,statefulsets,cronjobs -l app.kubernetes.io/instance=game \
     -o 'jsonpath={range .items[*]}{.kind}/{.metadata.name} generation {.metadata.generation}{"\n"}{end}'
@@ -309,7 +389,7 @@ wait_until 60 reconciled || fail "the new leader ${holder%_*} never reconciled t
 children >"$work/children-after"
 diff -u "$work/children-before" "$work/children-after" >&2 ||
   fail "the new leader rewrote the game's objects (diff above)"
-ok "leader $leader_pod killed: ${holder%_*} took the Lease in ${takeover_ms} ms and rewrote none of $(grep -c . "$work/children-after") objects"
+ok "leader $leader_pod force-deleted: ${holder%_*} took the Lease in ${takeover_ms} ms and rewrote none of $(grep -c . "$work/children-after") objects"
 
 # The database pod restarts: core's readiness goes 503 (the kubelet takes it out of the
 # Service), then 200 again, and core is never restarted by its liveness probe.
@@ -330,11 +410,6 @@ core_restarts=$(k get -n "$ns" pod "$core_pod" -o 'jsonpath={.status.containerSt
 telnet_send bob "say after the database restart"
 telnet_expect ana 'Bob says, "after the database restart"' 60
 # Every say the players made is one event row: none lost, none written twice.
-sql() {
-  PGPASSWORD=$(k get -n "$ns" secret game-postgres -o 'jsonpath={.data.password}' | base64 -d) \
-    psql -h "$(k get -n "$ns" pod game-postgres-0 -o 'jsonpath={.status.podIP}')" -U holomush \
-    -d holomush -tAc "$1"
-}
 says=$(sql "SELECT count(*) || ' ' || count(DISTINCT payload->>'message') FROM events WHERE type = 'say'")
 [ "$says" = "4 4" ] || fail "expected 4 distinct say events, the database holds (count, distinct) $says"
 ok "database pod restarted: core readiness 503 then 200 in ${db_ms} ms, no core restart, 4 says stored once each"
@@ -360,8 +435,8 @@ k get crd holomushes.holomush.io >/dev/null 2>&1 || fail "helm uninstall removed
 k get -n "$ns" holomush/game >/dev/null 2>&1 || fail "helm uninstall removed the HoloMUSH"
 k get -n "$ns" pvc/data-game-postgres-0 pvc/game-backup secret/game-postgres secret/game-admin >/dev/null ||
   fail "helm uninstall removed the game's claims or Secrets"
-[ -z "$(k get -n "$ns" pods -l app.kubernetes.io/name=holomush-operator -o name)" ] ||
-  fail "the operator's pods outlived helm uninstall"
+operator_gone() { [ -z "$(k get -n "$ns" pods -l app.kubernetes.io/name=holomush-operator -o name)" ]; }
+wait_until 120 operator_gone || fail "the operator's pods outlived helm uninstall"
 start=$(now_ms)
 "$HELM" install holomush "$root/helm/holomush" -n "$ns" -f "$work/values.yaml" >/dev/null ||
   fail "helm install over the kept game failed"
