@@ -647,6 +647,46 @@ TEST_F(GatewaySystemTest, StatusExitCodes) {
       << gateway_down.output;
 }
 
+// What the CertificateExpiringSoon, ReadinessFailing and build dashboards read, with the labels
+// and values they expect: each process names itself and its version, and reports the notAfter
+// of the CA and of its own certificate as openssl reads them from the files it loaded.
+TEST_F(GatewaySystemTest, ProcessMetricsNameTheComponentVersionAndCertificates) {
+  auto not_after = [](const std::string& file) {
+    ChildProcess openssl({"/bin/sh", "-c",
+                          "date -d \"$(openssl x509 -noout -enddate -in \"$0\" | cut -d= -f2)\" "
+                          "+%s",
+                          file});
+    EXPECT_EQ(openssl.Wait(), 0) << openssl.Output();
+    return std::stod(openssl.Output());
+  };
+  const double ca = not_after(TestCertsDir() + "/ca.crt");
+  ASSERT_GT(ca, 0);
+  for (const std::string component : {"core", "gateway"}) {
+    const int port = component == "core" ? core_->ops_port() : gateway_->ops_port();
+    const std::string scrape = HttpGet(port, "/metrics").body;
+    EXPECT_NE(scrape.find("\nholomush_build_info{component=\"" + component + "\",version=\"0.1.0"),
+              std::string::npos)
+        << scrape;
+    auto value = [&](const std::string& series) -> std::optional<double> {
+      const auto at = scrape.find("\n" + series + " ");
+      if (at == std::string::npos) return std::nullopt;
+      return std::stod(scrape.substr(at + series.size() + 2));
+    };
+    const std::string cert = "holomush_tls_certificate_not_after_timestamp_seconds{certificate=\"";
+    EXPECT_EQ(value(cert + "ca\"}"), ca) << component;
+    EXPECT_EQ(value(cert + component + "\"}"), not_after(TestCertsDir() + "/" + component + ".crt"))
+        << component;
+    EXPECT_EQ(value("holomush_ready"), 1) << component;
+  }
+  // The gateway's readiness follows core's, and so does its holomush_ready.
+  core_->Kill();
+  ASSERT_TRUE(gateway_->WaitReadiness(503));
+  EXPECT_TRUE(WaitUntil([&] { return gateway_->Metric("holomush_ready") == 0.0; }, 5s));
+  ASSERT_TRUE(core_->Start());
+  ASSERT_TRUE(gateway_->WaitReadiness(200));
+  EXPECT_TRUE(WaitUntil([&] { return gateway_->Metric("holomush_ready") == 1.0; }, 5s));
+}
+
 TEST_F(GatewaySystemTest, SigtermTellsPlayersAndExitsCleanly) {
   auto ana = Player("create", "ana");
   gateway_->Signal(SIGTERM);
