@@ -124,7 +124,7 @@ class LintTest : public ::testing::Test {
             << schema.dump();
       }
     }
-    const CommandResult tools = RunCommand({SourceDir() + "/scripts/build-lint-tools"});
+    const CommandResult tools = RunCommand({SourceDir() + "/scripts/build-go-tools"});
     ASSERT_TRUE(tools.Ok()) << tools.err;
     bin_ = new std::string(tools.out.substr(0, tools.out.find('\n')) + "/bin");
     manifests_ = new std::vector<fs::path>(RenderManifests());

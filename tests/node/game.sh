@@ -27,9 +27,13 @@
 #     rewrites none of the game's objects;
 #   - restarting the PostgreSQL pod: core's readiness goes 503 then 200, its liveness never
 #     restarts it, and every say is one event row;
+#   - monitoring: Prometheus (scripts/build-go-tools) discovers the pods through the API as the operator's
+#     ServiceMonitors select them, loads the operator's PrometheusRule, and an alias rollback
+#     made to fail in the core pod reaches a real Alertmanager as AliasRollbackFailure;
 #   - `helm upgrade` with unchanged values replaces no pod; `helm uninstall` keeps the CRD,
 #     the HoloMUSH, its claims and Secrets, and installing again finds the same game.
-# Needs root, Docker (for the images) and the tools from scripts/build-test-tools.
+# Needs root, Docker (for the images) and the tools from scripts/build-test-tools and
+# scripts/build-go-tools; the Alertmanager is Debian's.
 set -Eeuo pipefail
 # Whatever fails, the last line says what and where.
 trap 'echo "tests/node/game.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -70,6 +74,9 @@ Cleanup() {
       "$KUBECTL" logs -n "$ns" "$pod" --all-containers --tail=20 >&2 2>/dev/null || true
     done
   fi
+  local pid
+  for pid in ${monitoring_pids:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${monitoring_pids:-}; do wait "$pid" 2>/dev/null || true; done
   # down removes what the cluster made; the volumes' directories are this script's.
   if "$root/scripts/testenv" down "$env_dir"; then rm -rf "$env_dir"; else status=1; fi
   rm -rf "$work"
@@ -413,6 +420,102 @@ telnet_expect ana 'Bob says, "after the database restart"' 60
 says=$(sql "SELECT count(*) || ' ' || count(DISTINCT payload->>'message') FROM events WHERE type = 'say'")
 [ "$says" = "4 4" ] || fail "expected 4 distinct say events, the database holds (count, distinct) $says"
 ok "database pod restarted: core readiness 503 then 200 in ${db_ms} ms, no core restart, 4 says stored once each"
+
+# Monitoring for real: a Prometheus on the host finds the game's pods through the API
+# (kubernetes_sd, endpoints role), scraping what the operator's ServiceMonitors select, the
+# way the Prometheus Operator turns a ServiceMonitor into a scrape job; it loads the rules read
+# back from the operator's PrometheusRule and sends to a real Alertmanager. An alias rollback
+# made to fail in the running core pod then reaches Alertmanager as AliasRollbackFailure.
+mon="$work/monitoring"
+# Debian's prometheus has no Kubernetes discovery; this one is built from the module proxy.
+prometheus="$("$root/scripts/build-go-tools")/bin/prometheus"
+mkdir -p "$mon/prometheus-data" "$mon/alertmanager-data"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+am_port=$(free_port)
+prom_port=$(free_port)
+cat >"$mon/alertmanager.yml" <<YAML
+route: {receiver: keep, group_wait: 1s, group_interval: 1s}
+receivers: [{name: keep}]
+YAML
+k get -n "$ns" prometheusrules -o json >"$mon/prometheusrules.json"
+k get -n "$ns" servicemonitors -o json >"$mon/servicemonitors.json"
+python3 - "$mon" "$KUBECONFIG" "$am_port" <<'PY'
+import json, re, sys
+mon, kubeconfig, am_port = sys.argv[1:]
+meta = lambda key: re.sub(r"[^a-zA-Z0-9_]", "_", key)
+rules = json.load(open(f"{mon}/prometheusrules.json"))["items"]
+groups = [g for r in rules for g in r["spec"]["groups"]]
+json.dump({"groups": groups}, open(f"{mon}/rules.yml", "w"))
+jobs = []
+for m in json.load(open(f"{mon}/servicemonitors.json"))["items"]:
+    spec, ns, name = m["spec"], m["metadata"]["namespace"], m["metadata"]["name"]
+    for i, ep in enumerate(spec["endpoints"]):
+        relabel = [{"source_labels": [f"__meta_kubernetes_service_label_{meta(k)}"],
+                    "regex": v, "action": "keep"}
+                   for k, v in spec["selector"].get("matchLabels", {}).items()]
+        relabel += [
+            {"source_labels": ["__meta_kubernetes_endpoint_port_name"], "regex": ep["port"],
+             "action": "keep"},
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            {"source_labels": [f"__meta_kubernetes_service_label_{meta(spec['jobLabel'])}"],
+             "target_label": "job"},
+        ]
+        jobs.append({"job_name": f"serviceMonitor/{ns}/{name}/{i}",
+                     "metrics_path": ep.get("path", "/metrics"),
+                     "kubernetes_sd_configs": [{"role": "endpoints", "kubeconfig_file": kubeconfig,
+                                                "namespaces": {"names": [ns]}}],
+                     "relabel_configs": relabel})
+config = {"global": {"scrape_interval": "2s", "evaluation_interval": "2s"},
+          "rule_files": [f"{mon}/rules.yml"],
+          "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+          "scrape_configs": jobs}
+json.dump(config, open(f"{mon}/prometheus.yml", "w"), indent=1)
+PY
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["scrape_configs"]))' "$mon/prometheus.yml")" -ge 2 ] ||
+  fail "the operator's ServiceMonitors gave fewer than two scrape jobs: $(cat "$mon/servicemonitors.json")"
+prometheus-alertmanager --config.file="$mon/alertmanager.yml" --storage.path="$mon/alertmanager-data" \
+  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$mon/alertmanager.log" 2>&1 &
+monitoring_pids="$!"
+"$prometheus" --config.file="$mon/prometheus.yml" --storage.tsdb.path="$mon/prometheus-data" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$mon/prometheus.log" 2>&1 &
+monitoring_pids="$monitoring_pids $!"
+prom() { curl -fsS --max-time 5 "http://127.0.0.1:$prom_port$1"; }
+targets_up() {
+  prom /api/v1/targets | python3 -c '
+import json, sys
+up = {t["labels"].get("job") for t in json.load(sys.stdin)["data"]["activeTargets"] if t["health"] == "up"}
+sys.exit(0 if {"holomush-core", "holomush-gateway"} <= up else 1)'
+}
+start=$(now_ms)
+wait_until 90 targets_up || fail "Prometheus did not find core and gateway up through the API: $({ prom /api/v1/targets | head -c 2000; tail -5 "$mon/prometheus.log"; } 2>&1 || true)"
+rules_loaded=$(prom /api/v1/rules | python3 -c '
+import json, sys
+print(sum(len(g["rules"]) for g in json.load(sys.stdin)["data"]["groups"]))')
+prom /api/v1/rules | grep -q '"name":"AliasRollbackFailure"' ||
+  fail "the rules read back from the PrometheusRule have no AliasRollbackFailure"
+ok "Prometheus discovered core and gateway through the API in $(($(now_ms) - start)) ms and loaded $rules_loaded rules from the operator's PrometheusRule"
+sql "CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'injected: no deletes'; END \$\$;
+     CREATE TRIGGER refuse_delete BEFORE DELETE ON player_aliases FOR EACH ROW EXECUTE FUNCTION refuse_delete();" >/dev/null
+start=$(now_ms)
+telnet_send ana "alias loopa=loopb"
+telnet_expect ana "Alias 'loopa' set"
+telnet_send ana "alias loopb=loopa"
+telnet_expect ana "Alias not set."
+firing() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$am_port/api/v2/alerts?filter=alertname%3D%22AliasRollbackFailure%22" |
+    python3 -c '
+import json, sys
+alerts = json.load(sys.stdin)
+ok = [a for a in alerts if a["labels"].get("severity") == "critical" and a["labels"].get("job") == "holomush-core"
+      and a["labels"].get("namespace") == sys.argv[1] and a["annotations"].get("runbook_url", "").endswith("AliasRollbackFailure.md")]
+sys.exit(0 if ok else 1)' "$ns"
+}
+wait_until 90 firing || fail "AliasRollbackFailure never reached Alertmanager: $(prom '/api/v1/query?query=holomush_alias_rollback_failures_total' 2>&1 || true)"
+alert_ms=$(($(now_ms) - start))
+sql "DROP TRIGGER refuse_delete ON player_aliases; DROP FUNCTION refuse_delete();
+     DELETE FROM player_aliases WHERE alias = 'loopb';" >/dev/null
+ok "an alias rollback failed in the core pod: AliasRollbackFailure (critical, job holomush-core, namespace $ns, its runbook) reached Alertmanager in ${alert_ms} ms"
 
 # `helm upgrade` with nothing changed restarts no pod.
 pods() { k get -n "$ns" pods -o 'jsonpath={range .items[*]}{.metadata.uid}{"\n"}{end}' | sort; }
