@@ -360,9 +360,18 @@ core_replaced() {
   [ -n "$name" ] && [ "$name" != "$old" ]
 }
 wait_until 180 core_replaced || fail "no new core pod became Ready after $old was deleted"
+# The old pod drains its streams for half its grace period before they end; only then do the
+# players move, so wait for it to be gone.
+old_gone() { ! k get -n "$ns" pod "$old" >/dev/null 2>&1; }
+wait_until 60 old_gone || fail "the deleted core pod $old is still there"
 telnet_send bob "say still here"
 telnet_expect ana 'Bob says, "still here"' 60
-ok "core pod $old deleted: a new one Ready and the players talking again in $(($(now_ms) - start)) ms"
+# What ana saw meanwhile: the gateway's notice once, nothing doubled.
+notice="[The connection to the game was interrupted. Reconnecting...]"
+seen=$telnet_before
+[ "$(grep -cF -- "$notice" <<<"$seen")" = 1 ] ||
+  fail "ana saw the gateway's notice $(grep -cF -- "$notice" <<<"$seen") times: $(printf '%q' "$seen")"
+ok "core pod $old deleted: it is gone, a new one Ready, the players talking again in $(($(now_ms) - start)) ms, one notice each"
 
 # The operator's leader pod is force-deleted (`--grace-period=0 --force`). The standby takes
 # the Lease within the lease time (15 s, plus its 2 s retry; sooner when the dying leader
@@ -416,6 +425,7 @@ core_restarts=$(k get -n "$ns" pod "$core_pod" -o 'jsonpath={.status.containerSt
 [ "$core_restarts" = 0 ] || fail "core $core_pod was restarted $core_restarts time(s) during the database restart"
 telnet_send bob "say after the database restart"
 telnet_expect ana 'Bob says, "after the database restart"' 60
+[[ "$telnet_before" != *'says, "'* ]] || fail "ana saw a say again after the database restart: $(printf '%q' "$telnet_before")"
 # Every say the players made is one event row: none lost, none written twice.
 says=$(sql "SELECT count(*) || ' ' || count(DISTINCT payload->>'message') FROM events WHERE type = 'say'")
 [ "$says" = "4 4" ] || fail "expected 4 distinct say events, the database holds (count, distinct) $says"

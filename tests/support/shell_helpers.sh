@@ -35,7 +35,7 @@ telnet_expect() {  # name, needle, timeout seconds
 }
 
 # Waits for whichever of the needles arrives first on `name`'s connection; sets
-# `telnet_match` to it and consumes what was read up to it.
+# `telnet_match` to it, `telnet_before` to what arrived before it, and consumes both.
 telnet_first() {  # name, timeout seconds, needle...
   local name=$1 timeout=$2
   shift 2
@@ -55,6 +55,7 @@ telnet_first() {  # name, timeout seconds, needle...
     done
     if [ -n "$best" ]; then
       telnet_match=$best
+      telnet_before=${buf%%"$best"*}
       printf -v "$buf_var" '%s' "${buf#*"$best"}"
       return 0
     fi
