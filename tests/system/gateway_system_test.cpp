@@ -390,6 +390,10 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
       second.Send("connect ana wrong-password");
       EXPECT_TRUE(second.Expect("Invalid username or password.")) << i;
     }
+    // Core keyed those failures by the player's address, which only the gateway knows (its
+    // own connection to core comes from loopback).
+    EXPECT_EQ(Column(url_, "SELECT address || ' ' || failures FROM login_failures"),
+              std::vector<std::string>{stranger + " 2"});
     second.Send("connect ana secret-ana");
     EXPECT_TRUE(
         second.Expect("Too many login attempts from your address; wait a minute and try again."));

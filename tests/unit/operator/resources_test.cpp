@@ -393,6 +393,13 @@ TEST(ServiceTest, NodePortsOnlyForExposedTypes) {
   hm.spec.gateway_service.type = "NodePort";
   hm.spec.gateway_service.telnet_node_port = 30023;
   EXPECT_EQ(GatewayService(hm)["spec"]["ports"][0]["nodePort"], 30023);
+  // The players' own addresses reach the gateway (its per-address limits need them).
+  EXPECT_EQ(GatewayService(hm)["spec"]["externalTrafficPolicy"], "Local");
+  hm.spec.gateway_service.type = "LoadBalancer";
+  EXPECT_EQ(GatewayService(hm)["spec"]["externalTrafficPolicy"], "Local");
+  hm.spec.gateway_service.type = "ClusterIP";
+  EXPECT_FALSE(GatewayService(hm)["spec"].contains("externalTrafficPolicy"));
+  EXPECT_FALSE(GatewayService(hm)["spec"]["ports"][0].contains("nodePort"));
 }
 
 TEST(ServiceMonitorTest, UsesTheJobLabelAndOpsPort) {
