@@ -374,8 +374,8 @@ seen=$telnet_before
 ok "core pod $old deleted: it is gone, a new one Ready, the players talking again in $(($(now_ms) - start)) ms, one notice each"
 
 # The operator's leader pod is force-deleted (`--grace-period=0 --force`). The standby takes
-# the Lease within the lease time (15 s, plus its 2 s retry; sooner when the dying leader
-# still managed to release it) and, reconciling, rewrites none of the game's objects:
+# the Lease once it runs out (sooner when the dying leader still managed to release it) and,
+# reconciling, rewrites none of the game's objects:
 # workloads keep their generation, the rest their resourceVersion.
 children() {
   k get -n "$ns" deployments,statefulsets,cronjobs -l app.kubernetes.io/instance=game \
@@ -395,7 +395,10 @@ new_leader() {
 }
 wait_until 60 new_leader || fail "no other operator took the Lease after $leader_pod was killed"
 takeover_ms=$(($(now_ms) - start))
-[ "$takeover_ms" -le 20000 ] || fail "the standby took ${takeover_ms} ms to take the Lease (15 s lease, 2 s retry)"
+# Worst case when the dying leader cannot release it: the 15 s lease counted from the last
+# renewal the standby saw (up to a 2 s retry late), plus its own 2 s retry; 25 s leaves room
+# for a loaded machine.
+[ "$takeover_ms" -le 25000 ] || fail "the standby took ${takeover_ms} ms to take the Lease (15 s lease, 2 s retry)"
 leader_ip=$(k get -n "$ns" pod "${holder%_*}" -o 'jsonpath={.status.podIP}')
 reconciled() {
   curl -fsS --max-time 2 "http://$leader_ip:8081/metrics" |
@@ -498,7 +501,7 @@ up = {t["labels"].get("job") for t in json.load(sys.stdin)["data"]["activeTarget
 sys.exit(0 if {"holomush-core", "holomush-gateway"} <= up else 1)'
 }
 start=$(now_ms)
-wait_until 90 targets_up || fail "Prometheus did not find core and gateway up through the API: $({ prom /api/v1/targets | head -c 2000; tail -5 "$mon/prometheus.log"; } 2>&1 || true)"
+wait_until 90 targets_up || fail "Prometheus did not find core and gateway up through the API: $({ prom /api/v1/targets | cut -c1-2000; tail -5 "$mon/prometheus.log"; } 2>&1 || true)"
 rules_loaded=$(prom /api/v1/rules | python3 -c '
 import json, sys
 print(sum(len(g["rules"]) for g in json.load(sys.stdin)["data"]["groups"]))')
