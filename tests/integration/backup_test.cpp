@@ -631,6 +631,41 @@ TEST_F(BackupFileTest, RetentionRemovesOnlyTheOldestVerifiedBackups) {
   EXPECT_TRUE(fs::exists(dir_ / "holomush-20000102T000000Z.dump"));
 }
 
+// The operator's CronJob configures `backup run` only through the environment
+// (HOLOMUSH_BACKUP_DIR, _KEEP_LAST, _MAX_AGE, _STATUS_FILE): each name reaches the command.
+TEST_F(BackupFileTest, EveryRunSettingComesFromTheEnvironmentAsTheCronJobSetsIt) {
+  const fs::path status = root_ / "status-from-env";
+  auto run = [&](const std::map<std::string, std::string>& settings) {
+    auto env = env_;
+    env["HOLOMUSH_BACKUP_DIR"] = dir_.string();
+    env["HOLOMUSH_BACKUP_STATUS_FILE"] = status.string();
+    for (const auto& [k, v] : settings) env[k] = v;
+    auto out = Holomush({"backup", "run"}, env);
+    EXPECT_EQ(out.code, 0) << out.output;
+    return fs::path(JsonField(out.output, "backup complete", "file")).filename().string();
+  };
+  const std::string first = run({});
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(fs::exists(dir_ / first));  // HOLOMUSH_BACKUP_DIR
+  {
+    auto path = dir_ / (first + ".json");
+    auto manifest = nlohmann::json::parse(std::ifstream(path));
+    manifest["created_at"] = "2000-01-10T00:00:00.000Z";
+    std::ofstream(path) << manifest.dump();
+  }
+  const std::string second = run({{"HOLOMUSH_BACKUP_MAX_AGE", "1d"}});
+  EXPECT_FALSE(fs::exists(dir_ / first));  // older than a day
+  EXPECT_TRUE(fs::exists(dir_ / second));
+  const std::string third = run({{"HOLOMUSH_BACKUP_KEEP_LAST", "1"}});
+  EXPECT_FALSE(fs::exists(dir_ / second));  // beyond the newest one
+  EXPECT_TRUE(fs::exists(dir_ / third));
+  auto summary = nlohmann::json::parse(std::ifstream(status));
+  EXPECT_EQ(fs::path(summary["file"].get<std::string>()).filename().string(), third);
+  auto list = Holomush({"backup", "list", "--json"}, {{"HOLOMUSH_BACKUP_DIR", dir_.string()}});
+  EXPECT_EQ(list.code, 0) << list.output;
+  EXPECT_NE(list.output.find(third), std::string::npos) << list.output;
+}
+
 TEST_F(BackupFileTest, OfTwoRunsAtOnceOneRefuses) {
   const fs::path marker = root_ / "dumping";
   const fs::path gate = root_ / "gate";
