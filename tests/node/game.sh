@@ -276,9 +276,11 @@ ok "the outcome is the pod's termination message; keepLast 1 kept only the newes
 # newest archive from the backup claim into a fresh database on the same server, and the
 # rows there are the rows of the game (nobody has played since the backup; `sessions` only
 # by id, since core keeps renewing their leases).
-# SQL against the managed database from the host, through the pod's address.
+# SQL against the managed database from the host, through the pod's address (looked up each
+# time: the pod is restarted below).
+pg_password=$(k get -n "$ns" secret game-postgres -o 'jsonpath={.data.password}' | base64 -d)
 sql() {  # statement [database]
-  PGPASSWORD=$(k get -n "$ns" secret game-postgres -o 'jsonpath={.data.password}' | base64 -d) \
+  PGPASSWORD=$pg_password \
     psql -h "$(k get -n "$ns" pod game-postgres-0 -o 'jsonpath={.status.podIP}')" -U holomush \
     -d "${2:-holomush}" -tAc "$1"
 }
@@ -331,22 +333,23 @@ drill_done() {
 wait_until 180 drill_done || fail "the restore drill did not finish: $(k logs -n "$ns" pod/restore-drill --tail=20 2>&1)"
 drill_ms=$(($(now_ms) - start))
 tables=$(sql "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-[ "$(printf '%s\n' "$tables" | grep -c .)" -ge 8 ] || fail "too few tables in the game's database: $tables"
-rows_of() {  # table database
-  local rows="x"
-  [ "$1" = sessions ] && rows="x.id"
-  sql "SELECT count(*) || ' ' || md5(coalesce(string_agg(($rows)::text, '|' ORDER BY ($rows)::text), '')) FROM $1 x" "$2"
-}
+table_count=$(printf '%s\n' "$tables" | grep -c .)
+[ "$table_count" -ge 8 ] || fail "too few tables in the game's database: $tables"
+# One line per table, "table rows md5-of-sorted-rows", in one query per database.
+summary=""
 for table in $tables; do
-  game_rows=$(rows_of "$table" holomush)
-  drill_rows=$(rows_of "$table" drill)
-  [ "$game_rows" = "$drill_rows" ] ||
-    fail "table $table differs after the restore drill: game $game_rows, restored $drill_rows"
+  rows="x"
+  [ "$table" = sessions ] && rows="x.id"
+  summary+="${summary:+ UNION ALL }SELECT '$table' || ' ' || count(*) || ' ' || md5(coalesce(string_agg(($rows)::text, '|' ORDER BY ($rows)::text), '')) FROM $table x"
 done
-events=$(rows_of events drill)
-[ "${events%% *}" -ge 3 ] || fail "the restored database holds only ${events%% *} events"
+sql "$summary ORDER BY 1" holomush >"$work/rows-game"
+sql "$summary ORDER BY 1" drill >"$work/rows-drill"
+diff -u "$work/rows-game" "$work/rows-drill" >&2 ||
+  fail "the restored database differs from the game's (table, rows, md5; diff above)"
+events=$(sed -n 's/^events \([0-9]*\) .*/\1/p' "$work/rows-drill")
+[ "${events:-0}" -ge 3 ] || fail "the restored database holds only ${events:-0} events"
 k delete -n "$ns" pod/restore-drill --wait=false >/dev/null
-ok "restore drill: $kept restored by a pod into a fresh database in ${drill_ms} ms; all $(printf '%s\n' "$tables" | grep -c .) tables hold the same rows (${events%% *} events)"
+ok "restore drill: $kept restored by a pod into a fresh database in ${drill_ms} ms; all $table_count tables hold the same rows ($events events)"
 
 # The core pod goes; the Deployment replaces it; the gateway keeps the players.
 old=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game,app.kubernetes.io/component=core \

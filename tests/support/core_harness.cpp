@@ -71,15 +71,7 @@ bool CoreProcess::WaitReady(int status, std::chrono::milliseconds timeout) {
 }
 
 std::optional<double> CoreProcess::Metric(const std::string& series) {
-  auto body = HttpGet(ops_port_, "/metrics").body;
-  size_t pos = 0;
-  while ((pos = body.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || body[pos - 1] == '\n') {
-      return std::stod(body.substr(pos + series.size() + 1));
-    }
-    pos += series.size();
-  }
-  return std::nullopt;
+  return SeriesValue(HttpGet(ops_port_, "/metrics").body, series);
 }
 
 PlayerClient::PlayerClient(const std::string& address)

@@ -28,6 +28,17 @@ int Connect(int port) {
 
 }  // namespace
 
+std::optional<double> SeriesValue(const std::string& exposition, const std::string& series) {
+  size_t pos = 0;
+  while ((pos = exposition.find(series + " ", pos)) != std::string::npos) {
+    if (pos == 0 || exposition[pos - 1] == '\n') {
+      return std::stod(exposition.substr(pos + series.size() + 1));
+    }
+    pos += series.size();
+  }
+  return std::nullopt;
+}
+
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

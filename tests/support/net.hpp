@@ -23,6 +23,10 @@ inline HttpResponse HttpGet(int port, const std::string& path) {
 // Returns a free loopback port (bound then released).
 int FreePort();
 
+// The value of one series in a Prometheus text exposition (`name{labels}` exactly as
+// exposed, at the start of a line), or nullopt.
+std::optional<double> SeriesValue(const std::string& exposition, const std::string& series);
+
 // A blocking TCP client on 127.0.0.1 with a read buffer; used for telnet tests.
 class TcpClient {
  public:

@@ -48,13 +48,7 @@ bool GatewayProcess::WaitReadiness(int status, std::chrono::milliseconds timeout
 }
 
 std::optional<double> GatewayProcess::Metric(const std::string& series) {
-  const auto body = HttpGet(ops_port_, "/metrics").body;
-  size_t pos = 0;
-  while ((pos = body.find(series + " ", pos)) != std::string::npos) {
-    if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + series.size() + 1));
-    pos += series.size();
-  }
-  return std::nullopt;
+  return SeriesValue(HttpGet(ops_port_, "/metrics").body, series);
 }
 
 long GatewayProcess::RssKiB() {

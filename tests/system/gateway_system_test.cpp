@@ -671,11 +671,7 @@ TEST_F(GatewaySystemTest, ProcessMetricsNameTheComponentVersionAndCertificates) 
     EXPECT_NE(scrape.find("\nholomush_build_info{component=\"" + component + "\",version=\"0.1.0"),
               std::string::npos)
         << scrape;
-    auto value = [&](const std::string& series) -> std::optional<double> {
-      const auto at = scrape.find("\n" + series + " ");
-      if (at == std::string::npos) return std::nullopt;
-      return std::stod(scrape.substr(at + series.size() + 2));
-    };
+    auto value = [&](const std::string& series) { return SeriesValue(scrape, series); };
     const std::string cert = "holomush_tls_certificate_not_after_timestamp_seconds{certificate=\"";
     EXPECT_EQ(value(cert + "ca\"}"), ca) << component;
     EXPECT_EQ(value(cert + component + "\"}"), not_after(TestCertsDir() + "/" + component + ".crt"))
