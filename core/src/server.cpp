@@ -267,7 +267,10 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     if (auto loaded = rt.game->LoadAliases(); !loaded) {
       throw std::runtime_error("cannot load aliases: " + loaded.error().message);
     }
-    rt.hub->OnAliasChange([game = rt.game.get()](const std::string& p) { game->OnAliasNotify(p); });
+    rt.hub->OnNotify("holomush_aliases",
+                     [game = rt.game.get()](const std::string& p) { game->OnAliasNotify(p); });
+    rt.hub->OnNotify("holomush_world",
+                     [game = rt.game.get()](const std::string& p) { game->world().OnNotify(p); });
     rt.hub->Start();
     rt.writer->Start();
 

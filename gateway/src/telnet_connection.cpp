@@ -47,9 +47,7 @@ class TelnetConnection final : public ConnectionBase {
   void SendEvent(const v1::Event& event) override {
     if (!event.text().empty()) Write(ToTelnetText(event.text(), WrapWidth()));
   }
-  void SendPrompt(std::string_view text) override {
-    Write(TelnetProtocol::EscapeIac(SanitizeUtf8(text)));
-  }
+  void SendPrompt(std::string_view text) override { Write(TelnetProtocol::EscapeIac(text)); }
   void SetEcho(bool echo) override {
     const std::string bytes = protocol_.SetServerEcho(!echo);
     if (bytes.empty()) return;

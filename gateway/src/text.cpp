@@ -89,16 +89,21 @@ std::string WrapLines(std::string_view text, size_t width) {
 }
 
 std::string ToTelnetText(std::string_view text, size_t wrap_width) {
-  const std::string valid =
-      wrap_width >= kMinWrapWidth ? WrapLines(SanitizeUtf8(text), wrap_width) : SanitizeUtf8(text);
+  std::string wrapped;
+  if (wrap_width >= kMinWrapWidth) {
+    wrapped = WrapLines(text, wrap_width);
+    text = wrapped;
+  }
   std::string out;
-  out.reserve(valid.size() + 16);
-  for (const char ch : valid) {
+  out.reserve(text.size() + 16);
+  for (const char ch : text) {
     const auto b = static_cast<uint8_t>(ch);
     if (b == '\n') {
       out += "\r\n";
+    } else if (b == 0xFF) {
+      // Never in valid UTF-8; doubled all the same, so no text can end up as a telnet command.
+      out += "\xFF\xFF";
     } else if (b == '\t' || b >= 0x20) {
-      // 0xFF never occurs in valid UTF-8, so there is no IAC left to double here.
       if (b != 0x7F) out.push_back(ch);
     }
   }

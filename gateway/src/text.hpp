@@ -18,9 +18,12 @@ inline std::string Lower(std::string_view s) { return common::AsciiLower(s); }
 // controls and DEL removed, trailing spaces trimmed.
 std::string CleanLine(std::string_view raw);
 
-// Core's text (lines separated by \n) for a telnet terminal: CR LF line ends, IAC doubled,
-// invalid UTF-8 repaired, and a final CR LF. With a `wrap_width` (the client's NAWS width),
-// lines longer than that are wrapped first (WrapLines).
+// Text (lines separated by \n) for a telnet terminal: CR LF line ends, control characters
+// other than tab dropped, IAC doubled, and a final CR LF. With a `wrap_width` (the client's
+// NAWS width), lines longer than that are wrapped first (WrapLines). The text is valid UTF-8
+// already and is not repaired again: core's comes in protobuf string fields, which gRPC
+// refuses to parse when they are not (WireTextTest), and the gateway's own lines are
+// constants or CleanLine's output.
 std::string ToTelnetText(std::string_view text, size_t wrap_width = 0);
 
 // The narrowest width wrapped to: a smaller NAWS report is taken as a client that does not

@@ -9,6 +9,8 @@ namespace {
 
 using nlohmann::json;
 
+// Text reaches here valid UTF-8 (see ToTelnetText); should anything else slip in, the
+// encoder writes U+FFFD for it rather than throw.
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Session ids, resume tokens and event ids are short printable ASCII; anything else is refused.
@@ -74,42 +76,42 @@ ClientCommand ParseClientMessage(std::string_view frame, size_t max_line_bytes) 
 }
 
 std::string OutputMessage(std::string_view text) {
-  return Dump({{"type", "output"}, {"text", SanitizeUtf8(text)}});
+  return Dump({{"type", "output"}, {"text", text}});
 }
 
 std::string PromptMessage(std::string_view text) {
-  return Dump({{"type", "prompt"}, {"text", SanitizeUtf8(text)}});
+  return Dump({{"type", "prompt"}, {"text", text}});
 }
 
 std::string EchoMessage(bool on) { return Dump({{"type", "echo"}, {"on", on}}); }
 
 std::string ClosedMessage(std::string_view reason, bool resume) {
-  return Dump({{"type", "closed"}, {"reason", SanitizeUtf8(reason)}, {"resume", resume}});
+  return Dump({{"type", "closed"}, {"reason", reason}, {"resume", resume}});
 }
 
 std::string SessionMessage(std::string_view session_id, std::string_view resume_token,
                            std::string_view character) {
   return Dump({{"type", "session"},
-               {"session_id", SanitizeUtf8(session_id)},
-               {"resume_token", SanitizeUtf8(resume_token)},
-               {"character", SanitizeUtf8(character)}});
+               {"session_id", session_id},
+               {"resume_token", resume_token},
+               {"character", character}});
 }
 
 std::string ResumeRefusedMessage(std::string_view text) {
-  return Dump({{"type", "resume_refused"}, {"text", SanitizeUtf8(text)}});
+  return Dump({{"type", "resume_refused"}, {"text", text}});
 }
 
 std::string ErrorMessage(std::string_view text) {
-  return Dump({{"type", "error"}, {"text", SanitizeUtf8(text)}});
+  return Dump({{"type", "error"}, {"text", text}});
 }
 
 std::string EventMessage(const EventFields& e) {
   return Dump({{"type", "event"},
-               {"id", SanitizeUtf8(e.id)},
-               {"event", SanitizeUtf8(e.type)},
-               {"stream", SanitizeUtf8(e.stream)},
-               {"actor", SanitizeUtf8(e.actor)},
-               {"text", SanitizeUtf8(e.text)},
+               {"id", e.id},
+               {"event", e.type},
+               {"stream", e.stream},
+               {"actor", e.actor},
+               {"text", e.text},
                {"time", e.unix_millis},
                {"replayed", e.replayed}});
 }

@@ -141,8 +141,12 @@ TEST(ExitMatchSettingTest, AStricterThresholdRefusesATypoTheDefaultTakes) {
   ASSERT_TRUE(ana.WaitFor("Dug \"The Garden\" through north. Return exit: south."));
   ana.Send("go northh");
   EXPECT_TRUE(ana.WaitFor("You can't go 'northh' from here."));
-  bob.Send("go northh");
-  EXPECT_TRUE(bob.WaitFor("The Garden"));
+  // Bob's core hears of the new exit by NOTIFY, a moment after Ana's dig answered.
+  EXPECT_TRUE(WaitUntil([&] {
+    bob.Send("go northh");
+    auto answer = bob.WaitFor("");
+    return answer && answer->find("The Garden") != std::string::npos;
+  }));
 }
 
 TEST_F(GameTest, DirectionShortFormsReachExitsWithoutAliases) {
@@ -178,6 +182,36 @@ TEST_F(GameTest, BuildingCommandsNeedABuilder) {
   EXPECT_TRUE(ana_->WaitFor("Linked west to The Nexus."));
   ana_->Send("link up to Nowhere");
   EXPECT_TRUE(ana_->WaitFor("There is no location called 'Nowhere'."));
+}
+
+// Core keeps locations and exits in memory; a change made outside it (SQL by hand, another
+// replica) reaches it through the world trigger's NOTIFY, so `look` and moves follow.
+TEST_F(GameTest, AWorldChangedByHandInSqlIsWhatLookAndMovesFollow) {
+  const auto look_shows = [&](const std::string& needle) {
+    return WaitUntil([&] {
+      ana_->Send("look");
+      auto look = ana_->WaitFor("Present:");
+      return look && look->find(needle) != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(look_shows("Exits: none"));  // the Nexus is in core's cache now
+  ExecSql(url_, "UPDATE locations SET description = 'Repainted by hand.' WHERE name = 'The Nexus'");
+  EXPECT_TRUE(look_shows("Repainted by hand."));
+  ExecSql(url_,
+          "INSERT INTO locations (id, name) VALUES ('00000000-0000-0000-0000-00000000c0de', "
+          "'The Cellar');"
+          "INSERT INTO exits (id, from_location_id, to_location_id, name) VALUES "
+          "('00000000-0000-0000-0000-0000000e0001', '00000000-0000-0000-0000-000000000001', "
+          "'00000000-0000-0000-0000-00000000c0de', 'down');");
+  EXPECT_TRUE(look_shows("Exits: down\n"));
+  ExecSql(url_,
+          "INSERT INTO exit_aliases (exit_id, alias) VALUES "
+          "('00000000-0000-0000-0000-0000000e0001', 'stairs')");
+  EXPECT_TRUE(look_shows("Exits: down (stairs)"));
+  ana_->Send("stairs");
+  EXPECT_TRUE(ana_->WaitFor("The Cellar"));
+  ExecSql(url_, "UPDATE locations SET name = 'The Wine Cellar' WHERE name = 'The Cellar'");
+  EXPECT_TRUE(look_shows("The Wine Cellar"));
 }
 
 TEST_F(GameTest, PageReachesOnlyItsTarget) {

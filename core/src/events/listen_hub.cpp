@@ -40,8 +40,9 @@ void ListenHub::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ListenHub::OnAliasChange(std::function<void(const std::string&)> handler) {
-  alias_handler_ = std::move(handler);
+void ListenHub::OnNotify(const std::string& channel,
+                         std::function<void(const std::string&)> handler) {
+  handlers_[channel] = std::move(handler);
 }
 
 void ListenHub::Subscribe(const std::string& stream,
@@ -159,19 +160,20 @@ void ListenHub::Run() {
       std::optional<common::Heartbeat::Outside> connecting(std::in_place, heartbeat_);
       pqxx::connection conn(url_);
       Receiver events(conn, kEventsChannel, [this](const std::string& p) { HandleEvents(p); });
-      Receiver aliases(conn, "holomush_aliases", [this](const std::string& p) {
-        if (alias_handler_) alias_handler_(p);
-      });
+      std::vector<std::unique_ptr<Receiver>> receivers;
+      for (const auto& [channel, handler] : handlers_) {
+        receivers.push_back(std::make_unique<Receiver>(conn, channel, handler));
+      }
       // LISTEN is issued lazily by libpqxx; force it before declaring ourselves connected.
       conn.get_notifs();
       connecting.reset();
       connected_ = true;
       health_.Set("listener", true);
       backoff = std::chrono::milliseconds(100);
+      for (const auto& [channel, handler] : handlers_) handler("");
       if (ever_connected) {
         // Events committed while we were away were never delivered: catch everyone up.
         log_.Info("listener reconnected; resyncing sessions");
-        if (alias_handler_) alias_handler_("");
         for (auto& s : AllSubscribers()) s->Resync();
         // Notifications sent while we were away will never come: forget all but the
         // events still being written.

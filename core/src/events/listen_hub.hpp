@@ -38,9 +38,11 @@ class ListenHub {
   void Stop();
   void Subscribe(const std::string& stream, const std::shared_ptr<EventSubscriber>& subscriber);
   void Unsubscribe(const std::string& stream, const EventSubscriber* subscriber);
-  // Payloads NOTIFYed on holomush_aliases ("player:<id>:<alias>" or "system::<alias>"), and
-  // a reload request (empty payload) after the listener reconnects.
-  void OnAliasChange(std::function<void(const std::string& payload)> handler);
+  // Calls `handler` with each payload NOTIFYed on `channel` (holomush_aliases,
+  // holomush_world), and with an empty payload each time the listener connects: whatever
+  // changed while nobody listened must be re-read. Before Start() only.
+  void OnNotify(const std::string& channel,
+                std::function<void(const std::string& payload)> handler);
   // This process's own events: Remember() before their commit, then Publish() delivers
   // them to local sessions at once, or Forget() when the commit failed. Their notification
   // is recognised and skipped, whichever arrives first.
@@ -62,7 +64,7 @@ class ListenHub {
   // Beaten every 200 ms by the listener loop; connecting and queries are outside it.
   common::Heartbeat* heartbeat_;
   common::Logger log_{"core.listen"};
-  std::function<void(const std::string&)> alias_handler_;
+  std::map<std::string, std::function<void(const std::string&)>> handlers_;  // by channel
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::thread thread_;

@@ -24,6 +24,7 @@ Game::Game(Stores stores, EventWriter& writer, ListenHub& hub, SessionRegistry& 
       options_(options),
       request_shutdown_(std::move(request_shutdown)),
       aliases_(&Game::IsCommand),
+      world_([world = &stores_.world](const std::string& id) { return world->GetPlace(id); }),
       announcer_(writer, registry),
       accounts_(stores_.accounts, options_.login_backoff),
       sessions_(stores_, hub, registry, metrics, announcer_, std::move(executor),
@@ -131,17 +132,15 @@ void Game::Append(CoreSession& s, const std::string& stream, const std::string& 
 }
 
 std::string Game::DescribeLocation(const std::string& location_id) {
-  auto view = stores_.world.ViewRoom(location_id);
-  if (!view) return kUnavailable;
-  const auto& [loc, exits, present] = *view;
-  std::vector<std::string> exit_names;
-  for (const auto& e : exits) {
-    exit_names.push_back(e.aliases.empty() ? e.name : e.name + " (" + Join(e.aliases, ", ") + ")");
-  }
+  auto known = world_.Get(location_id);
+  if (!known) return kUnavailable;
+  auto present = stores_.world.PresentAt(location_id);
+  if (!present) return kUnavailable;
+  const Location& loc = (*known)->place.location;
   std::string out = loc.name + "\n";
   if (!loc.description.empty()) out += loc.description + "\n";
-  out += "Exits: " + (exit_names.empty() ? std::string("none") : Join(exit_names, ", ")) + "\n";
-  out += "Present: " + (present.empty() ? std::string("nobody") : Join(present, ", "));
+  out += (*known)->exits_line + "\n";
+  out += "Present: " + (present->empty() ? std::string("nobody") : Join(*present, ", "));
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "game/announcer.hpp"
 #include "game/session_lifecycle.hpp"
 #include "game/stores.hpp"
+#include "game/world_cache.hpp"
 #include "holomush/common/logging.hpp"
 #include "session/registry.hpp"
 
@@ -49,6 +50,8 @@ class Game {
   // A holomush_aliases notification from any replica.
   void OnAliasNotify(const std::string& payload);
   AliasCache& aliases() { return aliases_; }
+  // Locations and exits, kept; a holomush_world notification from any replica forgets one.
+  WorldCache& world() { return world_; }
 
   Result<pb::LoginReply> CreateAccount(const std::string& username, const std::string& password) {
     return accounts_.Create(username, password);
@@ -91,7 +94,8 @@ class Game {
   // Appends an event by `s`'s character; the actor hears if it could not be stored.
   void Append(CoreSession& s, const std::string& stream, const std::string& type,
               nlohmann::json payload);
-  // Name, description, exits and who is here, as `look` shows it.
+  // Name, description, exits and who is here, as `look` shows it (the place from the world
+  // cache, who is present from the database).
   std::string DescribeLocation(const std::string& location_id);
   void RequestShutdown() {
     if (request_shutdown_) request_shutdown_();
@@ -104,6 +108,7 @@ class Game {
   std::function<void()> request_shutdown_;
   common::Logger log_{"core"};
   AliasCache aliases_;
+  WorldCache world_;
   Announcer announcer_;
   Accounts accounts_;
   SessionLifecycle sessions_;

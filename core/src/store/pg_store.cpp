@@ -9,13 +9,6 @@
 namespace holomush::core {
 
 PgStore::PgStore(Database& db) : db_(db) {
-  db_.Define(kGetLocation, "SELECT id, name, description FROM locations WHERE id = $1::uuid");
-  db_.Define(kExitsFrom,
-             "SELECT e.id, e.name, e.to_location_id,"
-             " coalesce(array_agg(a.alias ORDER BY a.alias) FILTER (WHERE a.alias IS NOT NULL),"
-             " '{}') AS aliases"
-             " FROM exits e LEFT JOIN exit_aliases a ON a.exit_id = e.id"
-             " WHERE e.from_location_id = $1::uuid GROUP BY e.id ORDER BY e.name");
   db_.Define(kPresentAt, kPresentSql);
   // Exits as parallel arrays in one order (arrays parse far cheaper than JSON in a room
   // with hundreds of exits), and the aliases as (exit id, alias) pairs in two more.
@@ -24,61 +17,20 @@ PgStore::PgStore(Database& db) : db_(db) {
   const std::string aliases_here =
       " FROM exits e JOIN exit_aliases a ON a.exit_id = e.id"
       " WHERE e.from_location_id = l.id ORDER BY e.name, e.id, a.alias)";
-  db_.Define(kViewRoom, "SELECT l.id, l.name, l.description, ARRAY(SELECT e.id::text" + exits_here +
+  db_.Define(kGetPlace, "SELECT l.id, l.name, l.description, ARRAY(SELECT e.id::text" + exits_here +
                             ", ARRAY(SELECT e.name" + exits_here +
                             ", ARRAY(SELECT e.to_location_id::text" + exits_here +
                             ", ARRAY(SELECT e.id::text" + aliases_here + ", ARRAY(SELECT a.alias" +
-                            aliases_here + ", ARRAY(" + kPresentSql +
-                            ") FROM locations l WHERE l.id = $1::uuid");
+                            aliases_here + " FROM locations l WHERE l.id = $1::uuid");
   db_.Define(kGetCharacter,
              "SELECT id, player_id, name, location_id FROM characters WHERE id = $1::uuid");
   db_.Define(kFindCharacter,
              "SELECT id, player_id, name, location_id FROM characters"
              " WHERE lower(name) = lower($1)");
   db_.Define(kMoveCharacter, "UPDATE characters SET location_id = $2::uuid WHERE id = $1::uuid");
-  db_.Define(kExitCandidates,
-             // Similarity is only worked out when no exit matches exactly.
-             "WITH here AS (SELECT e.id, e.name, e.to_location_id,"
-             "   lower(e.name) = lower($2) OR EXISTS (SELECT 1 FROM exit_aliases a"
-             "     WHERE a.exit_id = e.id AND lower(a.alias) = lower($2)) AS exact"
-             "   FROM exits e WHERE e.from_location_id = $1::uuid)"
-             " SELECT h.id, h.name, h.to_location_id, h.exact,"
-             " CASE WHEN (SELECT bool_or(exact) FROM here) THEN 0.0 ELSE"
-             " (SELECT max(greatest(similarity(h.name, v), coalesce((SELECT max(similarity("
-             "   a.alias, v)) FROM exit_aliases a WHERE a.exit_id = h.id), 0)))"
-             "   FROM unnest($3::text[]) v) END"
-             " FROM here h");
 }
 
 // ---- world ----
-
-Result<Location> PgStore::GetLocation(const std::string& id) {
-  auto r = db_.Autocommit<std::optional<Location>>([&](pqxx::transaction_base& txn) {
-    auto rows = txn.exec_prepared(kGetLocation, id);
-    if (rows.empty()) return std::optional<Location>();
-    return std::optional<Location>(Location{
-        rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()});
-  });
-  if (!r) return r.error();
-  if (!*r) return NotFound("no such location");
-  return **r;
-}
-
-Result<std::vector<Exit>> PgStore::ExitsFrom(const std::string& location_id) {
-  return db_.Autocommit<std::vector<Exit>>([&](pqxx::transaction_base& txn) {
-    std::vector<Exit> out;
-    for (const auto& row : txn.exec_prepared(kExitsFrom, location_id)) {
-      Exit e{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}};
-      auto arr = row[3].as_array();
-      for (auto item = arr.get_next(); item.first != pqxx::array_parser::done;
-           item = arr.get_next()) {
-        if (item.first == pqxx::array_parser::string_value) e.aliases.push_back(item.second);
-      }
-      out.push_back(std::move(e));
-    }
-    return out;
-  });
-}
 
 Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_id) {
   return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
@@ -90,12 +42,12 @@ Result<std::vector<std::string>> PgStore::PresentAt(const std::string& location_
   });
 }
 
-Result<RoomView> PgStore::ViewRoom(const std::string& location_id) {
-  auto r = db_.Autocommit<std::optional<RoomView>>([&](pqxx::transaction_base& txn) {
-    auto rows = txn.exec_prepared(kViewRoom, location_id);
-    if (rows.empty()) return std::optional<RoomView>();
+Result<Place> PgStore::GetPlace(const std::string& location_id) {
+  auto r = db_.Autocommit<std::optional<Place>>([&](pqxx::transaction_base& txn) {
+    auto rows = txn.exec_prepared(kGetPlace, location_id);
+    if (rows.empty()) return std::optional<Place>();
     const auto& row = rows[0];
-    RoomView view;
+    Place view;
     view.location = {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()};
     const auto ids = TextArray(row[3]);
     const auto names = TextArray(row[4]);
@@ -104,7 +56,7 @@ Result<RoomView> PgStore::ViewRoom(const std::string& location_id) {
     const auto aliases = TextArray(row[7]);
     if (names.size() != ids.size() || tos.size() != ids.size() ||
         aliases.size() != alias_exits.size()) {
-      throw std::runtime_error("room view: arrays of different lengths");
+      throw std::runtime_error("place: arrays of different lengths");
     }
     std::unordered_map<std::string, size_t> index;
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -116,8 +68,7 @@ Result<RoomView> PgStore::ViewRoom(const std::string& location_id) {
         view.exits[it->second].aliases.push_back(aliases[i]);
       }
     }
-    view.present = TextArray(row[8]);
-    return std::optional<RoomView>(std::move(view));
+    return std::optional<Place>(std::move(view));
   });
   if (!r) return r.error();
   if (!*r) return NotFound("no such location");
@@ -149,21 +100,6 @@ Result<Character> PgStore::FindCharacter(const std::string& name) {
 Status PgStore::MoveCharacter(const std::string& character_id, const std::string& location_id) {
   return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_prepared(kMoveCharacter, character_id, location_id);
-  });
-}
-
-Result<std::vector<ExitCandidate>> PgStore::ExitCandidates(
-    const std::string& location_id, const std::string& text,
-    const std::vector<std::string>& variants) {
-  return db_.Autocommit<std::vector<ExitCandidate>>([&](pqxx::transaction_base& txn) {
-    std::vector<ExitCandidate> out;
-    for (const auto& row :
-         txn.exec_prepared(kExitCandidates, location_id, text, ToPgArray(variants))) {
-      out.push_back(
-          {Exit{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}},
-           row[3].as<bool>(), row[4].as<double>()});
-    }
-    return out;
   });
 }
 

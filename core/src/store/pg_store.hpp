@@ -34,16 +34,11 @@ class PgStore final : public AccountStore,
   Result<Player> GetPlayer(const std::string& player_id) override;
 
   // WorldStore
-  Result<Location> GetLocation(const std::string& id) override;
-  Result<std::vector<Exit>> ExitsFrom(const std::string& location_id) override;
+  Result<Place> GetPlace(const std::string& location_id) override;
   Result<std::vector<std::string>> PresentAt(const std::string& location_id) override;
-  Result<RoomView> ViewRoom(const std::string& location_id) override;
   Result<Character> GetCharacter(const std::string& id) override;
   Result<Character> FindCharacter(const std::string& name) override;
   Status MoveCharacter(const std::string& character_id, const std::string& location_id) override;
-  Result<std::vector<ExitCandidate>> ExitCandidates(
-      const std::string& location_id, const std::string& text,
-      const std::vector<std::string>& variants) override;
   Result<Location> Dig(const std::string& from_id, const std::vector<std::string>& names,
                        const std::string& location_name,
                        const std::vector<std::string>& return_names) override;

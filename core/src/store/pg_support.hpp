@@ -61,14 +61,11 @@ inline constexpr const char* kEventColumns =
     " (extract(epoch FROM created_at) * 1000)::bigint AS unix_millis";
 
 // The statements of every command's path, prepared once per connection (see PgStore()).
-inline constexpr const char* kGetLocation = "get_location";
-inline constexpr const char* kExitsFrom = "exits_from";
 inline constexpr const char* kPresentAt = "present_at";
-inline constexpr const char* kViewRoom = "view_room";
+inline constexpr const char* kGetPlace = "get_place";
 inline constexpr const char* kGetCharacter = "get_character";
 inline constexpr const char* kFindCharacter = "find_character";
 inline constexpr const char* kMoveCharacter = "move_character";
-inline constexpr const char* kExitCandidates = "exit_candidates";
 
 // Characters at a location with a session that has not ended ($1: the location).
 inline constexpr const char* kPresentSql =

@@ -40,18 +40,10 @@ struct Exit {
   std::vector<std::string> aliases;
 };
 
-// What `look` shows of a location, read in one statement.
-struct RoomView {
+// A location and its exits, read in one statement: what core's world cache keeps.
+struct Place {
   Location location;
-  std::vector<Exit> exits;           // by name
-  std::vector<std::string> present;  // as PresentAt
-};
-
-// An exit scored against what the player typed.
-struct ExitCandidate {
-  Exit exit;
-  bool exact = false;       // the name or an alias equals the text, ignoring case
-  double similarity = 0.0;  // best pg_trgm similarity over the name and aliases
+  std::vector<Exit> exits;  // by name
 };
 
 struct EventRecord {
@@ -133,22 +125,14 @@ class AccountStore {
 class WorldStore {
  public:
   virtual ~WorldStore() = default;
-  virtual Result<Location> GetLocation(const std::string& id) = 0;
-  virtual Result<std::vector<Exit>> ExitsFrom(const std::string& location_id) = 0;
+  // The location and its exits in one round trip; kNotFound when it is gone.
+  virtual Result<Place> GetPlace(const std::string& location_id) = 0;
   // Names of characters here with a session that has not ended.
   virtual Result<std::vector<std::string>> PresentAt(const std::string& location_id) = 0;
-  // The location, its exits and who is present, in one round trip; kNotFound when it is gone.
-  virtual Result<RoomView> ViewRoom(const std::string& location_id) = 0;
   virtual Result<Character> GetCharacter(const std::string& id) = 0;
   // Case-insensitive; kNotFound when nobody has that name.
   virtual Result<Character> FindCharacter(const std::string& name) = 0;
   virtual Status MoveCharacter(const std::string& character_id, const std::string& location_id) = 0;
-  // Every exit from the location: exact when its name or an alias equals `text` (ignoring
-  // case), and its best pg_trgm similarity to any of `variants` (ranked by exit_match.hpp);
-  // when some exit matches exactly, the similarities are left at 0.
-  virtual Result<std::vector<ExitCandidate>> ExitCandidates(
-      const std::string& location_id, const std::string& text,
-      const std::vector<std::string>& variants) = 0;
   // Creates a location and an exit to it (and a return exit when `return_names` is set).
   virtual Result<Location> Dig(const std::string& from_id, const std::vector<std::string>& names,
                                const std::string& location_name,

@@ -56,5 +56,34 @@ TEST(ExitMatchTest, TypoVariantsSwapWholeCharactersNeverBytesInsideOne) {
   for (const auto& variant : v) EXPECT_EQ(common::SanitizeUtf8(variant), variant) << variant;
 }
 
+// Figures pg_trgm gives for the same pairs (SELECT similarity(a, b)); the db test
+// ExitMatchDbTest compares a wider set against PostgreSQL itself.
+TEST(ExitMatchTest, TrigramSimilarityIsPgTrgms) {
+  EXPECT_FLOAT_EQ(TrigramSimilarity("north", "north"), 1.0F);
+  EXPECT_FLOAT_EQ(TrigramSimilarity("north", "nroth"), 0.2F);        // 2 of 10
+  EXPECT_FLOAT_EQ(TrigramSimilarity("north", "northh"), 5.0F / 8);   // 5 shared of 8
+  EXPECT_FLOAT_EQ(TrigramSimilarity("North", "NORTH"), 1.0F);        // case is ignored
+  EXPECT_FLOAT_EQ(TrigramSimilarity("n", "north"), 1.0F / 7);        // "  n" of 7
+  EXPECT_FLOAT_EQ(TrigramSimilarity("go-north", "go north"), 1.0F);  // words, not punctuation
+  EXPECT_FLOAT_EQ(TrigramSimilarity("---", "north"), 0.0F);          // no trigram at all
+  EXPECT_FLOAT_EQ(TrigramSimilarity("", ""), 0.0F);
+}
+
+TEST(ExitMatchTest, ScoreExitsMarksExactNamesAndAliasesAndSkipsSimilarityThen) {
+  const std::vector<Exit> exits = {{"1", "North", "a", {"n"}}, {"2", "Northeast", "b", {"ne"}}};
+  auto scored = ScoreExits(exits, "N", {"n"});
+  ASSERT_EQ(scored.size(), 2u);
+  EXPECT_TRUE(scored[0].exact);
+  EXPECT_FALSE(scored[1].exact);
+  EXPECT_EQ(scored[1].similarity, 0.0);  // an exact match makes similarity moot
+  scored = ScoreExits(exits, "northh", {"northh"});
+  EXPECT_FALSE(scored[0].exact);
+  EXPECT_FLOAT_EQ(static_cast<float>(scored[0].similarity), 5.0F / 8);
+  EXPECT_GT(scored[0].similarity, scored[1].similarity);
+  auto best = RankExits(ScoreExits(exits, "nroth", TypoVariants("nroth")), 0.3);
+  ASSERT_TRUE(best);
+  EXPECT_EQ(best->name, "North");  // through the swapped variant "north"
+}
+
 }  // namespace
 }  // namespace holomush::core

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "command_line.hpp"
+#include "holomush/core/v1/core.pb.h"
 #include "line_splitter.hpp"
 #include "output_queue.hpp"
 
@@ -42,7 +43,23 @@ TEST(ToTelnetTextTest, ConvertsLineEnds) {
   EXPECT_EQ(ToTelnetText("a\nb"), "a\r\nb\r\n");
   EXPECT_EQ(ToTelnetText("a\n"), "a\r\n");
   EXPECT_EQ(ToTelnetText(""), "\r\n");
-  EXPECT_EQ(ToTelnetText("bad\xFF\x1B"), "bad" + kFffd + "\r\n");
+  // Not repaired (see WireTextTest), but never a telnet command either: IAC is doubled.
+  EXPECT_EQ(ToTelnetText("bad\xFF\x1B"), "bad\xFF\xFF\r\n");
+}
+
+// Why the gateway does not repair core's text again: protobuf refuses to parse a message
+// whose string field is not valid UTF-8, so such text never gets past gRPC to our code.
+TEST(WireTextTest, ProtobufRefusesAStringFieldThatIsNotUtf8) {
+  core::v1::GatewayDown down;
+  down.add_frames()->mutable_message()->mutable_output()->set_text("caf\xC3\xA9");
+  std::string wire = down.SerializeAsString();
+  core::v1::GatewayDown parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  EXPECT_EQ(parsed.frames(0).message().output().text(), "caf\xC3\xA9");
+  const auto at = wire.find("caf\xC3\xA9");
+  ASSERT_NE(at, std::string::npos);
+  wire.replace(at + 3, 2, "\xFF\xFE");  // same length: only the text is broken
+  EXPECT_FALSE(parsed.ParseFromString(wire));
 }
 
 TEST(WrapLinesTest, BreaksAtTheLastSpaceThatFitsAndKeepsShortLines) {

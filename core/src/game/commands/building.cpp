@@ -22,7 +22,11 @@ void Dig(Game& game, CoreSession& s, const std::string& args) {
   if (names.empty() || location.empty() || location.size() > 200) {
     return s.Output("Usage: dig <exit> to \"<Location>\" [return <exit>]");
   }
-  auto loc = game.stores().world.Dig(s.character().location_id, names, location, return_names);
+  const std::string here = s.character().location_id;
+  auto loc = game.stores().world.Dig(here, names, location, return_names);
+  // Every replica hears of the change by NOTIFY; this one forgets at once, so the builder's
+  // next look already shows it.
+  game.world().Forget(here);
   if (!loc) {
     if (loc.error().kind == ErrorKind::kConflict) {
       return s.Output("There is already an exit called that here.");
@@ -44,7 +48,9 @@ void Link(Game& game, CoreSession& s, const std::string& args) {
     target = target.substr(1, target.size() - 2);
   }
   if (names.empty() || target.empty()) return s.Output("Usage: link <exit> to <location>");
-  auto loc = game.stores().world.Link(s.character().location_id, names, target);
+  const std::string here = s.character().location_id;
+  auto loc = game.stores().world.Link(here, names, target);
+  game.world().Forget(here);
   if (!loc) {
     if (loc.error().kind == ErrorKind::kNotFound) {
       return s.Output("There is no location called '" + target + "'.");
@@ -61,9 +67,10 @@ void Describe(Game& game, CoreSession& s, const std::string& args) {
   auto parts = SplitAssignment(args);
   if (!parts || Lower(parts->first) != "here") return s.Output("Usage: describe here=<text>");
   if (parts->second.size() > kMaxMessage) return s.Output("That description is too long.");
-  if (!game.stores().world.Describe(s.character().location_id, parts->second)) {
-    return s.Output(kUnavailable);
-  }
+  const std::string here = s.character().location_id;
+  const auto described = game.stores().world.Describe(here, parts->second);
+  game.world().Forget(here);
+  if (!described) return s.Output(kUnavailable);
   s.Output("Description set.");
 }
 

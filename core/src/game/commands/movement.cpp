@@ -32,27 +32,22 @@ std::optional<std::string> DirectionName(const std::string& typed) {
   return it->second;
 }
 
-// The exit here that `typed` names (exactly, by a direction's short form, or by pg_trgm
+// The exit here that `typed` names (exactly, by a direction's short form, or by trigram
 // similarity), if any. An exit whose name or alias is exactly what was typed wins over one
 // a short form names.
 Result<std::optional<Exit>> FindExit(Game& game, CoreSession& s, const std::string& typed) {
+  auto here = game.world().Get(s.character().location_id);
+  if (!here) return here.error();
+  const auto& exits = (*here)->place.exits;
   if (auto direction = DirectionName(typed)) {
-    auto& world = game.stores().world;
-    auto exact = world.ExitCandidates(s.character().location_id, typed, {Lower(typed)});
-    if (!exact) return exact.error();
-    for (const auto& c : *exact) {
-      if (c.exact) return std::optional<Exit>(c.exit);
-    }
-    auto named = world.ExitCandidates(s.character().location_id, *direction, {*direction});
-    if (!named) return named.error();
-    for (const auto& c : *named) {
-      if (c.exact) return std::optional<Exit>(c.exit);
+    for (const auto& text : {typed, *direction}) {
+      for (const auto& c : ScoreExits(exits, text, {})) {
+        if (c.exact) return std::optional<Exit>(c.exit);
+      }
     }
   }
-  auto candidates =
-      game.stores().world.ExitCandidates(s.character().location_id, typed, TypoVariants(typed));
-  if (!candidates) return candidates.error();
-  return RankExits(*candidates, game.options().exit_match_threshold);
+  return RankExits(ScoreExits(exits, typed, TypoVariants(typed)),
+                   game.options().exit_match_threshold);
 }
 
 }  // namespace
@@ -63,21 +58,18 @@ void Look(Game& game, CoreSession& s, const std::string& args) {
     s.Output(game.DescribeLocation(me.location_id));
     return;
   }
-  auto& world = game.stores().world;
-  auto present = world.PresentAt(me.location_id);
+  auto present = game.stores().world.PresentAt(me.location_id);
   if (!present) return s.Output(kUnavailable);
   for (const auto& name : *present) {
     if (Lower(name) == Lower(args)) return s.Output("You see " + name + ", here with you.");
   }
-  auto exits = world.ExitsFrom(me.location_id);
-  if (!exits) return s.Output(kUnavailable);
-  for (const auto& e : *exits) {
-    bool match = Lower(e.name) == Lower(args);
-    for (const auto& a : e.aliases) match = match || Lower(a) == Lower(args);
-    if (match) {
-      auto to = world.GetLocation(e.to_location_id);
-      return s.Output("The exit " + e.name + " leads to " + (to ? to->name : "somewhere") + ".");
-    }
+  auto here = game.world().Get(me.location_id);
+  if (!here) return s.Output(kUnavailable);
+  for (const auto& c : ScoreExits((*here)->place.exits, args, {})) {
+    if (!c.exact) continue;
+    auto to = game.world().Get(c.exit.to_location_id);
+    return s.Output("The exit " + c.exit.name + " leads to " +
+                    (to ? (*to)->place.location.name : "somewhere") + ".");
   }
   s.Output("You don't see '" + args + "' here.");
 }
