@@ -202,7 +202,9 @@ TEST_F(GameTest, AWorldChangedByHandInSqlIsWhatLookAndMovesFollow) {
           "'The Cellar');"
           "INSERT INTO exits (id, from_location_id, to_location_id, name) VALUES "
           "('00000000-0000-0000-0000-0000000e0001', '00000000-0000-0000-0000-000000000001', "
-          "'00000000-0000-0000-0000-00000000c0de', 'down');");
+          "'00000000-0000-0000-0000-00000000c0de', 'down'), "
+          "(DEFAULT, '00000000-0000-0000-0000-00000000c0de', "
+          "'00000000-0000-0000-0000-000000000001', 'up');");
   EXPECT_TRUE(look_shows("Exits: down\n"));
   ExecSql(url_,
           "INSERT INTO exit_aliases (exit_id, alias) VALUES "
@@ -212,6 +214,33 @@ TEST_F(GameTest, AWorldChangedByHandInSqlIsWhatLookAndMovesFollow) {
   EXPECT_TRUE(ana_->WaitFor("The Cellar"));
   ExecSql(url_, "UPDATE locations SET name = 'The Wine Cellar' WHERE name = 'The Cellar'");
   EXPECT_TRUE(look_shows("The Wine Cellar"));
+  // TRUNCATE names no row: every place is forgotten.
+  ana_->Send("go up");
+  ASSERT_TRUE(ana_->WaitFor("The Nexus"));
+  ExecSql(url_, "TRUNCATE exit_aliases");
+  EXPECT_TRUE(look_shows("Exits: down\n"));
+}
+
+// What `look` costs PostgreSQL once the place is kept: one statement (who is present), and no
+// read of locations or exits at all (pg_stat_statements, which the guide requires).
+TEST_F(GameTest, LookAsksOnlyWhoIsPresentOnceThePlaceIsKept) {
+  ana_->Send("look");
+  ASSERT_TRUE(ana_->WaitFor("Present:"));
+  ExecSql(url_, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  ExecSql(url_, "SELECT pg_stat_statements_reset()");
+  for (int i = 0; i < 10; ++i) {
+    ana_->Send("look");
+    ASSERT_TRUE(ana_->WaitFor("Present:"));
+  }
+  const auto calls = [&](const std::string& pattern) {
+    return QueryOne(url_,
+                    "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT "
+                    "oid FROM pg_database WHERE datname = current_database()) AND query LIKE '" +
+                        pattern + "'");
+  };
+  EXPECT_EQ(calls("%FROM characters c WHERE c.location_id = $1%"), "10");
+  EXPECT_EQ(calls("%FROM locations%"), "0");
+  EXPECT_EQ(calls("%FROM exits%"), "0");
 }
 
 TEST_F(GameTest, PageReachesOnlyItsTarget) {
@@ -264,6 +293,22 @@ TEST_F(GameTest, AliasesExpandKeepArgumentsAndRejectCycles) {
   EXPECT_TRUE(ana_->WaitFor("Alias 'gr' removed."));
   ana_->Send("gr");
   EXPECT_TRUE(ana_->WaitFor("Unknown command. Try 'help'."));
+}
+
+// TRUNCATE names no row: its trigger asks every replica to reload all aliases.
+TEST_F(GameTest, TruncatingAnAliasTableReloadsEveryAlias) {
+  ana_->Send("alias gr=say Greetings");
+  ASSERT_TRUE(ana_->WaitFor("Alias 'gr' set: say Greetings"));
+  ana_->Send("sysalias wave=pose waves");
+  ASSERT_TRUE(ana_->WaitFor("System alias 'wave' set: pose waves"));
+  ExecSql(url_, "TRUNCATE system_aliases");
+  EXPECT_TRUE(WaitUntil([&] {
+    bob_->Send("wave");
+    auto answer = bob_->WaitFor("");
+    return answer && *answer == "Unknown command. Try 'help'.";
+  }));
+  ana_->Send("gr all");  // the other table's aliases are reloaded, not lost
+  EXPECT_TRUE(bob_->WaitFor("Ana says, \"Greetings all\""));
 }
 
 // `who` is answered from a shared reply up to a second old, but a player who connects or

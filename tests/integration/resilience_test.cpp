@@ -179,6 +179,38 @@ TEST_F(ResilienceTest, DatabaseRestartTurnsReadinessOffThenOnWithoutARestart) {
   EXPECT_TRUE(core_->process().Running());
 }
 
+// The listener's connection alone is lost and cannot come back for a while: readiness is
+// 503 naming `listener`, the rest of core keeps serving; once it reconnects, readiness is
+// 200 again and what changed meanwhile (its NOTIFY lost) is re-read: the world cache forgot.
+TEST_F(ResilienceTest, ALostListenerTurnsReadinessOffAndItsReturnReReadsTheWorld) {
+  PlayerClient ana(core_->address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ana.Send("look");
+  ASSERT_TRUE(ana.WaitFor("The Nexus"));  // kept in core's world cache from here
+  const std::string db = QueryOne(url_, "SELECT current_database()");
+  // A database refuses to disallow its own connections: that is asked from another one.
+  pqxx::connection server(SharedPostgres().Url("postgres"));
+  pqxx::nontransaction admin(server);
+  pqxx::connection game(url_);  // opened while new connections are still allowed
+  pqxx::nontransaction sql(game);
+  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  const auto killed = sql.exec1(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+      " WHERE application_name = 'holomush-core-listener' AND datname = current_database()");
+  ASSERT_EQ(killed[0].as<int>(), 1);
+  ASSERT_TRUE(core_->WaitReady(503));
+  const auto body = HttpGet(core_->ops_port(), "/healthz/readiness").body;
+  EXPECT_NE(body.find("listener"), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(core_->ops_port(), "/healthz/liveness").status, 200);
+  // Nobody hears this change's NOTIFY.
+  sql.exec("UPDATE locations SET description = 'Changed while nobody listened.'");
+  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  ASSERT_TRUE(core_->WaitReady(200, std::chrono::seconds(30))) << core_->process().Output();
+  ana.Send("look");
+  EXPECT_TRUE(ana.WaitFor("Changed while nobody listened."));
+  EXPECT_TRUE(core_->process().Running());
+}
+
 // SIGTERM: readiness turns 503 naming the shutdown while open streams drain (half the grace),
 // then core exits 0; the sessions stay resumable.
 TEST(CoreShutdownTest, SigtermTurnsReadinessOffDrainsAndExitsZero) {

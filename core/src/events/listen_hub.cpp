@@ -167,10 +167,11 @@ void ListenHub::Run() {
       // LISTEN is issued lazily by libpqxx; force it before declaring ourselves connected.
       conn.get_notifs();
       connecting.reset();
+      // Listening now: whatever changed before is re-read, then readiness says so.
+      for (const auto& [channel, handler] : handlers_) handler("");
       connected_ = true;
       health_.Set("listener", true);
       backoff = std::chrono::milliseconds(100);
-      for (const auto& [channel, handler] : handlers_) handler("");
       if (ever_connected) {
         // Events committed while we were away were never delivered: catch everyone up.
         log_.Info("listener reconnected; resyncing sessions");
