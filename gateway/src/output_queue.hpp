@@ -17,6 +17,16 @@ class OutputQueue {
 
   // Queues `bytes`; false (and nothing queued) when that would exceed the limit.
   bool Append(std::string_view bytes);
+  // Queues what `fill(std::string&)` appends to the pending bytes, made in place rather than
+  // in a string of its own; false (and nothing queued) when that exceeds the limit.
+  template <typename Fill>
+  bool AppendWith(Fill&& fill) {
+    const size_t before = pending_.size();
+    fill(pending_);
+    if (size() <= limit_) return true;
+    pending_.resize(before);
+    return false;
+  }
   // True when a write should start: nothing is in flight and something is pending.
   bool ReadyToWrite() const { return !writing_ && !pending_.empty(); }
   // Moves every pending byte into the in-flight buffer and returns it; the buffer stays

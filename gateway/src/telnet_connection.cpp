@@ -43,9 +43,9 @@ class TelnetConnection final : public ConnectionBase {
   }
 
   // ClientPort.
-  void SendText(std::string_view text) override { Write(ToTelnetText(text, WrapWidth())); }
+  void SendText(std::string_view text) override { WriteText(text); }
   void SendEvent(const v1::Event& event) override {
-    if (!event.text().empty()) Write(ToTelnetText(event.text(), WrapWidth()));
+    if (!event.text().empty()) WriteText(event.text());
   }
   void SendPrompt(std::string_view text) override { Write(TelnetProtocol::EscapeIac(text)); }
   void SetEcho(bool echo) override {
@@ -119,8 +119,21 @@ class TelnetConnection final : public ConnectionBase {
   }
 
   void Write(std::string_view bytes) {
-    if (finished() || bytes.empty()) return;
-    if (!out_.Append(bytes)) {
+    if (bytes.empty()) return;
+    Queue([bytes](std::string& out) { out.append(bytes); });
+  }
+
+  // Text for the player, turned into telnet bytes straight into the output queue: from the
+  // stream's message to the socket's buffer without a string of its own.
+  void WriteText(std::string_view text) {
+    const size_t width = WrapWidth();
+    Queue([text, width](std::string& out) { AppendTelnetText(out, text, width); });
+  }
+
+  template <typename Fill>
+  void Queue(Fill&& fill) {
+    if (finished()) return;
+    if (!out_.AppendWith(std::forward<Fill>(fill))) {
       Abort(CloseReason::kSlowReader);
       return;
     }

@@ -72,12 +72,8 @@ void WrapLine(std::string_view line, size_t width, std::string& out) {
   }
 }
 
-}  // namespace
-
-std::string WrapLines(std::string_view text, size_t width) {
-  if (width < kMinWrapWidth) return std::string(text);
-  std::string out;
-  out.reserve(text.size() + text.size() / width + 1);
+// Appends `text` to `out`, each of its lines wrapped to `width` characters.
+void WrapInto(std::string_view text, size_t width, std::string& out) {
   while (true) {
     const size_t end = text.find('\n');
     WrapLine(text.substr(0, end), width, out);
@@ -85,17 +81,27 @@ std::string WrapLines(std::string_view text, size_t width) {
     out.push_back('\n');
     text.remove_prefix(end + 1);
   }
+}
+
+}  // namespace
+
+std::string WrapLines(std::string_view text, size_t width) {
+  if (width < kMinWrapWidth) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + text.size() / width + 1);
+  WrapInto(text, width, out);
   return out;
 }
 
-std::string ToTelnetText(std::string_view text, size_t wrap_width) {
-  std::string wrapped;
+void AppendTelnetText(std::string& out, std::string_view text, size_t wrap_width) {
   if (wrap_width >= kMinWrapWidth) {
-    wrapped = WrapLines(text, wrap_width);
+    // Wrapped into a buffer each thread keeps, so a steady stream of text allocates nothing.
+    thread_local std::string wrapped;
+    wrapped.clear();
+    WrapInto(text, wrap_width, wrapped);
     text = wrapped;
   }
-  std::string out;
-  out.reserve(text.size() + 16);
+  const size_t start = out.size();
   for (const char ch : text) {
     const auto b = static_cast<uint8_t>(ch);
     if (b == '\n') {
@@ -107,7 +113,13 @@ std::string ToTelnetText(std::string_view text, size_t wrap_width) {
       if (b != 0x7F) out.push_back(ch);
     }
   }
-  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  if (out.size() - start < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+}
+
+std::string ToTelnetText(std::string_view text, size_t wrap_width) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  AppendTelnetText(out, text, wrap_width);
   return out;
 }
 

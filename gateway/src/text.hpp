@@ -25,6 +25,9 @@ std::string CleanLine(std::string_view raw);
 // refuses to parse when they are not (WireTextTest), and the gateway's own lines are
 // constants or CleanLine's output.
 std::string ToTelnetText(std::string_view text, size_t wrap_width = 0);
+// The same, appended to `out` (a connection's output queue): no allocation of its own once
+// the buffers have grown to the size of the text.
+void AppendTelnetText(std::string& out, std::string_view text, size_t wrap_width = 0);
 
 // The narrowest width wrapped to: a smaller NAWS report is taken as a client that does not
 // know its size.

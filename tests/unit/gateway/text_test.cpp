@@ -175,6 +175,22 @@ TEST(OutputQueueTest, LimitCountsBytesInFlight) {
   EXPECT_TRUE(q.Append("x"));
 }
 
+TEST(OutputQueueTest, TextMadeInPlaceIsTakenBackWhenItWouldExceedTheLimit) {
+  OutputQueue q(12);
+  EXPECT_TRUE(q.AppendWith([](std::string& out) { AppendTelnetText(out, "a\nb"); }));
+  EXPECT_EQ(q.size(), 6u);  // "a\r\nb\r\n"
+  EXPECT_FALSE(q.AppendWith([](std::string& out) { AppendTelnetText(out, "too long"); }));
+  EXPECT_EQ(q.size(), 6u);
+  EXPECT_EQ(q.BeginWrite(), "a\r\nb\r\n");
+}
+
+TEST(ToTelnetTextTest, AppendingAddsToWhatIsThereAndWrapsLikeWrapLines) {
+  std::string out = "x";
+  AppendTelnetText(out, "Ana says, \"the quick brown fox\"", 20);
+  EXPECT_EQ(out, "x" + ToTelnetText(WrapLines("Ana says, \"the quick brown fox\"", 20)));
+  EXPECT_EQ(out, "xAna says, \"the quick\r\nbrown fox\"\r\n");
+}
+
 TEST(SplitWordsTest, LastWordKeepsTheRest) {
   EXPECT_EQ(SplitWords("  connect  ana   my secret  ", 3),
             (std::vector<std::string>{"connect", "ana", "my secret"}));
