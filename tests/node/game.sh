@@ -4,11 +4,11 @@
 #   - `helm install ./helm/holomush` with our images (imagePullPolicy IfNotPresent, loaded into
 #     the node's containerd), two operator replicas electing one leader by Lease, in-cluster
 #     configuration, in a namespace that enforces Pod Security `restricted`;
-#   - the chart's HoloMUSH with the operator's managed PostgreSQL: its claim binds to a local
-#     volume (static provisioning: a StorageClass with no provisioner and PersistentVolumes on
-#     directories under the testenv's run directory), the StatefulSet's pod initialises the
-#     database, the `migrate up` init container runs, core and gateway go Ready **because the
-#     kubelet's probes passed**, and the HoloMUSH reports Ready;
+#   - the chart's HoloMUSH with the operator's managed PostgreSQL: its claim and the backup
+#     claim name no StorageClass and get volumes from the cluster's default one (the
+#     testenv's local-path provisioner makes them when the pods are placed), the StatefulSet's
+#     pod initialises the database, the `migrate up` init container runs, core and gateway
+#     go Ready **because the kubelet's probes passed**, and the HoloMUSH reports Ready;
 #   - the first admin made from a basic-auth Secret (spec.admin.secretName: the core pod's
 #     `admin` init container), which `holomush admin create` in the core pod (kubectl exec)
 #     then finds already there; two players on telnet through the gateway's NodePort: say,
@@ -44,7 +44,6 @@ tag="${HOLOMUSH_IMAGE_TAG:-dev}"
 images=("holomush:$tag" "holomush-operator:$tag" "holomush-test-postgres:$tag")
 ns=game
 telnet_port=30421
-storage_class=holomush-node-local
 
 fail() {
   echo "FAIL: $*" >&2
@@ -77,7 +76,7 @@ Cleanup() {
   local pid
   for pid in ${monitoring_pids:-}; do kill "$pid" 2>/dev/null || true; done
   for pid in ${monitoring_pids:-}; do wait "$pid" 2>/dev/null || true; done
-  # down removes what the cluster made; the volumes' directories are this script's.
+  # down removes what the cluster made, the provisioned volumes' directories too.
   if "$root/scripts/testenv" down "$env_dir"; then rm -rf "$env_dir"; else status=1; fi
   rm -rf "$work"
   exit "$status"
@@ -94,46 +93,6 @@ ok "up --node: node $HOLOMUSH_TESTENV_NODE Ready at $HOLOMUSH_TESTENV_NODE_IP in
 start=$(now_ms)
 "$root/scripts/testenv" load "$env_dir" "${images[@]}" 2>/dev/null
 ok "loaded ${images[*]} into the node's containerd in $(($(now_ms) - start)) ms"
-
-# Local volumes for the database and the backups, bound by the PersistentVolume controller
-# to the claims the operator makes.
-volumes="$HOLOMUSH_TESTENV_DIR/volumes"
-install -d -m 0700 -o 999 -g 999 "$volumes/postgres"
-install -d -m 0770 -o 10001 -g 10001 "$volumes/backup"
-k apply -f - >/dev/null <<YAML
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: $storage_class
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: Immediate
-reclaimPolicy: Retain
----
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: game-postgres-data
-spec:
-  storageClassName: $storage_class
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  # Reserved for the database's claim: the two volumes differ only in their owners.
-  claimRef: {namespace: $ns, name: data-game-postgres-0}
-  hostPath: {path: $volumes/postgres, type: Directory}
----
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: game-backup
-spec:
-  storageClassName: $storage_class
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  claimRef: {namespace: $ns, name: game-backup}
-  hostPath: {path: $volumes/backup, type: Directory}
-YAML
 
 k create namespace "$ns" >/dev/null
 k label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
@@ -154,10 +113,8 @@ instance:
     database:
       managed:
         image: holomush-test-postgres:$tag
-        storageClassName: $storage_class
         storageSize: 1Gi
     backup:
-      storageClassName: $storage_class
       storageSize: 1Gi
       keepLast: 1
     gateway:
@@ -178,8 +135,19 @@ game_ready() {
 }
 wait_until 420 game_ready || fail "the HoloMUSH did not become Ready"
 install_ms=$(($(now_ms) - start))
-[ "$(k get -n "$ns" pvc/data-game-postgres-0 -o 'jsonpath={.status.phase}')" = Bound ] ||
-  fail "the database claim is not Bound"
+# The claims name no class: the cluster's default one makes their volumes when a pod that
+# uses one is placed (the database's now, the backups' with the first backup Job).
+claim_provisioned() {
+  [ "$(k get -n "$ns" "pvc/$1" -o 'jsonpath={.status.phase}')" = Bound ] ||
+    fail "the claim $1 is not Bound"
+  [ "$(k get -n "$ns" "pvc/$1" -o 'jsonpath={.spec.storageClassName}')" = "$HOLOMUSH_TESTENV_STORAGE_CLASS" ] ||
+    fail "the claim $1 did not get the default StorageClass"
+  # The volume's directory on the node, which the provisioner's helper pod made.
+  volume_dir=$(k get pv "$(k get -n "$ns" "pvc/$1" -o 'jsonpath={.spec.volumeName}')" \
+    -o 'jsonpath={.spec.hostPath.path}')
+  [ -d "$volume_dir" ] || fail "the claim $1's volume $volume_dir is not on the node"
+}
+claim_provisioned data-game-postgres-0
 for deployment in game-core game-gateway; do
   ready=$(k get -n "$ns" "deployment/$deployment" -o 'jsonpath={.status.readyReplicas}')
   [ "${ready:-0}" -ge 1 ] || fail "$deployment has no ready replica"
@@ -188,7 +156,7 @@ done
 restarts=$(k get -n "$ns" pods -l app.kubernetes.io/instance=game \
   -o 'jsonpath={range .items[*]}{.status.containerStatuses[*].restartCount}{" "}{end}')
 for r in $restarts; do [ "$r" -eq 0 ] || fail "a game container restarted: $restarts"; done
-ok "managed PostgreSQL on a bound local volume; core and gateway Ready by their probes ${install_ms} ms after helm install"
+ok "managed PostgreSQL on a volume the default StorageClass provisioned; core and gateway Ready by their probes ${install_ms} ms after helm install"
 
 # The game's first admin came from the Secret, before core started: `holomush admin create`
 # in the running core pod finds it there.
@@ -250,8 +218,10 @@ backup_now() {
 }
 start=$(now_ms)
 backup_now backup-now
-archives=$(find "$volumes/backup" -name '*.dump' | wc -l)
-[ "$archives" -ge 1 ] || fail "the backup Job completed but $volumes/backup holds no archive"
+claim_provisioned game-backup
+backup_volume=$volume_dir
+archives=$(find "$backup_volume" -name '*.dump' | wc -l)
+[ "$archives" -ge 1 ] || fail "the backup Job completed but $backup_volume holds no archive"
 backup_healthy() {
   [ "$(k get -n "$ns" holomush/game -o 'jsonpath={.status.backup.lastResult}')" = Succeeded ] &&
     [ "$(k get -n "$ns" holomush/game -o 'jsonpath={.status.conditions[?(@.type=="BackupHealthy")].status}')" = True ]
@@ -265,9 +235,9 @@ said=$(k get -n "$ns" pods -l batch.kubernetes.io/job-name=backup-now \
 [[ "$said" == *'"msg":"backup complete"'* ]] || fail "the backup pod left no outcome as its termination message: $said"
 # keepLast: 1 reaches `holomush backup run` through the CronJob's environment: a second run
 # leaves only its own archive.
-first=$(find "$volumes/backup" -name '*.dump' -printf '%f\n')
+first=$(find "$backup_volume" -name '*.dump' -printf '%f\n')
 backup_now backup-again
-kept=$(find "$volumes/backup" -name '*.dump' -printf '%f\n')
+kept=$(find "$backup_volume" -name '*.dump' -printf '%f\n')
 [ "$(printf '%s\n' "$kept" | grep -c .)" = 1 ] && [ "$kept" != "$first" ] ||
   fail "keepLast 1 did not take effect: before $first, after $kept"
 ok "the outcome is the pod's termination message; keepLast 1 kept only the newest archive ($kept)"

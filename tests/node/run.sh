@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Node tests (ctest label `node`): `scripts/testenv up --node` gives the control plane a
-# real node (containerd, runc, CNI bridge, kubelet, kube-proxy, kube-scheduler, CoreDNS),
-# and pods really start on it. Checks, each against the real component:
+# real node (containerd, runc, CNI bridge, kubelet, kube-proxy, kube-scheduler, CoreDNS,
+# a storage provisioner), and pods really start on it. Checks, each against the real component:
 #   - the node registers and goes Ready;
 #   - a pod is scheduled, started by containerd, and goes Ready because the kubelet's
 #     HTTP readiness probe passed; the host reaches it on its pod IP;
@@ -9,6 +9,9 @@
 #   - a pod reaches the apiserver through the kubernetes Service with its projected
 #     service-account token;
 #   - cluster DNS (CoreDNS from the API): a pod fetches from http://web.<ns>.svc/;
+#   - storage: a claim naming no class gets a volume from the default StorageClass when
+#     its pod is placed; the pod's file is in the volume's directory on the node; deleting
+#     the claim deletes the volume and its directory;
 #   - holomush:dev (scripts/build-images) runs `holomush --version` to completion, and
 #     `kubectl logs` reads its output through the kubelet;
 #   - `down` leaves no process, mount, bridge, cgroup or iptables chain behind.
@@ -21,7 +24,6 @@ export LC_ALL=C
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tag="${HOLOMUSH_IMAGE_TAG:-dev}"
 image="holomush:$tag"
-probe_image="holomush-test/busybox:node"
 ns=node-test
 passed=0
 
@@ -51,7 +53,6 @@ wait_until() {
 command -v docker >/dev/null || fail "the node tests need Docker for the images: no docker on PATH"
 docker image inspect "$image" >/dev/null 2>&1 ||
   fail "no $image in Docker: run scripts/build-images (ctest runs container.images first)"
-[ -x /bin/busybox ] || fail "no /bin/busybox (scripts/setup installs busybox-static)"
 
 env_dir=$(mktemp -d "${TMPDIR:-/tmp}/holomush-node.XXXXXX")
 work=$(mktemp -d "${TMPDIR:-/tmp}/holomush-node-work.XXXXXX")
@@ -71,12 +72,10 @@ up_ms=$(($(now_ms) - start))
 k() { "$KUBECTL" "$@"; }
 ok "up --node: node $HOLOMUSH_TESTENV_NODE Ready at $HOLOMUSH_TESTENV_NODE_IP in ${up_ms} ms"
 
-# A probe image of one static busybox: an HTTP server and a client for the checks.
-mkdir -p "$work/busybox"
-cp /bin/busybox "$work/busybox/busybox"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' >"$work/busybox/Dockerfile"
-docker build -q -t "$probe_image" "$work/busybox" >/dev/null
-"$root/scripts/testenv" load "$env_dir" "$probe_image" "$image"
+# The node's own busybox image (its storage helper's) is the probe: an HTTP server and a
+# client for the checks.
+probe_image=$HOLOMUSH_TESTENV_BUSYBOX_IMAGE
+"$root/scripts/testenv" load "$env_dir" "$image"
 
 k create namespace "$ns" >/dev/null
 k apply -n "$ns" -f - >/dev/null <<YAML
@@ -198,6 +197,48 @@ logs=$(k logs -n "$ns" pod/dns-client)
 [ "$phase" = Succeeded ] && [[ "$logs" == *"served by web"* ]] ||
   fail "pod dns-client could not fetch http://web.$ns.svc/ (ended $phase), saying: $logs"
 ok "a pod resolves web.$ns.svc through cluster DNS and fetches from it"
+
+# Storage: the claim names no class, so it gets the default one, whose provisioner makes a
+# volume once the pod using it is placed (WaitForFirstConsumer). The pod writes as a
+# non-root user; the file is then in the volume's directory on the node.
+k apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 16Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: writer
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true}
+  containers:
+    - name: writer
+      image: $probe_image
+      imagePullPolicy: IfNotPresent
+      command: ["/bin/busybox", "sh", "-c", "echo kept >/data/file"]
+      volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+YAML
+start=$(now_ms)
+wait_until 180 PodDone writer || fail "pod writer did not finish: $(k describe -n "$ns" pvc/data 2>&1 | tail -n 5)"
+phase=$(k get -n "$ns" pod/writer -o 'jsonpath={.status.phase}')
+[ "$phase" = Succeeded ] || fail "pod writer ended $phase: $(k logs -n "$ns" pod/writer 2>&1)"
+class=$(k get -n "$ns" pvc/data -o 'jsonpath={.spec.storageClassName}')
+[ "$class" = "$HOLOMUSH_TESTENV_STORAGE_CLASS" ] || fail "the claim got class '$class', not the default"
+volume=$(k get -n "$ns" pvc/data -o 'jsonpath={.spec.volumeName}')
+volume_dir=$(k get pv "$volume" -o 'jsonpath={.spec.hostPath.path}')
+[ "$(cat "$volume_dir/file" 2>&1)" = kept ] || fail "the pod's file is not in its volume's directory $volume_dir"
+ok "a claim with no class got volume $volume from the default StorageClass; the pod's file is on the node ($(($(now_ms) - start)) ms)"
+k delete -n "$ns" pod/writer pvc/data --wait=false >/dev/null
+volume_gone() { ! k get pv "$volume" >/dev/null 2>&1 && [ ! -e "$volume_dir" ]; }
+wait_until 120 volume_gone || fail "deleting the claim left volume $volume or its directory $volume_dir"
+ok "deleting the claim deleted the volume and its directory"
 
 # The product's image, run by the kubelet as the chart runs it (non-root, read-only root).
 k apply -n "$ns" -f - >/dev/null <<YAML
