@@ -12,16 +12,19 @@ RecentIds::Id RecentIds::Pack(std::string_view id) {
 
 bool RecentIds::Contains(std::string_view id) const {
   const Id packed = Pack(id);
+  if (ring_.empty() || newest_ < packed) return false;
   return std::find(ring_.begin(), ring_.end(), packed) != ring_.end();
 }
 
 bool RecentIds::Insert(std::string_view id) {
   if (Contains(id)) return false;
   if (capacity_ == 0) return true;  // remembers nothing
+  const Id packed = Pack(id);
+  if (newest_ < packed) newest_ = packed;
   if (ring_.size() < capacity_) {
-    ring_.push_back(Pack(id));
+    ring_.push_back(packed);
   } else {
-    ring_[next_] = Pack(id);
+    ring_[next_] = packed;
     next_ = (next_ + 1) % capacity_;
   }
   return true;
@@ -31,6 +34,7 @@ void RecentIds::Clear() {
   ring_.clear();
   ring_.shrink_to_fit();
   next_ = 0;
+  newest_ = Id{};
 }
 
 }  // namespace holomush::common

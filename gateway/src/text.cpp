@@ -102,17 +102,21 @@ void AppendTelnetText(std::string& out, std::string_view text, size_t wrap_width
     text = wrapped;
   }
   const size_t start = out.size();
-  for (const char ch : text) {
-    const auto b = static_cast<uint8_t>(ch);
+  out.reserve(out.size() + text.size() + 2);
+  size_t run = 0;  // start of the plain bytes not yet copied: they go in one append
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<uint8_t>(text[i]);
+    if ((b >= 0x20 && b != 0x7F && b != 0xFF) || b == '\t') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     if (b == '\n') {
       out += "\r\n";
     } else if (b == 0xFF) {
       // Never in valid UTF-8; doubled all the same, so no text can end up as a telnet command.
       out += "\xFF\xFF";
-    } else if (b == '\t' || b >= 0x20) {
-      if (b != 0x7F) out.push_back(ch);
-    }
+    }  // other controls and DEL are dropped
   }
+  out.append(text.data() + run, text.size() - run);
   if (out.size() - start < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
 }
 

@@ -42,6 +42,20 @@ TEST(RecentIdsTest, ClearForgetsEverything) {
   EXPECT_TRUE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
 }
 
+// Most ids come newest last and are answered by one comparison; an older one, as a replay
+// overlapping live delivery brings, is still found (or not) in the ring.
+TEST(RecentIdsTest, IdsOlderThanTheNewestAreStillLookedUp) {
+  RecentIds recent;
+  ASSERT_TRUE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FB0"));
+  ASSERT_TRUE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FA0"));  // older, after a newer one
+  EXPECT_TRUE(recent.Contains("01ARZ3NDEKTSV4RRFFQ69G5FA0"));
+  EXPECT_TRUE(recent.Contains("01ARZ3NDEKTSV4RRFFQ69G5FB0"));
+  EXPECT_FALSE(recent.Contains("01ARZ3NDEKTSV4RRFFQ69G5FA5"));  // older, never seen
+  EXPECT_FALSE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FA0"));
+  EXPECT_TRUE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FA5"));
+  EXPECT_TRUE(recent.Insert("01ARZ3NDEKTSV4RRFFQ69G5FC0"));  // newer than all
+}
+
 TEST(RecentIdsTest, ZeroCapacityRemembersNothing) {
   RecentIds recent(0);
   EXPECT_TRUE(recent.Insert("A"));

@@ -10,8 +10,10 @@
 namespace holomush::common {
 
 // A fixed ring of raw ULIDs (26 bytes each, no allocation per id): at most capacity × 26
-// bytes however long the session lives. Lookups scan the ring, which at the sizes used
-// (about a hundred) is cheaper than hashing. Not thread-safe.
+// bytes however long the session lives. ULIDs sort by time, and live events mostly come
+// newest last: an id after the newest ever recorded cannot be in the ring, which one
+// comparison tells; only older ones (a replay overlapping live delivery) scan the ring.
+// Not thread-safe.
 class RecentIds {
  public:
   explicit RecentIds(size_t capacity = 128) : capacity_(capacity) {}
@@ -27,6 +29,7 @@ class RecentIds {
   size_t capacity_;
   std::vector<Id> ring_;  // grows to capacity_, then wraps
   size_t next_ = 0;
+  Id newest_{};  // the greatest id ever recorded (all zero: none yet)
 };
 
 }  // namespace holomush::common
