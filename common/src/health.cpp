@@ -111,9 +111,12 @@ Health::Report Health::Liveness(Heartbeat::Clock::time_point now) const {
   std::lock_guard lock(mu_);
   Report report;
   for (const auto& h : heartbeats_) {
+    if (h->retired()) continue;
     if (const auto late = h->Overdue(now); late.count() > 0) {
       report.failing.push_back(h->name() + ": no heartbeat for " + std::to_string(late.count()) +
                                " ms past its allowance");
+    } else {
+      report.notes.push_back(h->name() + ": on time");
     }
   }
   report.ready = report.failing.empty();

@@ -2,6 +2,7 @@
 // for core exists from the start, and every gRPC service's calls are counted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -53,6 +54,23 @@ TEST(CoreMetricsTest, EveryDocumentedSeriesExistsFromTheStart) {
   EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Login\"}"), 0.0);
 }
 
+// Liveness watches core's four loops: each is named on the 200 page once it beats.
+TEST(CoreMetricsTest, LivenessWatchesTheFourLoopsOfCore) {
+  CoreProcess core(FreshDatabase("metrics"));
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  const auto live = HttpGet(core.ops_port(), "/healthz/liveness");
+  EXPECT_EQ(live.status, 200);
+  std::vector<std::string> lines;
+  std::istringstream in(live.body);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin() + 1, lines.end());
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"ok", "command workers: on time", "event writer: on time",
+                                      "listener loop: on time", "password workers: on time"}))
+      << live.body;
+}
+
 TEST(CoreMetricsTest, EveryServicesCallsAreCountedByMethodAndCode) {
   CoreProcess core(FreshDatabase("metrics"));
   ASSERT_TRUE(core.Start()) << core.process().Output();
@@ -73,6 +91,11 @@ TEST(CoreMetricsTest, EveryServicesCallsAreCountedByMethodAndCode) {
   EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"Login\"}"), 1.0);
   EXPECT_EQ(core.Metric("holomush_grpc_requests_total{code=\"OK\",method=\"CreateAccount\"}"), 1.0);
   EXPECT_GE(core.Metric("holomush_grpc_latency_seconds_count{method=\"Login\"}").value_or(0), 1.0);
+  // GRPCLatencyHigh interpolates the 99th percentile against 0.5 s: that must be a boundary.
+  const auto at_half =
+      core.Metric("holomush_grpc_latency_seconds_bucket{method=\"Login\",le=\"0.5\"}");
+  EXPECT_TRUE(at_half.has_value()) << HttpGet(core.ops_port(), "/metrics").body;
+  EXPECT_LE(at_half.value_or(2), 1.0);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ class Heartbeat {
   };
 
   const std::string& name() const { return name_; }
+  bool retired() const { return retired_; }
   // How long past its allowance the loop is; zero or negative when it is on time.
   std::chrono::milliseconds Overdue(Clock::time_point now) const;
 
@@ -58,7 +59,7 @@ class Health {
   struct Report {
     bool ready = false;
     std::vector<std::string> failing;  // "name: detail"
-    std::vector<std::string> notes;    // "name: detail" of passing checks that carry a detail
+    std::vector<std::string> notes;    // passing checks that carry a detail; loops on time
   };
 
   // Adds or updates a check. A check is failing until first set ok.
