@@ -32,6 +32,8 @@ struct ConnectionLimits {
   std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
   // After a farewell, how long a client gets to read it before the socket is cut.
   std::chrono::milliseconds close_linger{std::chrono::seconds(3)};
+  // A WebSocket silent for half of this is pinged; silent for all of it, closed.
+  std::chrono::milliseconds websocket_keepalive{std::chrono::seconds(60)};
 };
 
 // A live client connection, as the registry sees it. Thread-safe entry points only.

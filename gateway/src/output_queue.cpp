@@ -10,12 +10,6 @@ constexpr size_t kRetainedCapacity = 256;
 
 }  // namespace
 
-bool OutputQueue::Append(std::string_view bytes) {
-  if (size() + bytes.size() > limit_) return false;
-  pending_.append(bytes);
-  return true;
-}
-
 const std::string& OutputQueue::BeginWrite() {
   in_flight_.clear();
   std::swap(in_flight_, pending_);

@@ -15,8 +15,6 @@ class OutputQueue {
  public:
   explicit OutputQueue(size_t limit) : limit_(limit) {}
 
-  // Queues `bytes`; false (and nothing queued) when that would exceed the limit.
-  bool Append(std::string_view bytes);
   // Queues what `fill(std::string&)` appends to the pending bytes, made in place rather than
   // in a string of its own; false (and nothing queued) when that exceeds the limit.
   template <typename Fill>
@@ -26,6 +24,10 @@ class OutputQueue {
     if (size() <= limit_) return true;
     pending_.resize(before);
     return false;
+  }
+  // Queues `bytes` as they are (AppendWith for bytes already made).
+  bool Append(std::string_view bytes) {
+    return AppendWith([bytes](std::string& out) { out.append(bytes); });
   }
   // True when a write should start: nothing is in flight and something is pending.
   bool ReadyToWrite() const { return !writing_ && !pending_.empty(); }

@@ -23,8 +23,6 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-// Without traffic for this long the server pings; no answer within it closes the stream.
-constexpr auto kKeepAlive = std::chrono::seconds(60);
 
 std::string PlainHttp(int status, std::string_view reason, std::string_view body) {
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
@@ -139,7 +137,8 @@ class WebSocketConnection final : public ConnectionBase {
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = kHandshakeTimeout;
-    timeouts.idle_timeout = kKeepAlive;
+    // Silent for half of this, the client is pinged; silent for all of it, closed.
+    timeouts.idle_timeout = env().limits.websocket_keepalive;
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {

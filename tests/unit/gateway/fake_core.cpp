@@ -117,8 +117,31 @@ void FakeCore::Login(v1::Credentials credentials, Done<v1::LoginReply> done) {
   } else {
     reply = Issue(credentials.username());
   }
+  if (hold_logins_) {
+    held_.emplace_back(std::move(reply), std::move(done));
+    return;
+  }
   lock.unlock();
   done(grpc::Status::OK, reply);
+}
+
+void FakeCore::HoldLogins() {
+  std::lock_guard lock(mu_);
+  hold_logins_ = true;
+}
+
+void FakeCore::ReleaseLogins() {
+  std::unique_lock lock(mu_);
+  hold_logins_ = false;
+  auto held = std::move(held_);
+  held_.clear();
+  lock.unlock();
+  for (auto& [reply, done] : held) done(grpc::Status::OK, reply);
+}
+
+size_t FakeCore::held_logins() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
 }
 
 void FakeCore::StartSession(v1::StartSessionRequest request, Done<v1::StartSessionReply> done) {

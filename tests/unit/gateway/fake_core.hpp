@@ -31,6 +31,10 @@ class FakeCore : public CoreApi {
   void BreakStreams(const grpc::Status& status);
   // While down, every call fails with UNAVAILABLE.
   void SetDown(bool down);
+  // While held, Login answers wait; ReleaseLogins() answers them (on the caller's thread).
+  void HoldLogins();
+  void ReleaseLogins();
+  size_t held_logins() const;
   // A live event as another process would publish it: delivered to every attached session
   // (text as is), stored for replay.
   void Broadcast(const std::string& type, const std::string& text);
@@ -73,6 +77,8 @@ class FakeCore : public CoreApi {
 
   mutable std::mutex mu_;
   bool down_ = false;
+  bool hold_logins_ = false;
+  std::vector<std::pair<v1::LoginReply, Done<v1::LoginReply>>> held_;
   int next_id_ = 0;
   int start_session_calls_ = 0;
   std::map<std::string, Account> accounts_;

@@ -1,10 +1,15 @@
 // The client front (telnet and WebSocket over real loopback sockets) against a fake core.
 #include "front.hpp"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <prometheus/registry.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,6 +53,42 @@ double Metric(prometheus::Registry& registry, const std::string& name,
     }
   }
   return -1;
+}
+
+// The local port of a TCP socket (0 if it has none).
+int LocalPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  return ntohs(addr.sin_port);
+}
+
+// The gateway's end of a client connection: the socket of this process bound to
+// `server_port` whose peer is the client's `client_port` (-1 if none).
+int ServerSocketFor(int server_port, int client_port) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (entry->d_name[0] == '.' || fd == dirfd(dir)) continue;
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.sin_family == AF_INET && ntohs(peer.sin_port) == client_port &&
+        LocalPort(fd) == server_port) {
+      found = fd;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+int IntOption(int fd, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, level, name, &value, &len) != 0) return -1;
+  return value;
 }
 
 class FrontTest : public ::testing::Test {
@@ -253,6 +294,59 @@ TEST_F(FrontTest, ConnectionLimitRefusesPolitely) {
   auto d = Connect();
 }
 
+TEST_F(FrontTest, EachTelnetSocketHasASmallSendBufferAndNoDelay) {
+  Start();
+  auto client = Connect();
+  const int server = ServerSocketFor(front_->telnet_port(), LocalPort(client->fd()));
+  ASSERT_GE(server, 0) << "the gateway's end of the connection was not found";
+  // Linux reports twice what was set (the doubling covers its bookkeeping).
+  EXPECT_EQ(IntOption(server, SOL_SOCKET, SO_SNDBUF), 2 * 64 * 1024);
+  EXPECT_EQ(IntOption(server, IPPROTO_TCP, TCP_NODELAY), 1);
+}
+
+TEST_F(FrontTest, LinesTypedWhileALoginIsAnsweredWaitInOrderUpToSixtyFour) {
+  core_.AddAccount("ana", "secret", {"Ana"});
+  core_.HoldLogins();
+  Start();
+  auto client = Connect();
+  std::string typed = "connect ana secret\r\n";
+  for (int i = 0; i < 65; ++i) typed += "line " + std::to_string(i) + "\r\n";
+  client->Send(typed);
+  // The 65th line finds the queue full while core has not answered yet.
+  EXPECT_TRUE(client->ReadUntil("Please wait; your earlier commands have not been handled yet."))
+      << client->Pending();
+  ASSERT_EQ(core_.held_logins(), 1u);
+  core_.ReleaseLogins();
+  ASSERT_TRUE(WaitUntil([&] { return core_.commands().size() == 65; })) << client->Pending();
+  client->Send("look\r\n");
+  ASSERT_TRUE(WaitUntil([&] { return core_.commands().size() == 66; })) << client->Pending();
+  std::vector<std::string> expected{"look"};  // the look every new session begins with
+  for (int i = 0; i < 64; ++i) expected.push_back("line " + std::to_string(i));
+  expected.push_back("look");
+  EXPECT_EQ(core_.commands(), expected);
+}
+
+TEST_F(FrontTest, LinesTypedWhileReconnectingGoAfterOpenedAndQuitLeavesAtOnce) {
+  Start();
+  auto ana = Player("create", "ana");
+  auto bob = Player("create", "bob");
+  core_.SetDown(true);
+  core_.BreakStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "core restarting"));
+  const std::string notice = std::string(text::kReconnecting) + "\r\n";
+  ASSERT_TRUE(ana->ReadUntil(notice));
+  ASSERT_TRUE(bob->ReadUntil(notice));
+  ana->Send("say while away\r\n");
+  bob->Send("quit\r\n");
+  EXPECT_TRUE(bob->ReadUntil("Goodbye.\r\n")) << bob->Pending();
+  EXPECT_TRUE(bob->WaitClosed());
+  EXPECT_EQ(core_.commands().back(), "look");  // neither line reached core
+  core_.SetDown(false);
+  EXPECT_TRUE(ana->ReadUntil("You say, \"while away\"\r\n")) << ana->Pending();
+  const auto commands = core_.commands();
+  EXPECT_EQ(std::count(commands.begin(), commands.end(), "say while away"), 1);
+  EXPECT_EQ(std::count(commands.begin(), commands.end(), "quit"), 0);
+}
+
 TEST_F(FrontTest, ClientThatStopsReadingIsDroppedAndOthersStayFast) {
   Start({.output_limit_bytes = 64 * 1024});
   auto stalled = Player("create", "stall");
@@ -303,6 +397,29 @@ TEST_F(FrontTest, ShutdownTellsEveryPlayerAndRefusesNewConnections) {
   // The session stays resumable in core: the gateway cancelled its stream, nothing more.
   EXPECT_EQ(core_.open_streams(), 0u);
   front_.reset();
+}
+
+// A connection the listener accepted just as the gateway began to stop: closed without a
+// word (the players are being told goodbye) and counted as refused for `shutdown`.
+TEST_F(FrontTest, AConnectionAcceptedAsTheGatewayStopsIsClosedAndCounted) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  TcpClient client(acceptor.local_endpoint().port());
+  ASSERT_TRUE(client.connected());
+  boost::asio::ip::tcp::socket socket = acceptor.accept();
+  ConnectionRegistry registry(ConnectionCaps{});
+  registry.ShutdownAll("");
+  ConnectionEnv env{.metrics = metrics_.get(), .registry = &registry};
+  const auto admitted = AdmitConnection(
+      env, Protocol::kTelnet, socket,
+      [](ConnectionRegistry::Admit, std::string_view text) { return std::string(text); });
+  EXPECT_FALSE(admitted.has_value());
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(client.Pending(), "");
+  EXPECT_EQ(registry.size(), 0u);
+  EXPECT_EQ(Value("holomush_gateway_connections_refused_total",
+                  {{"protocol", "telnet"}, {"reason", "shutdown"}}),
+            1);
 }
 
 TEST_F(FrontTest, CoreRestartResumesWithOneNoticeAndNoLostEvents) {
@@ -459,6 +576,11 @@ class WebSocketClient {
     ws_.write(boost::asio::buffer(nlohmann::json{{"type", "command"}, {"line", line}}.dump()));
   }
   void Raw(const std::string& frame) { ws_.write(boost::asio::buffer(frame)); }
+  // Reads (dropping messages) until the server closes; the code it closed with.
+  boost::beast::websocket::close_code CloseCode() {
+    ReadToClose();
+    return static_cast<boost::beast::websocket::close_code>(ws_.reason().code);
+  }
   // Reads (and drops) until the server's close handshake completes or the socket fails.
   void ReadToClose() {
     boost::beast::flat_buffer buffer;
@@ -494,6 +616,151 @@ TEST_F(FrontTest, WebSocketPlaysTheSameGame) {
   EXPECT_EQ(core_.opens()[1].protocol(), "websocket");
   ws.Command("quit");
   EXPECT_EQ(ws.ReadUntil("closed")["reason"], "Goodbye.");
+}
+
+TEST_F(FrontTest, AWebSocketPastTheConnectionLimitIsAnswered503) {
+  Start({}, 1);
+  auto telnet = Connect();
+  TcpClient raw(front_->web_port());
+  raw.Send(
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto got = raw.ReadUntil(std::string(kFullText));
+  ASSERT_TRUE(got) << raw.Pending();
+  EXPECT_EQ(got->rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << *got;
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_EQ(Value("holomush_gateway_connections_refused_total",
+                  {{"protocol", "websocket"}, {"reason", "limit"}}),
+            1);
+}
+
+TEST_F(FrontTest, AWebSocketLineTooLongIsAnsweredAndAFrameTooBigCloses) {
+  Start();
+  WebSocketClient ws(front_->web_port());
+  ws.ReadUntil("output", "Welcome");
+  // Under the frame limit (6 x 4096 + 1024 bytes), over the line limit: an answer.
+  ws.Command(std::string(5000, 'a'));
+  EXPECT_NE(ws.ReadUntil("error")["text"].get<std::string>().find("too long"), std::string::npos);
+  ws.Command("who");
+  EXPECT_TRUE(ws.ReadUntil("output", "Nobody is connected.").is_object());
+  // Over the frame limit: the read fails unbuffered and the gateway closes, "too big".
+  ws.Raw(std::string(6 * 4096 + 1024 + 1, 'b'));
+  EXPECT_EQ(ws.CloseCode(), boost::beast::websocket::close_code::too_big);
+}
+
+TEST_F(FrontTest, AKeptAliveConnectionEndsWithItsHundredthRequest) {
+  web_assets_ = EmbeddedWebAssets();
+  Start();
+  TcpClient client(front_->web_port());
+  std::string requests;
+  for (int i = 0; i < 101; ++i) requests += "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+  client.Send(requests);
+  for (int i = 1; i < 100; ++i) {
+    auto head = client.ReadUntil("\r\n\r\n");
+    ASSERT_TRUE(head) << i << ": " << client.Pending();
+    ASSERT_NE(head->find("Connection: keep-alive"), std::string::npos) << i << ": " << *head;
+  }
+  auto last = client.ReadUntil("\r\n\r\n");
+  ASSERT_TRUE(last) << client.Pending();
+  EXPECT_NE(last->find("Connection: close"), std::string::npos) << *last;
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(client.Pending().find("HTTP/1.1"), std::string::npos) << "a 101st answer";
+  EXPECT_EQ(Metric(*registry_, "holomush_gateway_http_responses_total", {{"code", "200"}}), 100);
+}
+
+// A WebSocket client speaking raw frames over a TcpClient's socket, for a client that answers
+// pings only when the test says so.
+class RawWebSocket {
+ public:
+  struct Frame {
+    int opcode = -1;  // -1: nothing arrived in time, or the socket closed
+    std::string payload;
+  };
+
+  explicit RawWebSocket(uint16_t port) : tcp_(port) {
+    tcp_.Send(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    EXPECT_TRUE(tcp_.ReadUntil("\r\n\r\n")) << tcp_.Pending();
+    buffered_ = tcp_.Pending();  // frames that came with the handshake answer
+  }
+
+  Frame Read(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string head;
+    if (!Take(2, deadline, &head)) return {};
+    size_t length = static_cast<unsigned char>(head[1]) & 0x7F;
+    if (length == 126) {
+      std::string ext;
+      if (!Take(2, deadline, &ext)) return {};
+      length = (static_cast<size_t>(static_cast<unsigned char>(ext[0])) << 8) |
+               static_cast<unsigned char>(ext[1]);
+    }
+    Frame frame{.opcode = static_cast<unsigned char>(head[0]) & 0x0F, .payload = {}};
+    if (!Take(length, deadline, &frame.payload)) return {};
+    return frame;
+  }
+
+  // One client frame (masked, as clients must), FIN set.
+  void Send(int opcode, const std::string& payload) {
+    std::string f;
+    f.push_back(static_cast<char>(0x80 | opcode));
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+    const char mask[4] = {7, 1, 3, 5};
+    f.append(mask, 4);
+    for (size_t i = 0; i < payload.size(); ++i) f.push_back(payload[i] ^ mask[i % 4]);
+    tcp_.Send(f);
+  }
+
+ private:
+  bool Take(size_t n, std::chrono::steady_clock::time_point deadline, std::string* out) {
+    while (buffered_.size() < n) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{tcp_.fd(), POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+      char chunk[4096];
+      const ssize_t got = ::recv(tcp_.fd(), chunk, sizeof chunk, 0);
+      if (got <= 0) return false;
+      buffered_.append(chunk, static_cast<size_t>(got));
+    }
+    *out = buffered_.substr(0, n);
+    buffered_.erase(0, n);
+    return true;
+  }
+
+  TcpClient tcp_;
+  std::string buffered_;
+};
+
+// Keep-alive (shortened to 400 ms here, 60 s by default): a client silent for half of it is
+// pinged; one that never answers is closed at the full time; one that answers stays.
+TEST_F(FrontTest, AWebSocketThatNeverAnswersPingsIsClosedAndOneThatAnswersStays) {
+  Start({.websocket_keepalive = 400ms});
+  RawWebSocket silent(front_->web_port());
+  RawWebSocket::Frame frame;
+  while ((frame = silent.Read()).opcode == 0x1) {  // the banner
+  }
+  EXPECT_EQ(frame.opcode, 0x9) << "a ping";
+  frame = silent.Read();
+  if (frame.opcode == 0x8) frame = silent.Read();  // a close frame, if any, then the end
+  EXPECT_EQ(frame.opcode, -1) << "closed, without more";
+
+  RawWebSocket answering(front_->web_port());
+  int pings = 0;
+  while (pings < 3) {  // three pings span more than the whole keep-alive time
+    frame = answering.Read();
+    ASSERT_NE(frame.opcode, -1) << "closed after " << pings << " pings answered";
+    if (frame.opcode != 0x9) continue;
+    ++pings;
+    answering.Send(0xA, frame.payload);
+  }
+  answering.Send(0x1, R"({"type":"command","line":"who"})");
+  do {
+    frame = answering.Read();
+    if (frame.opcode == 0x9) answering.Send(0xA, frame.payload);
+  } while (frame.opcode != -1 && frame.payload.find("Nobody is connected.") == std::string::npos);
+  EXPECT_NE(frame.opcode, -1) << "no answer to who";
 }
 
 TEST_F(FrontTest, WebSocketPasswordPromptAsksToHideInput) {
