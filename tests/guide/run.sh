@@ -118,6 +118,10 @@ done
 telnet_send ana "say hello from the guide"
 telnet_expect bob 'Ana says, "hello from the guide"'
 ok "two players on telnet localhost 4201"
+code=$(curl -s -o "$work/page" -w '%{http_code}' http://localhost:8080/)
+[ "$code" = 200 ] || fail "curl http://localhost:8080/: $code"
+grep -q '<title>HoloMUSH</title>' "$work/page" || fail "http://localhost:8080/ is not the browser client"
+ok "the browser client at http://localhost:8080/"
 
 # --- Health Checks -------------------------------------------------------------------------
 

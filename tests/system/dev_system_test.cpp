@@ -3,9 +3,13 @@
 // with exit 0; the world is still there on the next run.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <utility>
 
 #include "gateway_harness.hpp"
@@ -72,6 +76,29 @@ class DevSystemTest : public ::testing::Test {
     return line->substr(start, line->find('`', start) - start);
   }
 
+  // The pid of a process whose parent is `parent` and whose argv holds `word`, or 0.
+  static pid_t ChildRunning(pid_t parent, const std::string& word) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream stat(entry.path() / "stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const auto close = text.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(text.substr(close + 2));
+      char state = 0;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      if (ppid != parent) continue;
+      std::ifstream cmdline(entry.path() / "cmdline");
+      std::string argv((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+      if (argv.find(std::string(1, '\0') + word + '\0') != std::string::npos) {
+        return static_cast<pid_t>(std::stoi(name));
+      }
+    }
+    return 0;
+  }
+
   std::filesystem::path dir_;
   int telnet_ = 0, web_ = 0, grpc_ = 0, control_ = 0, core_ops_ = 0, gateway_ops_ = 0, pg_ = 0;
 };
@@ -131,6 +158,55 @@ TEST_F(DevSystemTest, StartsFromNothingAcceptsALoginAndKeepsTheWorld) {
   EXPECT_TRUE(ana.Expect("The Garden"));
   again->Signal(SIGTERM);
   EXPECT_EQ(again->Wait(60s), 0) << again->Output();
+
+  // A child that dies stops the rest: dev says which, shows its log's end and exits 1.
+  auto third = Dev();
+  ASSERT_TRUE(third->WaitForLine(ready, 180s)) << third->Output();
+  const pid_t core = ChildRunning(third->pid(), "core");
+  ASSERT_GT(core, 0) << third->Output();
+  ASSERT_EQ(::kill(core, SIGKILL), 0);
+  EXPECT_EQ(third->Wait(60s), 1) << third->Output();
+  EXPECT_NE(third->Output().find("core exited (code 137); its log ends:"), std::string::npos)
+      << third->Output();
+  for (int port : {telnet_, control_, pg_}) {
+    TcpClient probe(port);
+    EXPECT_FALSE(probe.connected()) << "port " << port << " still open";
+  }
+}
+
+// A certificate directory holding a CA but not the rest is refused before anything starts.
+TEST_F(DevSystemTest, APartialCertificateSetIsRefusedNamingTheMissingFile) {
+  const auto certs = dir_ / "certs";
+  std::filesystem::create_directories(certs);
+  std::ofstream(certs / "ca.crt") << "not used\n";
+  ChildProcess dev(
+      {HOLOMUSH_BINARY, "dev", "--data-dir", (dir_ / "data").string(), "--tls-dir", certs.string()},
+      Env());
+  EXPECT_EQ(dev.Wait(30s), 1) << dev.Output();
+  EXPECT_NE(dev.Output().find(certs.string() +
+                              " has a CA but no core.crt; run `holomush certs "
+                              "init --dir " +
+                              certs.string() + "` or pass another --tls-dir"),
+            std::string::npos)
+      << dev.Output();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data" / "postgres")) << "PostgreSQL was started";
+}
+
+// As root, PostgreSQL runs as `postgres`: a data directory it cannot reach is refused, naming
+// the directory in the way, before anything is made.
+TEST_F(DevSystemTest, AsRootADataDirectoryPostgresCannotReachIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root's dev runs PostgreSQL as postgres";
+  const auto closed = dir_ / "closed";
+  std::filesystem::create_directories(closed);
+  std::filesystem::permissions(closed, std::filesystem::perms::owner_all);
+  ChildProcess dev({HOLOMUSH_BINARY, "dev", "--data-dir", (closed / "world").string()}, Env());
+  EXPECT_EQ(dev.Wait(30s), 1) << dev.Output();
+  EXPECT_NE(dev.Output().find("PostgreSQL runs as the postgres user, which cannot enter " +
+                              closed.string()),
+            std::string::npos)
+      << dev.Output();
+  EXPECT_NE(dev.Output().find("/var/lib/holomush/dev"), std::string::npos) << dev.Output();
+  EXPECT_FALSE(std::filesystem::exists(closed / "world"));
 }
 
 }  // namespace

@@ -377,6 +377,10 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
     ASSERT_TRUE(first.connected() && second.connected());
     SourcedClient third(stranger, port);
     EXPECT_TRUE(third.Expect("Too many connections from your address. Close one and try again."));
+    // The web port shares the count, and refuses in HTTP.
+    SourcedClient web(stranger, gateway_->web_port());
+    EXPECT_TRUE(web.Expect("HTTP/1.1 429 Too Many Requests\r\n"));
+    EXPECT_TRUE(web.Expect("Too many connections from your address. Close one and try again."));
     // Loopback is never limited: the harness's own players still get in.
     auto local = Player("create", "ana");
     // Accounts: one a minute from the stranger.
@@ -401,6 +405,10 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
   EXPECT_EQ(
       gateway_->Metric(
           "holomush_gateway_connections_refused_total{protocol=\"telnet\",reason=\"address\"}"),
+      1.0);
+  EXPECT_EQ(
+      gateway_->Metric(
+          "holomush_gateway_connections_refused_total{protocol=\"websocket\",reason=\"address\"}"),
       1.0);
   EXPECT_EQ(gateway_->Metric("holomush_gateway_logins_refused_total{reason=\"login_rate\"}"), 1.0);
   EXPECT_EQ(gateway_->Metric("holomush_gateway_logins_refused_total{reason=\"create_rate\"}"), 1.0);
@@ -631,8 +639,16 @@ TEST_F(GatewaySystemTest, StatusExitCodes) {
   EXPECT_NE(hung.output.find("TIMEOUT"), std::string::npos) << hung.output;
   EXPECT_NE(hung.output.find("within 1000ms"), std::string::npos) << hung.output;
 
+  // Liveness watches the gateway's client io threads, and only them: core being gone is
+  // readiness's business.
+  const std::string alive = "ok\nclient io threads: on time\n";
+  EXPECT_EQ(HttpGet(gateway_->ops_port(), "/healthz/liveness").body, alive);
   core_->Kill();
   ASSERT_TRUE(gateway_->WaitReadiness(503));
+  // The 503 names what is failing: the check on core.
+  const auto readiness = HttpGet(gateway_->ops_port(), "/healthz/readiness");
+  EXPECT_EQ(readiness.body.rfind("not ready\ncore: ", 0), 0u) << readiness.body;
+  EXPECT_EQ(HttpGet(gateway_->ops_port(), "/healthz/liveness").body, alive);
   auto core_down = Status();
   EXPECT_EQ(core_down.code, 1) << core_down.output;
   EXPECT_NE(core_down.output.find("UNREACHABLE"), std::string::npos) << core_down.output;
@@ -679,8 +695,16 @@ TEST_F(GatewaySystemTest, ProcessMetricsNameTheComponentVersionAndCertificates) 
     EXPECT_EQ(value("holomush_ready"), 1) << component;
   }
   // The gateway's readiness follows core's, and so does its holomush_ready.
+  // Liveness watches the gateway's client io threads, and only them: core being gone is
+  // readiness's business.
+  const std::string alive = "ok\nclient io threads: on time\n";
+  EXPECT_EQ(HttpGet(gateway_->ops_port(), "/healthz/liveness").body, alive);
   core_->Kill();
   ASSERT_TRUE(gateway_->WaitReadiness(503));
+  // The 503 names what is failing: the check on core.
+  const auto readiness = HttpGet(gateway_->ops_port(), "/healthz/readiness");
+  EXPECT_EQ(readiness.body.rfind("not ready\ncore: ", 0), 0u) << readiness.body;
+  EXPECT_EQ(HttpGet(gateway_->ops_port(), "/healthz/liveness").body, alive);
   EXPECT_TRUE(WaitUntil([&] { return gateway_->Metric("holomush_ready") == 0.0; }, 5s));
   ASSERT_TRUE(core_->Start());
   ASSERT_TRUE(gateway_->WaitReadiness(200));
@@ -698,6 +722,20 @@ TEST_F(GatewaySystemTest, SigtermTellsPlayersAndExitsCleanly) {
   EXPECT_TRUE(WaitUntil([&] { return core_->Metric("holomush_sessions_active") == 0; }, 10s));
   EXPECT_EQ(Column(url_, "SELECT (ended_at IS NULL)::text FROM sessions"),
             std::vector<std::string>{"true"});
+}
+
+// A malformed allow-list entry stops the gateway at start, naming the entry, before it
+// listens anywhere.
+TEST(GatewayConfigTest, AMalformedAllowedOriginStopsTheGatewayNamingIt) {
+  ChildProcess gateway({HOLOMUSH_BINARY, "gateway", "--core-addr", "127.0.0.1:1", "--tls-dir",
+                        TestCertsDir(), "--telnet-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0",
+                        "--control-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0",
+                        "--allowed-origins", "https://ok.example,mush.example.com"});
+  EXPECT_EQ(gateway.Wait(30s), 2) << gateway.Output();
+  const std::string out = gateway.Output();
+  EXPECT_NE(out.find("invalid setting allowed-origins"), std::string::npos) << out;
+  EXPECT_NE(out.find("mush.example.com"), std::string::npos) << out;
+  EXPECT_EQ(out.find("gateway listening"), std::string::npos) << out;
 }
 
 TEST_F(GatewaySystemTest, WebSocketClientPlaysWithTelnetOnes) {
@@ -720,8 +758,23 @@ TEST_F(GatewaySystemTest, WebSocketClientPlaysWithTelnetOnes) {
   ws.Send(frame(R"({"type":"command","line":"create wes pw-wes"})"));
   ws.Send(frame(R"({"type":"command","line":"say hi from a browser"})"));
   EXPECT_TRUE(bob->Expect("Wes says, \"hi from a browser\"\r\n"));
+  // The browser is told its session and resume token (sent before anything it hears).
+  const auto session = ws.ReadUntil(R"("type":"session"})");
+  ASSERT_TRUE(session) << ws.Pending();
+  std::smatch token;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(*session, token, std::regex(R"re("resume_token":"([^"]+)")re")));
+  ASSERT_TRUE(std::regex_search(*session, id, std::regex(R"re("session_id":"([^"]+)")re")));
   EXPECT_TRUE(ws.ReadUntil(R"("text":"You say, \"hi from a browser\"")"));
   EXPECT_EQ(gateway_->Metric("holomush_gateway_connections_active{protocol=\"websocket\"}"), 1);
+  // The gateway's log names the session, never its token nor a password.
+  ASSERT_TRUE(gateway_->process().WaitForLine("\"session_id\":\"" + id[1].str() + "\"", 10s))
+      << gateway_->process().Output();
+  const std::string log = gateway_->process().Output();
+  EXPECT_GE(token[1].length(), 16u);
+  EXPECT_EQ(log.find(token[1].str()), std::string::npos) << "resume token logged";
+  EXPECT_EQ(log.find("pw-wes"), std::string::npos) << "password logged";
+  EXPECT_EQ(log.find("pw-bob"), std::string::npos) << "password logged";
 }
 
 }  // namespace
