@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -469,6 +470,57 @@ TEST_F(BackupFileTest, PgDumpThatLiesAboutSuccessIsCaughtByVerification) {
   EXPECT_TRUE(Partials(dir_).empty());
 }
 
+// The database password goes to pg_dump in its environment, never in its argv (which every
+// user of the machine can read in /proc) nor in the run's output.
+TEST_F(BackupFileTest, ThePasswordReachesPgDumpOnlyThroughItsEnvironment) {
+  const std::string password = "s3cret-Pw-42";
+  auto env = env_;
+  const auto at = env["DATABASE_URL"].find("holomush@");
+  ASSERT_NE(at, std::string::npos) << env["DATABASE_URL"];
+  env["DATABASE_URL"].replace(at, 9, "holomush:" + password + "@");
+  const fs::path argv = root_ / "argv";
+  const fs::path secret = root_ / "pgpassword";
+  const auto spy = FakePgDump("pg_dump_spy",
+                              "printf '%s\\n' \"$@\" > " + ShellQuote(argv.string()) +
+                                  "\nprintf '%s' \"$PGPASSWORD\" > " + ShellQuote(secret.string()) +
+                                  "\nexec \"$REAL\" --file=\"$OUT\" \"$@\"");
+  auto out = Holomush({"backup", "run", "--dir", dir_.string(), "--pg-dump", spy}, env);
+  EXPECT_EQ(out.code, 0) << out.output;
+  std::ifstream argv_in(argv);
+  const std::string args((std::istreambuf_iterator<char>(argv_in)),
+                         std::istreambuf_iterator<char>());
+  ASSERT_NE(args.find("--dbname="), std::string::npos) << args;
+  EXPECT_EQ(args.find(password), std::string::npos) << args;
+  std::ifstream secret_in(secret);
+  std::string given;
+  std::getline(secret_in, given);
+  EXPECT_EQ(given, password);
+  EXPECT_EQ(out.output.find(password), std::string::npos) << out.output;
+}
+
+// A pg_dump older than the server would fail halfway or dump wrongly: refused up front,
+// naming both versions and what to do.
+TEST_F(BackupFileTest, APgDumpOlderThanTheServerIsRefusedBeforeItRuns) {
+  const fs::path old_client = root_ / "pg_dump_11";
+  const fs::path ran = root_ / "ran";
+  std::ofstream(old_client) << "#!/bin/sh\n"
+                            << "case \"$1\" in --version) echo 'pg_dump (PostgreSQL) 11.22';"
+                            << " exit 0 ;; esac\n"
+                            << ": > " << ShellQuote(ran.string()) << "\nexit 1\n";
+  fs::permissions(old_client, fs::perms::owner_all);
+  auto out = Run({"--pg-dump", old_client.string()});
+  EXPECT_EQ(out.code, 1) << out.output;
+  EXPECT_EQ(JsonField(out.output, "backup failed", "step"), "tools") << out.output;
+  const std::string server =
+      QueryOne(url_, "SELECT current_setting('server_version_num')::int / 10000");
+  EXPECT_NE(out.output.find("pg_dump (PostgreSQL) 11.22 cannot dump a PostgreSQL " + server +
+                            " server; install that client or newer, or point --pg-dump at it"),
+            std::string::npos)
+      << out.output;
+  EXPECT_FALSE(fs::exists(ran)) << "the old pg_dump was asked to dump";
+  EXPECT_TRUE(CompleteLooking(dir_).empty());
+}
+
 TEST_F(BackupFileTest, KilledRunLeavesOnlyAHiddenPartialThatTheNextRunRemoves) {
   const fs::path marker = root_ / "dumping";
   const auto fake =
@@ -691,6 +743,26 @@ TEST_F(BackupFileTest, OfTwoRunsAtOnceOneRefuses) {
   ASSERT_TRUE(line) << first.Output();
   EXPECT_EQ(*line, "holomush-exit=0") << first.Output();
   EXPECT_EQ(ListJson(dir_).size(), 1u);
+}
+
+// A dump waiting on a table lock is seen, by name, in pg_stat_activity: what a DBA reads.
+TEST_F(BackupFileTest, TheDumpNamesItselfHolomushBackupInPgStatActivity) {
+  pqxx::connection blocker(url_);
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE system_info IN ACCESS EXCLUSIVE MODE");
+  ChildProcess run({"/bin/sh", "-c",
+                    ShellQuote(HOLOMUSH_BINARY) + " backup run --dir " + ShellQuote(dir_.string()) +
+                        "; echo \"holomush-exit=$?\""},
+                   env_);
+  const std::string waiting =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+      " AND application_name = 'holomush-backup' AND wait_event_type = 'Lock'";
+  EXPECT_TRUE(WaitUntil([&] { return QueryOne(url_, waiting) == "1"; }, std::chrono::seconds(60)))
+      << run.Output();
+  lock.commit();
+  auto line = run.WaitForLine("holomush-exit=", std::chrono::seconds(60));
+  ASSERT_TRUE(line) << run.Output();
+  EXPECT_EQ(*line, "holomush-exit=0") << run.Output();
 }
 
 TEST_F(BackupFileTest, RestoreRefusesANonEmptyTargetUnlessForced) {

@@ -60,6 +60,37 @@ TEST_F(FloodTest, APlayerOverTheCommandRateIsToldAndTheOthersKeepPlaying) {
       10s));
 }
 
+// A session's strand stuck on the database (its look waits on a lock): the commands sent
+// meanwhile wait up to 32 in all; every one past that is refused as busy, once, and counted.
+TEST_F(FloodTest, CommandsBeyondThirtyTwoWaitingOnOneSessionAreRefusedAsBacklog) {
+  Start({});
+  PlayerClient ana(core_->address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ana.Send("look");
+  ASSERT_TRUE(ana.WaitFor("The Nexus"));
+  (void)ana.Take();
+  pqxx::connection blocker(url_);
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE characters IN ACCESS EXCLUSIVE MODE");
+  for (int i = 0; i < 41; ++i) ana.Send("look");
+  ASSERT_TRUE(WaitUntil([&] {
+    return core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}") == 9.0;
+  })) << core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}").value_or(-1);
+  lock.commit();
+  std::vector<std::string> texts;
+  auto count = [&](const std::string& prefix) {
+    return std::count_if(texts.begin(), texts.end(),
+                         [&](const std::string& t) { return t.rfind(prefix, 0) == 0; });
+  };
+  ASSERT_TRUE(WaitUntil([&] {
+    for (auto& t : ana.Take()) texts.push_back(std::move(t));
+    return count("The Nexus") == 32;
+  })) << count("The Nexus");
+  EXPECT_EQ(count("The server is busy, try again in a moment."), 9);
+  EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}"), 9.0);
+  EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"rate\"}"), 0.0);
+}
+
 TEST_F(FloodTest, ALoginStormIsRefusedAsBusyBeyondThePasswordQueue) {
   Start({"--password-threads", "1", "--password-queue", "2"});
   PlayerClient setup(core_->address());

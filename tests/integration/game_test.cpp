@@ -506,6 +506,33 @@ TEST_F(GameTest, FailedLoginsBackOffPerAddressAndNeverLockTheOwnerOut) {
             "0");
 }
 
+// Many failures in a row wait at most 15 minutes; rows a day old are forgotten by the next
+// failure anyone records.
+TEST_F(GameTest, LoginBackoffIsCappedAtFifteenMinutesAndDayOldFailuresAreForgotten) {
+  const std::string bob_id = QueryOne(url_, "SELECT id FROM players WHERE username = 'bob'");
+  ExecSql(url_,
+          "INSERT INTO login_failures (player_id, address, failures, retry_at, last_failure_at)"
+          " VALUES ('" +
+              bob_id +
+              "', '192.0.2.1', 5, now() - interval '2 days',"
+              " now() - interval '2 days'), ('" +
+              bob_id + "', '192.0.2.2', 40, now(), now())");
+  pb::Credentials credentials;
+  credentials.set_username("bob");
+  credentials.set_password("wrong-password");
+  credentials.set_client_address("192.0.2.2");
+  pb::LoginReply reply;
+  grpc::ClientContext ctx;
+  // The 40th failure's wait is over: this is the 41st, and its wait is the cap.
+  ASSERT_TRUE(ana_->stub().Login(&ctx, credentials, &reply).ok());
+  EXPECT_EQ(reply.message(), "Invalid username or password.");
+  EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM login_failures WHERE address = '192.0.2.1'"), "0");
+  EXPECT_EQ(QueryOne(url_,
+                     "SELECT failures || ' ' || extract(epoch FROM retry_at - last_failure_at)::int"
+                     " FROM login_failures WHERE address = '192.0.2.2'"),
+            "41 900");
+}
+
 TEST_F(GameTest, HostileStreamInputIsRefusedWithoutHarm) {
   ana_->Send(std::string(1 << 20, 'x'));
   EXPECT_TRUE(ana_->WaitFor("That line is too long (8192 characters at most)."));

@@ -7,6 +7,7 @@
 
 #include "db_helpers.hpp"
 #include "support/core_harness.hpp"
+#include "support/net.hpp"
 #include "support/postgres.hpp"
 #include "support/wait.hpp"
 
@@ -20,6 +21,8 @@ class MuxClient {
  public:
   struct Seen {
     bool opened = false;
+    size_t texts_before_opened = 0;     // how many texts came before `opened`
+    int refused_code = 0;               // the `refused` status code, if any
     std::optional<std::string> closed;  // `closed` reason, or "refused: <message>"
     std::vector<std::string> texts;     // outputs and event texts, in order
     std::string last_event_id;
@@ -35,6 +38,18 @@ class MuxClient {
             const std::string& last_event_id = "") {
     pb::GatewayUp up;
     AddOpenFrame(up, handle, session, last_event_id);
+    stream_->Write(up);
+  }
+  // One batch: the open of `handle`, then its `lines`, before core could answer the open.
+  void OpenWith(uint64_t handle, const pb::StartSessionReply& session,
+                const std::vector<std::string>& lines) {
+    pb::GatewayUp up;
+    AddOpenFrame(up, handle, session, "");
+    for (const auto& line : lines) {
+      auto* frame = up.add_frames();
+      frame->set_handle(handle);
+      frame->mutable_command()->set_line(line);
+    }
     stream_->Write(up);
   }
   // One batch with a command for each (handle, line), in that order.
@@ -87,14 +102,20 @@ class MuxClient {
         for (const uint64_t handle : frame.handles()) {
           Seen& s = seen_[handle];
           const auto& m = frame.message();
-          if (m.has_opened()) s.opened = true;
+          if (m.has_opened()) {
+            s.opened = true;
+            s.texts_before_opened = s.texts.size();
+          }
           if (m.has_output()) s.texts.push_back(m.output().text());
           if (m.has_event()) {
             s.texts.push_back(m.event().text());
             s.last_event_id = m.event().id();
           }
           if (m.has_closed()) s.closed = m.closed().reason();
-          if (m.has_refused()) s.closed = "refused: " + m.refused().message();
+          if (m.has_refused()) {
+            s.closed = "refused: " + m.refused().message();
+            s.refused_code = m.refused().code();
+          }
         }
       }
       cv_.notify_all();
@@ -205,7 +226,21 @@ TEST_F(GatewayStreamTest, ADroppedStreamResumesAllItsSessionsWithNothingLostOrDo
     before.push_back(mux->seen(h));
     last_ids.push_back(before.back().last_event_id);
   }
+  // A stream is counted once, when it ends, by how it ended: none has yet.
+  auto ended = [&] {
+    const std::string body = HttpGet(core_->ops_port(), "/metrics").body;
+    double n = 0;
+    for (const char* code : {"OK", "CANCELLED", "UNAVAILABLE"}) {
+      n += SeriesValue(body, std::string("holomush_grpc_requests_total{code=\"") + code +
+                                 "\",method=\"Gateway\"}")
+               .value_or(0);
+    }
+    return n;
+  };
+  EXPECT_EQ(ended(), 0);
   mux->Drop();
+  EXPECT_TRUE(WaitUntil([&] { return ended() == 1; }))
+      << HttpGet(core_->ops_port(), "/metrics").body;
   // Said while nobody of the three is attached: replayed on resume.
   for (int i = kLines / 2; i < kLines - 10; ++i) dave->Send("say line " + std::to_string(i));
   ASSERT_TRUE(dave->WaitFor("You say, \"line " + std::to_string(kLines - 11) + "\""));
@@ -226,6 +261,45 @@ TEST_F(GatewayStreamTest, ADroppedStreamResumesAllItsSessionsWithNothingLostOrDo
     for (int i = 0; i < kLines; ++i) EXPECT_EQ(all[i], line(i)) << h;
   }
   EXPECT_EQ(core_->Metric("holomush_sessions_active"), 4);
+}
+
+TEST_F(GatewayStreamTest, CommandsInTheSameBatchAsTheOpenRunRightAfterItInOrder) {
+  MuxClient mux(accounts_->stub());
+  mux.OpenWith(1, sessions_[0], {"say early one", "look", "say early two"});
+  ASSERT_TRUE(mux.WaitText(1, "You say, \"early two\""));
+  const auto ana = mux.seen(1);
+  EXPECT_EQ(ana.texts_before_opened, 0u);
+  // The look answers at once; a say is heard once its event is committed: only the two says
+  // keep their order on the wire. All three ran.
+  const auto one = std::find(ana.texts.begin(), ana.texts.end(), "You say, \"early one\"");
+  const auto two = std::find(ana.texts.begin(), ana.texts.end(), "You say, \"early two\"");
+  ASSERT_NE(one, ana.texts.end());
+  EXPECT_LT(one, two);
+  EXPECT_EQ(std::count_if(ana.texts.begin(), ana.texts.end(),
+                          [](const std::string& t) { return t.rfind("The Nexus", 0) == 0; }),
+            1);
+  EXPECT_EQ(QueryOne(url_,
+                     "SELECT string_agg(payload->>'message', ',' ORDER BY id) FROM events"
+                     " WHERE payload->>'message' LIKE 'early %'"),
+            "early one,early two");
+}
+
+TEST_F(GatewayStreamTest, OpeningASessionOnAnotherStreamRefusesTheOldHandleAborted) {
+  MuxClient first(accounts_->stub());
+  OpenAll(first);
+  MuxClient second(accounts_->stub());
+  second.Open(7, sessions_[0]);  // ana, taken over (another gateway, or a reconnect)
+  ASSERT_TRUE(second.WaitOpened(7));
+  ASSERT_TRUE(first.WaitClosed(1));
+  EXPECT_EQ(*first.seen(1).closed, "refused: session opened on another stream");
+  EXPECT_EQ(first.seen(1).refused_code, static_cast<int>(grpc::StatusCode::ABORTED));
+  // The new handle has her; the old stream keeps its other sessions.
+  second.Send({{7, "say moved"}});
+  ASSERT_TRUE(first.WaitText(2, "Ana says, \"moved\""));
+  const auto old_handle = first.seen(1);
+  EXPECT_EQ(std::count(old_handle.texts.begin(), old_handle.texts.end(), "You say, \"moved\""), 0);
+  EXPECT_TRUE(second.WaitText(7, "You say, \"moved\""));
+  EXPECT_EQ(core_->Metric("holomush_sessions_active"), 3);
 }
 
 TEST_F(GatewayStreamTest, OneSessionsQuitLeavesTheOthersOnTheStream) {

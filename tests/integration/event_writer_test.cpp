@@ -1,0 +1,96 @@
+// The event writer's group commit against a real PostgreSQL: what queues behind a commit
+// that cannot finish leaves in batches of at most 512, in the order it was appended.
+#include "events/event_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "core_metrics.hpp"
+#include "db_helpers.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+#include "store/pg_store.hpp"
+#include "support/postgres.hpp"
+#include "support/wait.hpp"
+
+namespace holomush::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOrder) {
+  const std::string url = testing::FreshDatabase("batch");
+  {
+    pqxx::connection conn(url);
+    MigrateUp(conn);
+  }
+  Database db(url, 4, 10s);
+  PgStore store(db);
+  prometheus::Registry registry;
+  CoreMetrics metrics(registry);
+  EventWriter writer(store, metrics);
+  std::mutex mu;
+  std::vector<size_t> batches;
+  writer.Observe({.prepared = {},
+                  .committed =
+                      [&](const std::vector<EventRecord>& batch) {
+                        std::lock_guard lock(mu);
+                        batches.push_back(batch.size());
+                      },
+                  .aborted = {}});
+  writer.Start();
+
+  // Nothing can be inserted until the test lets go: everything appended meanwhile queues.
+  pqxx::connection blocker(url);
+  pqxx::work hold(blocker);
+  hold.exec("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  constexpr int kEvents = 1200;
+  std::vector<std::string> ids(kEvents);
+  std::atomic<int> done{0};
+  std::atomic<int> failed{0};
+  for (int i = 0; i < kEvents; ++i) {
+    EventRecord e;
+    e.stream = "test:batch";
+    e.type = "emit";
+    e.payload = {{"n", i}};
+    writer.Append(std::move(e), [&, i](const common::Status& status, const EventRecord& record) {
+      if (!status) ++failed;
+      ids[i] = record.id;
+      ++done;
+    });
+  }
+  hold.commit();
+  ASSERT_TRUE(testing::WaitUntil([&] { return done == kEvents; }, 60s)) << done;
+  writer.Stop();
+  EXPECT_EQ(failed, 0);
+
+  std::lock_guard lock(mu);
+  size_t total = 0;
+  for (size_t b : batches) total += b;
+  EXPECT_EQ(total, static_cast<size_t>(kEvents));
+  // At most one batch left before the lock (whatever was queued then); at least 688 waited
+  // behind it, so the next batch is full.
+  EXPECT_EQ(*std::max_element(batches.begin(), batches.end()), 512u);
+  EXPECT_GE(batches.size(), 3u);
+  // Ids in the order of Append, each once, and every row in the table.
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  EXPECT_EQ(testing::QueryOne(url, "SELECT count(*) FROM events WHERE stream = 'test:batch'"),
+            std::to_string(kEvents));
+  // What the histogram says of them.
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "holomush_event_append_batch_size") continue;
+    ASSERT_EQ(family.metric.size(), 1u);
+    EXPECT_EQ(family.metric[0].histogram.sample_count, batches.size());
+    EXPECT_EQ(family.metric[0].histogram.sample_sum, static_cast<double>(kEvents));
+  }
+}
+
+}  // namespace
+}  // namespace holomush::core
