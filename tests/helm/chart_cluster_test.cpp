@@ -316,8 +316,7 @@ TEST_F(ChartInstallTest, OperatorWithTheChartsTokenReconcilesTheInstance) {
   const auto lease = Get(Ns(), std::string("lease/") + kOperator);
   ASSERT_TRUE(lease);
   EXPECT_FALSE((*lease)["spec"].value("holderIdentity", "").empty());
-  EXPECT_EQ(op_->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0)
-      << op_->Log();
+  EXPECT_EQ(op_->Count("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op_->Log();
   EXPECT_EQ(op_->Metric("holomush_operator_reconcile_errors_total"), 0) << op_->Log();
 }
 
@@ -389,8 +388,7 @@ TEST_F(ChartInstallTest, UpgradeFollowsChangedValuesAndLeavesTheCrdAlone) {
       kDeadline))
       << op_->Log();
   EXPECT_TRUE(WaitFor([&] { return !Exists(Ns(), "cronjob/hm-backup"); }, kDeadline)) << op_->Log();
-  EXPECT_EQ(op_->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0)
-      << op_->Log();
+  EXPECT_EQ(op_->Count("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op_->Log();
 
   // crds/ is installed once and never upgraded by helm (docs/design/chart.md).
   const auto crd = Get("", "crd/" + std::string(kCrd));
@@ -478,7 +476,7 @@ TEST(ChartNamespacedTest, OperatorWatchingOneNamespaceReachesOnlyThatNamespace) 
     EXPECT_TRUE(WaitFor([&] { return Exists(games.Name(), child); }, kDeadline)) << child << "\n"
                                                                                  << op->Log();
   }
-  EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
+  EXPECT_EQ(op->Count("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1) << "without election it always leads";
   // NOTES.txt's example game goes to the watched namespace, and the operator takes it up.
   EXPECT_GE(RunNotesCommands("solo", home.Name()), 6);

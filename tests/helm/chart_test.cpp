@@ -145,6 +145,44 @@ TEST(ChartTemplateTest, DefaultsRunTwoLeaderElectedNonRootOperatorsWithProbes) {
   EXPECT_FALSE(FindObject(objects, "Pod", "rel-holomush-test-status"));
 }
 
+// Two replicas prefer different nodes, unless the user says where the operator goes.
+TEST(ChartTemplateTest, ReplicasPreferDifferentNodesUnlessTheValuesGiveAnAffinity) {
+  auto d = FindObject(Render({}), "Deployment", "rel-holomush-operator");
+  ASSERT_TRUE(d);
+  const json& spread = (*d)["spec"]["template"]["spec"]["affinity"];
+  const json& terms = spread["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"];
+  ASSERT_EQ(terms.size(), 1u) << spread;
+  EXPECT_EQ(terms[0]["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
+  EXPECT_EQ(terms[0]["podAffinityTerm"]["labelSelector"]["matchLabels"],
+            (*d)["spec"]["selector"]["matchLabels"]);
+  EXPECT_FALSE(spread.contains("podAffinity") || spread.contains("nodeAffinity")) << spread;
+
+  const json mine = {
+      {"nodeAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         {{"nodeSelectorTerms",
+           json::array({{{"matchExpressions", json::array({{{"key", "pool"},
+                                                            {"operator", "In"},
+                                                            {"values", {"ops"}}}})}}})}}}}}};
+  d = FindObject(Render({"--set-json", "operator.affinity=" + mine.dump()}), "Deployment",
+                 "rel-holomush-operator");
+  ASSERT_TRUE(d);
+  EXPECT_EQ((*d)["spec"]["template"]["spec"]["affinity"], mine);
+}
+
+// The CRD is in crds/, not a template: helm installs it first, never upgrades or deletes it,
+// and `--skip-crds` leaves it out for clusters that manage CRDs themselves.
+TEST(ChartTemplateTest, TheCrdComesFromCrdsSoSkipCrdsLeavesItOut) {
+  auto crds = [](const std::vector<json>& objects) {
+    int n = 0;
+    for (const json& o : objects) n += o.value("kind", "") == "CustomResourceDefinition";
+    return n;
+  };
+  EXPECT_EQ(crds(Render({"--include-crds"})), 1);
+  EXPECT_EQ(crds(Render({"--include-crds", "--skip-crds"})), 0);
+  EXPECT_EQ(crds(Render({})), 0);
+}
+
 TEST(ChartTemplateTest, ImageDigestWinsOverTagAndTagDefaultsToAppVersion) {
   const std::string digest = "sha256:" + std::string(64, 'a');
   auto objects =

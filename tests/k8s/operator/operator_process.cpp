@@ -121,11 +121,19 @@ std::pair<int, std::string> OperatorProcess::Get(const std::string& path) const 
   return {code, body == std::string::npos ? "" : resp.substr(body + 4)};
 }
 
-double OperatorProcess::Metric(const std::string& name,
-                               const std::map<std::string, std::string>& labels) const {
-  auto [code, body] = Get("/metrics");
-  if (code != 200) return -1;
-  double total = 0;
+namespace {
+
+// The samples of `name` in an exposition: how many there are, and the sum and count of those
+// whose labels include every pair in `labels`.
+struct Samples {
+  int of_name = 0;
+  int matched = 0;
+  double sum = 0;
+};
+
+Samples Scan(const std::string& body, const std::string& name,
+             const std::map<std::string, std::string>& labels) {
+  Samples out;
   std::istringstream in(body);
   std::string line;
   while (std::getline(in, line)) {
@@ -134,19 +142,45 @@ double OperatorProcess::Metric(const std::string& name,
     if (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ') {
       continue;
     }
+    ++out.of_name;
     bool match = true;
     for (const auto& [k, v] : labels) {
       if (line.find(k + "=\"" + v + "\"") == std::string::npos) match = false;
     }
-    if (match) total += std::stod(line.substr(line.rfind(' ') + 1));
+    if (!match) continue;
+    ++out.matched;
+    out.sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
-  return total;
+  return out;
+}
+
+}  // namespace
+
+double OperatorProcess::Metric(const std::string& name,
+                               const std::map<std::string, std::string>& labels) const {
+  auto [code, body] = Get("/metrics");
+  if (code != 200) return -1;
+  const Samples s = Scan(body, name, labels);
+  return s.matched > 0 ? s.sum : -1;
+}
+
+double OperatorProcess::Count(const std::string& name,
+                              const std::map<std::string, std::string>& labels) const {
+  auto [code, body] = Get("/metrics");
+  if (code != 200) return -1;
+  const Samples s = Scan(body, name, labels);
+  return s.of_name > 0 ? s.sum : -1;
 }
 
 double OperatorProcess::Writes() const {
-  return Metric("holomush_operator_api_requests_total", {{"verb", "patch"}}) +
-         Metric("holomush_operator_api_requests_total", {{"verb", "create"}}) +
-         Metric("holomush_operator_api_requests_total", {{"verb", "delete"}});
+  auto [code, body] = Get("/metrics");
+  if (code != 200) return -1;
+  const std::string name = "holomush_operator_api_requests_total";
+  if (Scan(body, name, {}).of_name == 0) return -1;  // not counting at all
+  double total = 0;
+  for (const char* verb : {"patch", "create", "delete"})
+    total += Scan(body, name, {{"verb", verb}}).sum;
+  return total;
 }
 
 }  // namespace holomush::testing

@@ -31,10 +31,15 @@ class OperatorProcess {
 
   // GET on the ops port: status code (0 when unreachable) and body.
   std::pair<int, std::string> Get(const std::string& path) const;
-  // Sum of the samples of `name` whose labels include every pair in `labels`.
+  // Sum of the samples of `name` whose labels include every pair in `labels`; -1 when no
+  // sample matches (absent is not 0) or the scrape failed.
   double Metric(const std::string& name,
                 const std::map<std::string, std::string>& labels = {}) const;
-  // patch + create + delete requests: every write but the Lease's update.
+  // The same sum, 0 when no sample matches (a count of what has not happened), but -1 when
+  // `name` has no sample at all (nothing is being counted) or the scrape failed.
+  double Count(const std::string& name,
+               const std::map<std::string, std::string>& labels = {}) const;
+  // patch + create + delete requests: every write but the Lease's update (as Count).
   double Writes() const;
 
  private:

@@ -216,6 +216,31 @@ TEST_F(OperatorTest, CreatesEveryChildWithProbesAndOwnerReferences) {
   EXPECT_EQ(Condition(*hm, "BackupHealthy", "reason"), "NoBackupYet");
   EXPECT_EQ(At(*hm, {"status", "endpoints", "telnet"}), "game-gateway." + ns_.Name() + ".svc:4201");
   EXPECT_TRUE(At(*hm, {"status", "tls", "notAfter"}).is_string());
+
+  // What `kubectl get holomush` shows: the CRD's printer columns over that status.
+  const CommandResult table = Kubectl({"get", "-n", ns_.Name(), "holomush", "game"});
+  ASSERT_TRUE(table.Ok()) << table.err;
+  std::istringstream rows(table.out);
+  std::string header;
+  std::string row;
+  std::getline(rows, header);
+  std::getline(rows, row);
+  auto words = [](const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+  };
+  EXPECT_EQ(words(header), (std::vector<std::string>{"NAME", "READY", "PHASE", "CORE", "GATEWAY",
+                                                     "LAST", "BACKUP", "AGE"}))
+      << table.out;
+  const auto cells = words(row);
+  ASSERT_GE(cells.size(), 7u) << table.out;
+  EXPECT_EQ(cells[0], "game");
+  EXPECT_EQ(cells[1], "True");
+  EXPECT_EQ(cells[2], "Ready");
+  EXPECT_EQ(cells[3], "1/1");
+  EXPECT_EQ(cells[4], At(*hm, {"status", "gateway", "ready"}).get<std::string>());
 }
 
 // The NetworkPolicies the API server accepted select exactly the Pods they are for: each
@@ -499,6 +524,19 @@ TEST_F(OperatorTest, SteadyStateWritesNothingAndARestartRewritesNothing) {
       << "writes went from " << writes << " to " << op->Writes() << "\n"
       << op->Get("/metrics").second << op->Log();
   EXPECT_GT(op->Metric("holomush_operator_api_requests_total", {{"verb", "update"}}), 0);
+  // The writes counted were real: at least one create for each child every game has (the
+  // two TLS Secrets, the ConfigMap, three Services, two Deployments).
+  EXPECT_GE(created_children, 8);
+  EXPECT_GE(writes, created_children);
+  // Every reconcile is timed, and nothing waits in the queue.
+  const std::string metrics = op->Get("/metrics").second;
+  EXPECT_EQ(op->Metric("holomush_operator_reconcile_duration_seconds_count"),
+            op->Metric("holomush_operator_reconcile_total"))
+      << metrics;
+  EXPECT_GT(op->Metric("holomush_operator_reconcile_duration_seconds_bucket", {{"le", "+Inf"}}), 0)
+      << metrics;
+  EXPECT_EQ(op->Metric("holomush_operator_workqueue_depth", {{"controller", "holomush"}}), 0)
+      << metrics;
 
   // A restarted operator reconciles everything and rewrites nothing.
   ASSERT_EQ(op->Stop(), 0) << op->Log();
@@ -656,6 +694,26 @@ TEST_F(OperatorTest, StatusFollowsBackupJobs) {
                           {{"holomush", "game"}});
       },
       kDeadline));
+
+  // The Jobs go (their TTL, or a hand): what the status says of them stays.
+  const json backup_before = At(*GetJson(ns_.Name(), "holomush/game"), {"status", "backup"});
+  ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "job", "manual-1", "manual-2"}).Ok());
+  const double reconciled =
+      op->Metric("holomush_operator_reconcile_total", {{"result", "success"}});
+  ASSERT_TRUE(
+      Kubectl({"annotate", "--overwrite", "-n", ns_.Name(), "holomush/game", "test/poke=jobs-gone"})
+          .Ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return !Exists("job/manual-1") && !Exists("job/manual-2") &&
+               op->Metric("holomush_operator_reconcile_total", {{"result", "success"}}) >
+                   reconciled;
+      },
+      kDeadline));
+  auto after = GetJson(ns_.Name(), "holomush/game");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(At(*after, {"status", "backup"}), backup_before) << after->dump();
+  EXPECT_EQ(Condition(*after, "BackupHealthy", "reason"), "BackupFailed");
 
   // What this operator exports now (a game, reconciles, backups both ways) against what the
   // alert rules read: names, labels and label values, and the metrics documentation.
@@ -899,11 +957,11 @@ TEST_F(OperatorTest, AnUnreadableTlsSecretRollsNothing) {
       },
       kDeadline))
       << op->Log();
-  const double failures = op->Metric("holomush_operator_reconcile_total", {{"result", "error"}});
+  const double failures = op->Count("holomush_operator_reconcile_total", {{"result", "error"}});
   poke();
   ASSERT_TRUE(WaitFor(
       [&] {
-        return op->Metric("holomush_operator_reconcile_total", {{"result", "error"}}) > failures;
+        return op->Count("holomush_operator_reconcile_total", {{"result", "error"}}) > failures;
       },
       kDeadline));
   // Nothing was applied meanwhile: the pod templates (and so the Pods) are as they were.
@@ -1060,6 +1118,42 @@ TEST_F(OperatorTest, WorksWithoutMonitoringCrdsAndAddsMonitorsWhenTheyAppear) {
       kDeadline));
 }
 
+// `--alert-rules FILE` replaces the compiled-in rules in every game's PrometheusRule; a file
+// that cannot be read or holds no groups stops the operator at start, naming the problem.
+TEST_F(OperatorTest, AlertRulesFromAFileReplaceTheCompiledInOnes) {
+  const std::string path = "/tmp/holomush-operator-rules-" + ns_.Name() + ".yaml";
+  std::ofstream(path) << "groups:\n"
+                         "  - name: house-rules\n"
+                         "    rules:\n"
+                         "      - alert: HouseRuleBroken\n"
+                         "        expr: vector(1)\n"
+                         "        labels:\n"
+                         "          severity: info\n";
+  auto op = StartOperator({"--alert-rules=" + path});
+  Apply(Game("game"));
+  ASSERT_TRUE(WaitFor([&] { return Exists("prometheusrule/game"); }, kDeadline)) << op->Log();
+  const json rule = *GetJson(ns_.Name(), "prometheusrule/game");
+  const std::string groups = At(rule, {"spec", "groups"}).dump();
+  EXPECT_NE(groups.find("HouseRuleBroken"), std::string::npos) << groups;
+  EXPECT_EQ(groups.find("AliasRollbackFailure"), std::string::npos) << groups;
+  ASSERT_EQ(op->Stop(), 0) << op->Log();
+
+  auto refused = [&](const std::string& file, const std::string& says) {
+    OperatorProcess bad([&] {
+      auto args = OperatorArgs();
+      args.push_back("--alert-rules=" + file);
+      return args;
+    }());
+    EXPECT_TRUE(WaitFor([&] { return !bad.Running(); }, kDeadline)) << bad.Log();
+    EXPECT_NE(bad.ExitCode(), 0) << bad.Log();
+    EXPECT_NE(bad.Log().find(says), std::string::npos) << bad.Log();
+  };
+  refused(path + ".missing", "invalid setting alert-rules: cannot read " + path + ".missing");
+  std::ofstream(path) << "rules: []\n";
+  refused(path, "alert rules: no `groups` list");
+  std::filesystem::remove(path);
+}
+
 TEST_F(OperatorTest, OneLeaderAtATimeAndAStandbyTakesOver) {
   auto a = StartOperator({"--identity=replica-a"});
   auto b = StartOperator({"--identity=replica-b"});
@@ -1070,6 +1164,10 @@ TEST_F(OperatorTest, OneLeaderAtATimeAndAStandbyTakesOver) {
   OperatorProcess* leader = a->Metric("holomush_operator_leader") == 1 ? a.get() : b.get();
   OperatorProcess* standby = leader == a.get() ? b.get() : a.get();
   EXPECT_NE(standby->Get("/readyz").second.find("standby"), std::string::npos);
+  // The Lease is where --lease-namespace says, held by the leader's --identity.
+  const auto lease = GetJson(ns_.Name(), "lease/holomush-operator");
+  ASSERT_TRUE(lease) << "no Lease in " << ns_.Name();
+  EXPECT_EQ(At(*lease, {"spec", "holderIdentity"}), leader == a.get() ? "replica-a" : "replica-b");
 
   // The standby writes nothing while the leader works.
   Apply(Game("game"));
@@ -1198,7 +1296,7 @@ TEST_F(OperatorTest, RunsWithOnlyItsOwnRbac) {
   EXPECT_TRUE(WaitFor([&] { return !Exists("cronjob/game-backup"); }, kDeadline)) << op->Log();
   ASSERT_TRUE(Kubectl({"delete", "-n", ns_.Name(), "holomush/game"}).Ok());
   EXPECT_TRUE(WaitFor([&] { return !Exists("deployment/game-core"); }, kDeadline));
-  EXPECT_EQ(op->Metric("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
+  EXPECT_EQ(op->Count("holomush_operator_api_requests_total", {{"code", "403"}}), 0) << op->Log();
   EXPECT_EQ(op->Metric("holomush_operator_leader"), 1);
 }
 

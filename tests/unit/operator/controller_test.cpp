@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "holomush/operator/reconcile_phases.hpp"
 #include "holomush/operator/resources.hpp"
 #include "support/wait.hpp"
 
@@ -33,12 +34,19 @@ class FakeKube final : public KubeClient {
     if (it == objects_.end()) return std::nullopt;
     return it->second;
   }
+  // Held while reading the fields below that a worker thread writes.
+  std::mutex& mu() { return mu_; }
   int applies = 0;
   int status_applies = 0;
   int events = 0;
   int deletes = 0;
   int pod_lists = 0;
   bool monitoring = true;
+  // The next applies answer 409; when the last did, and when that object was next applied.
+  int conflicts_left = 0;
+  std::string conflict_key;
+  std::optional<std::chrono::steady_clock::time_point> conflict_at;
+  std::optional<std::chrono::steady_clock::time_point> applied_after_conflict;
 
   common::Result<Json> Get(const ResourceType& type, const std::string& ns,
                            const std::string& name) override {
@@ -71,6 +79,15 @@ class FakeKube final : public KubeClient {
   common::Result<Json> Apply(const ResourceType& type, const Json& object, bool status) override {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string key = Key(object);
+    if (!status && conflicts_left > 0) {
+      --conflicts_left;
+      conflict_at = std::chrono::steady_clock::now();
+      conflict_key = key;
+      return MakeError(ErrorKind::kConflict, "the object has been modified");
+    }
+    if (!status && key == conflict_key && !applied_after_conflict) {
+      applied_after_conflict = std::chrono::steady_clock::now();
+    }
     Json stored = objects_.count(key) ? objects_[key] : Json::object();
     if (status) {
       if (stored.empty()) return MakeError(ErrorKind::kNotFound, "not found");
@@ -183,6 +200,113 @@ TEST_F(ControllerTest, SecondReconcileWritesNothing) {
   EXPECT_EQ(kube_.status_applies, statuses);
   EXPECT_EQ(Status()["phase"], "Progressing");
   EXPECT_EQ(Cond("Ready", "status"), "False");
+}
+
+// With the clock moved, not waited for: the certificates are renewed in their last third,
+// the new notAfter is in the status, both Deployments roll (their TLS hash changes), and the
+// controller asks to be woken for the next renewal.
+TEST(ControllerClockTest, CertificatesAreRenewedInTheirLastThirdAndBothDeploymentsRoll) {
+  FakeKube kube;
+  OperatorMetrics metrics{std::make_shared<prometheus::Registry>()};
+  kube.Put(Game(R"({"tls": {"validityDays": 30}})"));
+  int64_t now = 1795600800;
+  ControllerOptions options;
+  options.alert_rules = Json{{"groups", Json::array()}};
+  options.now = [&now] { return now; };
+  Controller controller(kube, metrics, options, common::Logger("test"));
+  controller.StartCaches();
+  ASSERT_TRUE(testing::WaitUntil([&] { return controller.CachesSynced(); }));
+  struct Seen {
+    std::string not_after, core_hash, gateway_hash;
+    std::optional<std::chrono::milliseconds> requeue;
+  };
+  auto reconcile = [&] {
+    auto outcome = controller.Reconcile("ns/game");
+    EXPECT_TRUE(outcome.ok()) << outcome.error().message;
+    auto hash = [&](const std::string& name) {
+      return (*kube.Find(
+          "Deployment", "ns",
+          name))["spec"]["template"]["metadata"]["annotations"][resources::kTlsHashAnnotation]
+          .get<std::string>();
+    };
+    return Seen{.not_after = (*kube.Find("HoloMUSH", "ns", "game"))["status"]["tls"]["notAfter"],
+                .core_hash = hash("game-core"),
+                .gateway_hash = hash("game-gateway"),
+                .requeue = outcome.ok() ? outcome->requeue_after : std::nullopt};
+  };
+  const Seen first = reconcile();
+  // 20 days to the renewal: woken a day from now (a long sleep never drifts far).
+  EXPECT_EQ(first.requeue, std::chrono::milliseconds(86400 * 1000));
+  // Shortly before it, nothing changes, and the wake-up is the renewal itself.
+  now += 20 * 86400 - 100;
+  const Seen before = reconcile();
+  EXPECT_EQ(before.not_after, first.not_after);
+  EXPECT_EQ(before.core_hash, first.core_hash);
+  EXPECT_EQ(before.requeue, std::chrono::milliseconds(100 * 1000));
+  // At it: new leaves, later expiry, both Deployments roll.
+  now += 100;
+  const Seen renewed = reconcile();
+  EXPECT_GT(renewed.not_after, first.not_after);
+  EXPECT_NE(renewed.core_hash, first.core_hash);
+  EXPECT_NE(renewed.gateway_hash, first.gateway_hash);
+  EXPECT_EQ(renewed.core_hash, renewed.gateway_hash);
+  EXPECT_EQ(renewed.requeue, std::chrono::milliseconds(86400 * 1000));
+  controller.Stop();
+}
+
+// The user's own TLS Secret is not watched (not ours to label): it is read again every five
+// minutes, and what changed there rolls the Pods.
+TEST_F(ControllerTest, AUserTlsSecretIsReadAgainEveryFiveMinutes) {
+  kube_.Put(Game(R"({"tls": {"secretName": "mine"}})"));
+  auto parsed = ParseHoloMush(Game());
+  ASSERT_TRUE(parsed.ok());
+  auto put_secret = [&](int64_t made_at) {
+    Json data = Json::object();
+    for (const auto& [name, content] :
+         PlanGeneratedTls(*parsed, std::nullopt, std::nullopt, made_at).files) {
+      data[name] = resources::Base64Encode(content);
+    }
+    kube_.Put(Json{{"apiVersion", "v1"},
+                   {"kind", "Secret"},
+                   {"metadata", {{"name", "mine"}, {"namespace", "ns"}}},
+                   {"data", data}});
+  };
+  put_secret(1795600800);
+  Start();
+  auto hash = [&] {
+    return (*kube_.Find(
+        "Deployment", "ns",
+        "game-core"))["spec"]["template"]["metadata"]["annotations"][resources::kTlsHashAnnotation]
+        .get<std::string>();
+  };
+  auto first = controller_->Reconcile("ns/game");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->requeue_after, std::chrono::minutes(5));
+  const std::string before = hash();
+  put_secret(1795600800 + 3600);  // the user rotated the certificates
+  auto second = controller_->Reconcile("ns/game");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->requeue_after, std::chrono::minutes(5));
+  EXPECT_NE(hash(), before);
+}
+
+// A 409 (someone wrote between our read and our write) is read again in 500 ms: not the
+// error backoff, not at once.
+TEST_F(ControllerTest, AConflictIsReconciledAgainAfterHalfASecond) {
+  kube_.Put(Game());
+  kube_.conflicts_left = 1;
+  Start();
+  controller_->StartWorkers();
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    std::lock_guard lock(kube_.mu());
+    return kube_.applied_after_conflict.has_value();
+  }));
+  std::lock_guard lock(kube_.mu());
+  ASSERT_TRUE(kube_.conflict_at && kube_.applied_after_conflict);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *kube_.applied_after_conflict - *kube_.conflict_at);
+  EXPECT_GE(waited.count(), 500);
+  EXPECT_LT(waited.count(), 5000);
 }
 
 TEST_F(ControllerTest, ReadyWhenBothDeploymentsAreRolledOut) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "holomush/operator/embedded_rules.hpp"
@@ -475,6 +476,36 @@ TEST(BackupTest, CronJobRunsHolomushBackupOnTheClaim) {
   EXPECT_EQ(pod["containers"][0]["terminationMessagePolicy"], "FallbackToLogsOnError");
   EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "game-backup");
   EXPECT_EQ(cj["spec"]["jobTemplate"]["metadata"]["labels"][kManagedByLabel], kManagedBy);
+  // Retention as `holomush backup run` reads it from its environment (the binary's side:
+  // BackupFileTest.EveryRunSettingComesFromTheEnvironmentAsTheCronJobSetsIt).
+  std::map<std::string, Json> env;
+  for (const Json& e : pod["containers"][0]["env"]) env[e["name"]] = e;
+  EXPECT_EQ(env["HOLOMUSH_BACKUP_KEEP_LAST"]["value"], "7");
+  EXPECT_EQ(env["HOLOMUSH_BACKUP_MAX_AGE"]["value"], "720h");  // 30 days
+  EXPECT_EQ(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"],
+            (Json{{"name", "db"}, {"key", "url"}}));
+  // A missed start is dropped after 10 minutes, a run is cut at an hour, finished Jobs stay
+  // a week (the operator reads their outcome), three of each kind are kept.
+  EXPECT_EQ(cj["spec"]["startingDeadlineSeconds"], 600);
+  EXPECT_EQ(cj["spec"]["successfulJobsHistoryLimit"], 3);
+  EXPECT_EQ(cj["spec"]["failedJobsHistoryLimit"], 3);
+  const Json& job = cj["spec"]["jobTemplate"]["spec"];
+  EXPECT_EQ(job["activeDeadlineSeconds"], 3600);
+  EXPECT_EQ(job["ttlSecondsAfterFinished"], 7 * 24 * 3600);
+  EXPECT_EQ(job["backoffLimit"], 2);
+}
+
+TEST(BackupTest, RetentionFollowsTheSpec) {
+  HoloMush hm = Game();
+  hm.spec.backup.keep_last = 2;
+  hm.spec.backup.max_age_days = 3;
+  const Json cj = BackupCronJob(hm);
+  std::map<std::string, Json> env;
+  for (const Json& e :
+       cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"])
+    env[e["name"]] = e;
+  EXPECT_EQ(env["HOLOMUSH_BACKUP_KEEP_LAST"]["value"], "2");
+  EXPECT_EQ(env["HOLOMUSH_BACKUP_MAX_AGE"]["value"], "72h");
 }
 
 TEST(BackupTest, ExistingClaimReplacesTheOperatorsClaim) {
@@ -575,9 +606,34 @@ TEST(RenderChildrenTest, EveryPodTemplateMeetsPodSecurityRestricted) {
       const Json seccomp =
           sc.value("seccompProfile", pod_sc.value("seccompProfile", Json::object()));
       EXPECT_EQ(seccomp.value("type", ""), "RuntimeDefault");
+      EXPECT_EQ(sc.value("readOnlyRootFilesystem", false), true);
     }
+    // Our image's user, 10001 (the managed PostgreSQL runs as its image's postgres, 999).
+    const bool postgres = kind == "StatefulSet";
+    EXPECT_EQ(pod_sc.value("runAsUser", 0), postgres ? 999 : 10001);
+    EXPECT_EQ(pod_sc.value("runAsGroup", 0), postgres ? 999 : 10001);
+    EXPECT_EQ(pod_sc.value("fsGroup", 0), postgres ? 999 : 10001);
   }
   EXPECT_EQ(templates, 4);  // core, gateway, postgres, backup
+}
+
+// The Pods carry the hash of the ConfigMap they mount: a change to what it holds is a new
+// template, so the Deployments roll.
+TEST(RenderChildrenTest, BothDeploymentsCarryTheHashOfTheConfigMap) {
+  const HoloMush hm = Game();
+  const auto children = RenderChildren(Input(hm));
+  const Json* config = Find(children, "ConfigMap", "game-config");
+  ASSERT_NE(config, nullptr);
+  const std::string expected = Hash((*config)["data"]).substr(0, 16);
+  for (const char* name : {"game-core", "game-gateway"}) {
+    const Json* d = Find(children, "Deployment", name);
+    ASSERT_NE(d, nullptr) << name;
+    EXPECT_EQ((*d)["spec"]["template"]["metadata"]["annotations"][kConfigHashAnnotation], expected)
+        << name;
+  }
+  Json changed = (*config)["data"];
+  changed["core.yaml"] = changed["core.yaml"].get<std::string>() + "# changed\n";
+  EXPECT_NE(Hash(changed).substr(0, 16), expected);
 }
 
 TEST(TlsTest, SecretHoldsEveryFileBase64) {
