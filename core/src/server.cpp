@@ -21,6 +21,7 @@
 #include "holomush/common/health.hpp"
 #include "holomush/common/process_metrics.hpp"
 #include "holomush/common/service.hpp"
+#include "holomush/common/thread_name.hpp"
 #include "holomush/common/tls.hpp"
 #include "service/grpc_metrics_interceptor.hpp"
 #include "service/grpc_service.hpp"
@@ -242,8 +243,12 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.writer->Observe({.prepared = [hub](const auto& events) { hub->Remember(events); },
                         .committed = [hub](const auto& events) { hub->Publish(events); },
                         .aborted = [hub](const auto& events) { hub->Forget(events); }});
-    rt.pool = std::make_unique<boost::asio::thread_pool>(config.Int("worker-threads"));
-    rt.password_pool = std::make_unique<boost::asio::thread_pool>(config.Int("password-threads"));
+    const int workers = static_cast<int>(config.Int("worker-threads"));
+    const int hashers = static_cast<int>(config.Int("password-threads"));
+    rt.pool = std::make_unique<boost::asio::thread_pool>(workers);
+    rt.password_pool = std::make_unique<boost::asio::thread_pool>(hashers);
+    common::NameEveryThread(*rt.pool, workers, "holomush-work");
+    common::NameEveryThread(*rt.password_pool, hashers, "holomush-pass");
     // A command or a password hash can hold a worker for a while (database calls end within
     // the connection's timeouts); a minute of silence means every worker is stuck.
     auto through = [](boost::asio::thread_pool& pool) {

@@ -1,5 +1,6 @@
 #include "front.hpp"
 
+#include "holomush/common/thread_name.hpp"
 #include "listener.hpp"
 #include "telnet_connection.hpp"
 #include "websocket_connection.hpp"
@@ -29,7 +30,10 @@ void ClientFront::Start(const common::HostPort& telnet,
   }
   work_.emplace(io_.get_executor());
   for (int i = 0; i < thread_count_; ++i) {
-    threads_.emplace_back([this] { io_.run(); });
+    threads_.emplace_back([this] {
+      common::NameThisThread("holomush-io");
+      io_.run();
+    });
   }
 }
 

@@ -12,6 +12,7 @@
 #include "support/net.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/threads.hpp"
 #include "support/wait.hpp"
 
 namespace holomush::testing {
@@ -69,6 +70,15 @@ TEST(CoreMetricsTest, LivenessWatchesTheFourLoopsOfCore) {
             (std::vector<std::string>{"ok", "command workers: on time", "event writer: on time",
                                       "listener loop: on time", "password workers: on time"}))
       << live.body;
+}
+
+// The pools are as large as the flags say, and named, so `top -H` tells them apart.
+TEST(CoreThreadsTest, WorkerAndPasswordPoolsHaveTheSizesTheirFlagsSay) {
+  CoreProcess core(FreshDatabase("threads"), {"--worker-threads", "3", "--password-threads", "2"});
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  EXPECT_EQ(ThreadsNamed(core.process().pid(), "holomush-work"), 3);
+  EXPECT_EQ(ThreadsNamed(core.process().pid(), "holomush-pass"), 2);
 }
 
 TEST(CoreMetricsTest, EveryServicesCallsAreCountedByMethodAndCode) {

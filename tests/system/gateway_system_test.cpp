@@ -22,6 +22,7 @@
 #include "gateway_harness.hpp"
 #include "support/core_harness.hpp"
 #include "support/postgres.hpp"
+#include "support/threads.hpp"
 #include "support/wait.hpp"
 
 namespace holomush::testing {
@@ -417,6 +418,17 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
     SourcedClient again(stranger, port);
     return again.Expect("connect");
   }));
+}
+
+// `--io-threads` threads serve the players' sockets, named so `top -H` tells them apart.
+TEST_F(GatewaySystemTest, IoThreadsAreAsManyAsTheFlagSays) {
+  EXPECT_EQ(ThreadsNamed(gateway_->process().pid(), "holomush-io"), 2);  // the default
+  gateway_.reset();
+  gateway_ = std::make_unique<GatewayProcess>(core_->address(),
+                                              std::vector<std::string>{"--io-threads", "3"});
+  ASSERT_TRUE(gateway_->Start()) << gateway_->process().Output();
+  EXPECT_EQ(ThreadsNamed(gateway_->process().pid(), "holomush-io"), 3);
+  auto ana = Player("create", "ana");  // and they serve
 }
 
 TEST_F(GatewaySystemTest, ConnectionsWaitingToLogInHaveTheirOwnCap) {

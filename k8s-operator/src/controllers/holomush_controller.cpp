@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "holomush/common/thread_name.hpp"
 #include "holomush/operator/controller.hpp"
 #include "holomush/operator/reconcile_phases.hpp"
 #include "holomush/operator/resources.hpp"
@@ -158,7 +159,10 @@ bool Controller::CachesSynced() const {
 
 void Controller::StartWorkers() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { Worker(); });
+    workers_.emplace_back([this] {
+      common::NameThisThread("holomush-recon");
+      Worker();
+    });
   }
 }
 

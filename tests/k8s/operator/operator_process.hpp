@@ -27,6 +27,7 @@ class OperatorProcess {
   // The exit code of a process Running() found gone (128 + signal when killed), else -1.
   int ExitCode() const { return exit_code_; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string Log() const;
 
   // GET on the ops port: status code (0 when unreachable) and body.

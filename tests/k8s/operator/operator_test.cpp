@@ -13,6 +13,7 @@
 
 #include "kube_env.hpp"
 #include "operator_process.hpp"
+#include "support/threads.hpp"
 
 namespace holomush::testing {
 namespace {
@@ -1129,9 +1130,11 @@ TEST_F(OperatorTest, AlertRulesFromAFileReplaceTheCompiledInOnes) {
                          "        expr: vector(1)\n"
                          "        labels:\n"
                          "          severity: info\n";
-  auto op = StartOperator({"--alert-rules=" + path});
+  auto op = StartOperator({"--alert-rules=" + path, "--workers=3"});
   Apply(Game("game"));
   ASSERT_TRUE(WaitFor([&] { return Exists("prometheusrule/game"); }, kDeadline)) << op->Log();
+  // `--workers` reconcile threads, named so `top -H` shows them.
+  EXPECT_EQ(ThreadsNamed(op->pid(), "holomush-recon"), 3);
   const json rule = *GetJson(ns_.Name(), "prometheusrule/game");
   const std::string groups = At(rule, {"spec", "groups"}).dump();
   EXPECT_NE(groups.find("HouseRuleBroken"), std::string::npos) << groups;
