@@ -34,6 +34,9 @@ struct ConnectionLimits {
   std::chrono::milliseconds close_linger{std::chrono::seconds(3)};
   // A WebSocket silent for half of this is pinged; silent for all of it, closed.
   std::chrono::milliseconds websocket_keepalive{std::chrono::seconds(60)};
+  // On the web port: how long a request (the first, or the next on a kept-alive
+  // connection) and a WebSocket handshake may take to arrive.
+  std::chrono::milliseconds http_request_timeout{std::chrono::seconds(10)};
 };
 
 // A live client connection, as the registry sees it. Thread-safe entry points only.

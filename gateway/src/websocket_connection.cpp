@@ -22,8 +22,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-
 std::string PlainHttp(int status, std::string_view reason, std::string_view body) {
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
@@ -94,7 +92,7 @@ class WebSocketConnection final : public ConnectionBase {
     // only so that its header can be answered (405) instead of cut off.
     parser_->body_limit(1024);
     auto& tcp_stream = beast::get_lowest_layer(ws_);
-    tcp_stream.expires_after(kHandshakeTimeout);
+    tcp_stream.expires_after(env().limits.http_request_timeout);
     http::async_read(tcp_stream, buffer_, *parser_,
                      [self = Self()](const boost::system::error_code& read_ec, size_t) {
                        self->OnRequest(read_ec);
@@ -136,7 +134,7 @@ class WebSocketConnection final : public ConnectionBase {
     }
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = kHandshakeTimeout;
+    timeouts.handshake_timeout = env().limits.http_request_timeout;
     // Silent for half of this, the client is pinged; silent for all of it, closed.
     timeouts.idle_timeout = env().limits.websocket_keepalive;
     timeouts.keep_alive_pings = true;

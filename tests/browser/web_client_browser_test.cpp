@@ -145,6 +145,17 @@ TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGat
     EXPECT_EQ(p->browser().Run("return document.activeElement.id;"), "command");
   }
   ASSERT_TRUE(ana.Sees("Bob has connected."));
+  // What a screen reader is told: the output is a log, the connection line a status, both
+  // read politely as they change; the login error is an alert.
+  EXPECT_EQ(ana.browser().Run("const o = document.getElementById('output');"
+                              "return [o.getAttribute('role'), o.getAttribute('aria-live')];"),
+            Json::array({"log", "polite"}));
+  EXPECT_EQ(ana.browser().Run("const s = document.getElementById('status');"
+                              "return [s.getAttribute('role'), s.getAttribute('aria-live')];"),
+            Json::array({"status", "polite"}));
+  EXPECT_EQ(
+      ana.browser().Run("return document.getElementById('login-error').getAttribute('role');"),
+      "alert");
   for (ChildProcess* log :
        {&web_gateway_->process(), &telnet_gateway_->process(), &core_->process()}) {
     EXPECT_EQ(log->Output().find("Sekr1t"), std::string::npos);

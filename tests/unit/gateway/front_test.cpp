@@ -763,6 +763,23 @@ TEST_F(FrontTest, AWebSocketThatNeverAnswersPingsIsClosedAndOneThatAnswersStays)
   EXPECT_NE(frame.opcode, -1) << "no answer to who";
 }
 
+// A kept-alive connection waits a while for its next request (10 s by default, 300 ms here),
+// then closes; so does one that never sends a first.
+TEST_F(FrontTest, AnIdleWebConnectionIsClosedAfterTheRequestTimeout) {
+  web_assets_ = EmbeddedWebAssets();
+  Start({.http_request_timeout = 300ms});
+  TcpClient kept(front_->web_port());
+  kept.Send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = kept.ReadUntil("\r\n\r\n");
+  ASSERT_TRUE(head) << kept.Pending();
+  EXPECT_NE(head->find("Connection: keep-alive"), std::string::npos) << *head;
+  TcpClient silent(front_->web_port());
+  EXPECT_TRUE(kept.WaitClosed(5s));
+  EXPECT_TRUE(silent.WaitClosed(5s));
+  EXPECT_EQ(silent.Pending(), "");
+  EXPECT_TRUE(WaitUntil([&] { return front_->connections() == 0; }));
+}
+
 TEST_F(FrontTest, WebSocketPasswordPromptAsksToHideInput) {
   core_.AddAccount("ana", "secret", {"Ana"});
   Start();
