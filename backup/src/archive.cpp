@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -109,16 +110,44 @@ common::Result<VerifiedBackup> VerifyFile(const std::string& path, const std::st
   return result;
 }
 
+namespace {
+
+bool IsOptionalExtension(const std::string& name) {
+  return std::find(std::begin(kOptionalExtensions), std::end(kOptionalExtensions), name) !=
+         std::end(kOptionalExtensions);
+}
+
+// "<id>; <oid> <oid> EXTENSION - <name>": the entry that creates extension <name>.
+std::optional<std::string> CreatedExtension(const std::string& line,
+                                            const std::vector<std::string>& w) {
+  if (line.empty() || line[0] == ';' || w.size() < 6 || w[3] != "EXTENSION" || w[4] != "-") {
+    return std::nullopt;
+  }
+  return w[5];
+}
+
+}  // namespace
+
 std::string RestoreList(const std::string& toc) {
   std::istringstream lines(toc);
   std::string out;
   for (std::string line; std::getline(lines, line);) {
     auto w = Words(line);
-    if (!line.empty() && line[0] != ';' && w.size() >= 6 && w[3] == "COMMENT" && w[4] == "-" &&
-        w[5] == "EXTENSION") {
-      out += ';';
-    }
+    const bool comment_on_extension = !line.empty() && line[0] != ';' && w.size() >= 6 &&
+                                      w[3] == "COMMENT" && w[4] == "-" && w[5] == "EXTENSION";
+    const auto created = CreatedExtension(line, w);
+    if (comment_on_extension || (created && IsOptionalExtension(*created))) out += ';';
     out += line + "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> OptionalExtensionsIn(const std::string& toc) {
+  std::istringstream lines(toc);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(lines, line);) {
+    const auto created = CreatedExtension(line, Words(line));
+    if (created && IsOptionalExtension(*created)) out.push_back(*created);
   }
   return out;
 }

@@ -34,9 +34,15 @@ struct VerifiedBackup {
 common::Result<VerifiedBackup> VerifyFile(const std::string& path, const std::string& pg_restore,
                                           bool allow_missing_checksum, const common::Logger& log);
 
-// The --use-list for pg_restore: `toc` with comments on extensions commented out, since only an
-// extension's owner may comment on it and a database whose extensions a DBA created must
-// still restore.
+// Extensions a game may have but never needs (query statistics): a restore creates them only
+// where the target allows it, since only a superuser may create them.
+inline constexpr const char* kOptionalExtensions[] = {"pg_stat_statements"};
+
+// The --use-list for pg_restore: `toc` with comments on extensions and the optional extensions
+// commented out, since only an extension's owner may comment on it and a database whose
+// extensions a DBA created must still restore.
 std::string RestoreList(const std::string& toc);
+// The optional extensions `toc` creates, in kOptionalExtensions order.
+std::vector<std::string> OptionalExtensionsIn(const std::string& toc);
 
 }  // namespace holomush::backup

@@ -140,4 +140,15 @@ common::Status Analyze(const std::string& database_url) {
   }
 }
 
+common::Status CreateExtension(const std::string& database_url, const std::string& name) {
+  try {
+    pqxx::connection conn(database_url);
+    pqxx::nontransaction txn(conn);
+    txn.exec("CREATE EXTENSION IF NOT EXISTS " + conn.quote_name(name));
+    return common::Ok{};
+  } catch (const std::exception& e) {
+    return Translate(e, database_url);
+  }
+}
+
 }  // namespace holomush::backup

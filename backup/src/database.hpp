@@ -42,5 +42,7 @@ common::Result<std::vector<std::string>> ListUserTables(const std::string& datab
 common::Status DropTables(const std::string& database_url, const std::vector<std::string>& tables);
 // Restored tables have no planner statistics until ANALYZE.
 common::Status Analyze(const std::string& database_url);
+// CREATE EXTENSION IF NOT EXISTS `name` (an identifier from our own list).
+common::Status CreateExtension(const std::string& database_url, const std::string& name);
 
 }  // namespace holomush::backup

@@ -158,6 +158,14 @@ int RestoreBackup(const RestoreOptions& options, const common::Logger& log) {
   log.Info("archive restored",
            {{"database", conn->description}, {"duration_seconds", SecondsSince(restore_started)}});
 
+  // Query statistics and the like: welcome, never required.
+  for (const auto& name : OptionalExtensionsIn(verified->archive.toc)) {
+    if (auto s = CreateExtension(options.database_url, name); !s) {
+      log.Warn("optional extension not created; the game runs without it",
+               {{"extension", name}, {"error", s.error().message}});
+    }
+  }
+
   step = "analyze";
   if (auto s = Analyze(options.database_url); !s) {
     log.Warn("ANALYZE after restore failed; autovacuum will gather statistics later",

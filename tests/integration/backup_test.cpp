@@ -683,6 +683,29 @@ TEST_F(BackupFileTest, RetentionRemovesOnlyTheOldestVerifiedBackups) {
   EXPECT_TRUE(fs::exists(dir_ / "holomush-20000102T000000Z.dump"));
 }
 
+TEST_F(BackupFileTest, ARetentionErrorIsLoggedAndTheRunStillSucceeds) {
+  const std::string old = MakeBackup();
+  // A bind mount over the old archive: unlinking it fails (EBUSY), even for root.
+  ASSERT_EQ(::mount(old.c_str(), old.c_str(), nullptr, MS_BIND, nullptr), 0)
+      << std::strerror(errno);
+  mount_ = old;
+  mounted_ = true;
+
+  auto run = Run({"--keep-last", "1"});
+  EXPECT_EQ(run.code, 0) << run.output;
+  EXPECT_EQ(JsonField(run.output, "retention cannot remove a backup", "level"), "error")
+      << run.output;
+  EXPECT_EQ(JsonField(run.output, "retention cannot remove a backup", "file"), old);
+  EXPECT_EQ(JsonField(run.output, "retention cannot remove a backup", "error"),
+            std::strerror(EBUSY));
+  EXPECT_EQ(JsonField(run.output, "backup complete", "removed"), "0");
+  // The archive goes first, so its sidecars stay with it; the new backup is whole.
+  EXPECT_TRUE(fs::exists(old + ".json"));
+  EXPECT_TRUE(fs::exists(old + ".sha256"));
+  auto verify = Verify(JsonField(run.output, "backup complete", "file"));
+  EXPECT_EQ(verify.code, 0) << verify.output;
+}
+
 // The operator's CronJob configures `backup run` only through the environment
 // (HOLOMUSH_BACKUP_DIR, _KEEP_LAST, _MAX_AGE, _STATUS_FILE): each name reaches the command.
 TEST_F(BackupFileTest, EveryRunSettingComesFromTheEnvironmentAsTheCronJobSetsIt) {
@@ -780,6 +803,41 @@ TEST_F(BackupFileTest, RestoreRefusesANonEmptyTargetUnlessForced) {
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM system_info WHERE key = 'after-backup'"), "0");
   EXPECT_EQ(QueryOne(url_, "SELECT count(*) FROM system_info"), "2001");
   EXPECT_EQ(QueryOne(url_, "SELECT to_regclass('newer_feature') IS NULL"), "t");
+}
+
+// A DBA made the target database and its extension; the game's role owns the database but
+// not pg_trgm, so it may not comment on it: the restore leaves that out and succeeds.
+TEST_F(BackupFileTest, RestoreAsTheDatabaseOwnerBesideADbaOwnedExtension) {
+  const std::string file = MakeBackup();
+  const std::string admin = FreshDatabase("nonowner");
+  ExecSql(admin,
+          "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'game_owner') THEN"
+          " CREATE ROLE game_owner LOGIN; END IF; END $$");
+  const std::string name = QueryOne(admin, "SELECT current_database()");
+  ExecSql(admin, "ALTER DATABASE " + name + " OWNER TO game_owner");
+  ExecSql(admin, "CREATE EXTENSION pg_trgm");
+  std::string target = admin;
+  target.replace(target.find("holomush@"), 9, "game_owner@");
+  ASSERT_EQ(QueryOne(target, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), "f");
+
+  auto restore = Holomush({"backup", "restore", file}, {{"DATABASE_URL", target}});
+  ASSERT_EQ(restore.code, 0) << restore.output;
+  EXPECT_EQ(QueryOne(target, "SELECT count(*) FROM system_info WHERE key LIKE 'k%'"), "2000");
+  // The source had query statistics (made by `migrate up` as superuser); only a superuser
+  // may make them here, so the restore says it goes on without them.
+  EXPECT_EQ(
+      QueryOne(url_, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'"),
+      "1");
+  EXPECT_EQ(JsonField(restore.output, "optional extension not created; the game runs without it",
+                      "extension"),
+            "pg_stat_statements");
+  EXPECT_EQ(
+      QueryOne(target, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'"),
+      "0");
+  EXPECT_EQ(QueryOne(admin,
+                     "SELECT r.rolname FROM pg_extension e JOIN pg_roles r ON r.oid = e.extowner"
+                     " WHERE e.extname = 'pg_trgm'"),
+            "holomush");
 }
 
 TEST_F(BackupFileTest, RestoreReportsASchemaVersionThatDiffersFromTheManifest) {

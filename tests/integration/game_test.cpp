@@ -243,6 +243,40 @@ TEST_F(GameTest, LookAsksOnlyWhoIsPresentOnceThePlaceIsKept) {
   EXPECT_EQ(calls("%FROM exits%"), "0");
 }
 
+// Every statement core runs is prepared once per pooled connection. PostgreSQL's own log
+// says so: with every parse, bind and execute logged for this database, each server process
+// (one pooled connection) parses `present_at` once and then only executes it, look after look.
+TEST(PreparedStatementTest, EachConnectionParsesAStatementOnceAndThenOnlyExecutesIt) {
+  const std::string url = FreshDatabase("prepared");
+  ExecSql(url, "ALTER DATABASE " + QueryOne(url, "SELECT current_database()") +
+                   " SET log_min_duration_statement = 0");
+  CoreProcess core(url);
+  ASSERT_TRUE(core.Start()) << core.process().Output();
+  ASSERT_TRUE(core.WaitReady()) << core.process().Output();
+  PlayerClient ana(core.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  for (int i = 0; i < 20; ++i) {
+    ana.Send("look");
+    ASSERT_TRUE(ana.WaitFor("Present:"));
+  }
+  // Lines read "<time> [<pid>] LOG:  duration: <ms> ms  parse|execute present_at: ...".
+  std::map<std::string, int> parses;
+  int executes = 0;
+  std::ifstream log(SharedPostgres().data_dir() + "/postgresql.log");
+  for (std::string line; std::getline(log, line);) {
+    const auto open = line.find(" [");
+    const auto close = line.find("] ", open == std::string::npos ? 0 : open);
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (line.find("  parse present_at: ") != std::string::npos) {
+      ++parses[line.substr(open + 2, close - open - 2)];
+    }
+    if (line.find("  execute present_at: ") != std::string::npos) ++executes;
+  }
+  EXPECT_GE(executes, 20);
+  ASSERT_FALSE(parses.empty());
+  for (const auto& [pid, n] : parses) EXPECT_EQ(n, 1) << "server process " << pid;
+}
+
 TEST_F(GameTest, PageReachesOnlyItsTarget) {
   ana_->Send("page bob=psst");
   EXPECT_TRUE(ana_->WaitFor("You page Bob: psst"));

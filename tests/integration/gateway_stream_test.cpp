@@ -1,11 +1,13 @@
 // Many sessions on one Gateway stream of a real core: each gets its own output, a dropped
 // stream resumes all of them with nothing lost or doubled, and one quit ends one session.
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "db_helpers.hpp"
+#include "holomush/common/tls.hpp"
 #include "support/core_harness.hpp"
 #include "support/net.hpp"
 #include "support/postgres.hpp"
@@ -28,8 +30,13 @@ class MuxClient {
     std::string last_event_id;
   };
 
-  explicit MuxClient(pb::Game::Stub& stub) {
+  // With `read` false nothing is read until StartReading: core's writes stall once the
+  // stream's flow-control window is full.
+  explicit MuxClient(pb::Game::Stub& stub, bool read = true) {
     stream_ = stub.Gateway(&context_);
+    if (read) StartReading();
+  }
+  void StartReading() {
     reader_ = std::thread([this] { ReadLoop(); });
   }
   ~MuxClient() { Drop(); }
@@ -82,6 +89,16 @@ class MuxClient {
     std::lock_guard lock(mu_);
     return shared_frames_;
   }
+  // The status core ended the stream with, once it has.
+  std::optional<grpc::Status> WaitEnded() {
+    if (!Wait([&] { return ended_.has_value(); })) return std::nullopt;
+    std::lock_guard lock(mu_);
+    return ended_;
+  }
+  size_t frames_read() {
+    std::lock_guard lock(mu_);
+    return frames_read_;
+  }
   // Cuts the stream as a broken connection would.
   void Drop() {
     context_.TryCancel();
@@ -97,6 +114,7 @@ class MuxClient {
     pb::GatewayDown down;
     while (stream_->Read(&down)) {
       std::lock_guard lock(mu_);
+      frames_read_ += static_cast<size_t>(down.frames_size());
       for (const auto& frame : down.frames()) {
         if (frame.handles_size() > 1) ++shared_frames_;
         for (const uint64_t handle : frame.handles()) {
@@ -120,7 +138,10 @@ class MuxClient {
       }
       cv_.notify_all();
     }
-    (void)stream_->Finish();
+    auto status = stream_->Finish();
+    std::lock_guard lock(mu_);
+    ended_ = std::move(status);
+    cv_.notify_all();
   }
 
   grpc::ClientContext context_;
@@ -130,6 +151,8 @@ class MuxClient {
   std::condition_variable cv_;
   std::map<uint64_t, Seen> seen_;
   int shared_frames_ = 0;
+  size_t frames_read_ = 0;
+  std::optional<grpc::Status> ended_;
 };
 
 class GatewayStreamTest : public ::testing::Test {
@@ -282,6 +305,70 @@ TEST_F(GatewayStreamTest, CommandsInTheSameBatchAsTheOpenRunRightAfterItInOrder)
                      "SELECT string_agg(payload->>'message', ',' ORDER BY id) FROM events"
                      " WHERE payload->>'message' LIKE 'early %'"),
             "early one,early two");
+}
+
+TEST_F(GatewayStreamTest, CommandsBeyondTheBacklogBeforeTheOpenAreAnsweredBusyAtOnce) {
+  // 40 says in the open's batch: the first 32 (a session's backlog) wait for the open and
+  // run in order; the other 8 are answered busy at once, before `opened`, and counted.
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 40; ++i) lines.push_back("say early " + std::to_string(i));
+  MuxClient mux(accounts_->stub());
+  mux.OpenWith(1, sessions_[0], lines);
+  ASSERT_TRUE(mux.WaitText(1, "You say, \"early 32\""));
+  const auto ana = mux.seen(1);
+  ASSERT_EQ(ana.texts_before_opened, 8u);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(ana.texts[i], "The server is busy, try again in a moment.");
+  std::string expected;
+  for (int i = 1; i <= 32; ++i) expected += (i > 1 ? "," : "") + ("early " + std::to_string(i));
+  EXPECT_EQ(QueryOne(url_,
+                     "SELECT string_agg(payload->>'message', ',' ORDER BY id) FROM events"
+                     " WHERE payload->>'message' LIKE 'early %'"),
+            expected);
+  EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}"), 8.0);
+}
+
+TEST_F(GatewayStreamTest, AStreamNotReadIsEndedPastItsQueueAndItsSessionResumesOnTheNext) {
+  // A gateway that stops reading: a small flow-control window on its side, so core's writes
+  // stall at once and what it answers collects in the stream's queue.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
+  auto stub = pb::Game::NewStub(grpc::CreateCustomChannel(
+      core_->address(), common::MutualTlsClientCredentials(TestCertsDir(), "gateway"), args));
+  MuxClient stalled(*stub, /*read=*/false);
+  stalled.Open(1, sessions_[0]);
+  // 70,000 commands: past the burst and the backlog each is answered at once by one frame
+  // (too fast, or busy), so more than 65,536 frames wait.
+  for (int batch = 0; batch < 70; ++batch) {
+    stalled.Send(std::vector<std::pair<uint64_t, std::string>>(1000, {1, "xyzzy"}));
+  }
+  // Core says when it cuts a stream off; only then does this gateway read again.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return core_->process().Output().find("gateway stream cut off") != std::string::npos; },
+      60s))
+      << core_->process().Output();
+  stalled.StartReading();
+  const auto status = stalled.WaitEnded();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status->error_message(), "stream not being read");
+  // What was queued was dropped, not sent: far fewer frames than answers.
+  EXPECT_LT(stalled.frames_read(), 65'536u);
+  EXPECT_TRUE(WaitUntil([&] {
+    return core_->Metric(
+               "holomush_grpc_requests_total{code=\"RESOURCE_EXHAUSTED\",method=\"Gateway\"}") ==
+           1.0;
+  }));
+  // Ana was detached, not ended: the next stream resumes her and she plays on (she hears
+  // Bob; her own flood drained her command rate for a moment).
+  MuxClient next(accounts_->stub());
+  next.Open(5, sessions_[0], stalled.seen(1).last_event_id);
+  next.Open(6, sessions_[1]);
+  ASSERT_TRUE(next.WaitOpened(5));
+  ASSERT_TRUE(next.WaitOpened(6));
+  next.Send({{6, "say after the stall"}});
+  EXPECT_TRUE(next.WaitText(5, "Bob says, \"after the stall\""));
 }
 
 TEST_F(GatewayStreamTest, OpeningASessionOnAnotherStreamRefusesTheOldHandleAborted) {

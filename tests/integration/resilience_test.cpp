@@ -211,6 +211,55 @@ TEST_F(ResilienceTest, ALostListenerTurnsReadinessOffAndItsReturnReReadsTheWorld
   EXPECT_TRUE(core_->process().Running());
 }
 
+// Both cores' listeners are cut and cannot come back for a while; meanwhile a say on the
+// second core is written through the connections it kept. Their NOTIFYs reach nobody: once
+// the first core's listener is back, its player still hears each say once, in order.
+TEST_F(ResilienceTest, EventsWrittenElsewhereWhileTheListenerWasDownArriveOnceItReturns) {
+  CoreProcess second(url_);
+  ASSERT_TRUE(second.Start()) << second.process().Output();
+  ASSERT_TRUE(second.WaitReady());
+  PlayerClient ana(core_->address());
+  PlayerClient bob(second.address());
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  bob.Send("say before");
+  ASSERT_TRUE(ana.WaitFor("Bob says, \"before\""));
+  ana.Take();
+
+  const std::string db = QueryOne(url_, "SELECT current_database()");
+  pqxx::connection server(SharedPostgres().Url("postgres"));
+  pqxx::nontransaction admin(server);
+  pqxx::connection game(url_);
+  pqxx::nontransaction sql(game);
+  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  const auto killed = sql.exec1(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+      " WHERE application_name = 'holomush-core-listener' AND datname = current_database()");
+  ASSERT_EQ(killed[0].as<int>(), 2);
+  ASSERT_TRUE(core_->WaitReady(503));
+  for (int i = 1; i <= 3; ++i) bob.Send("say away " + std::to_string(i));
+  const auto written = [&] {
+    return sql.exec1("SELECT count(*) FROM events WHERE payload->>'message' LIKE 'away %'")[0]
+        .as<int>();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return written() == 3; })) << written();
+  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  ASSERT_TRUE(core_->WaitReady(200, std::chrono::seconds(30))) << core_->process().Output();
+
+  bob.Send("say back");
+  std::vector<std::string> heard;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (auto& t : ana.Take()) {
+          if (t.rfind("Bob says", 0) == 0) heard.push_back(t);
+        }
+        return !heard.empty() && heard.back() == "Bob says, \"back\"";
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(heard, (std::vector<std::string>{"Bob says, \"away 1\"", "Bob says, \"away 2\"",
+                                             "Bob says, \"away 3\"", "Bob says, \"back\""}));
+}
+
 // SIGTERM: readiness turns 503 naming the shutdown while open streams drain (half the grace),
 // then core exits 0; the sessions stay resumable.
 TEST(CoreShutdownTest, SigtermTurnsReadinessOffDrainsAndExitsZero) {

@@ -83,7 +83,7 @@ void Game::Submit(const std::shared_ptr<CoreSession>& session, std::string line,
       return;
     case CoreSession::Admission::kBacklogged:
       metrics_.CommandRefused("backlog");
-      session->Output("The server is busy, try again in a moment.");
+      session->Output(kServerBusy);
       if (done) done();
       return;
   }

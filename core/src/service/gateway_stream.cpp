@@ -1,11 +1,14 @@
 #include "service/gateway_stream.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
+
+#include "holomush/common/logging.hpp"
 
 namespace holomush::core {
 namespace {
@@ -15,8 +18,6 @@ namespace {
 constexpr size_t kMaxQueuedFrames = 1 << 16;
 // A batch is closed at about this size so no message comes near gRPC's 4 MiB receive limit.
 constexpr size_t kMaxBatchBytes = 256 * 1024;
-// Commands that arrive for a handle whose open is still in progress wait, up to this many.
-constexpr size_t kMaxEarlyCommands = 512;
 
 pb::ServerMessage Refusal(grpc::StatusCode code, const std::string& message) {
   pb::ServerMessage msg;
@@ -62,12 +63,19 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     std::vector<std::string> early;        // commands that came before that
   };
 
-  GatewayLink(Reactor* stream, pb::GatewayUp* in) : stream_(stream), in_(in) {}
+  // `max_early`: commands that may wait for a handle whose open is in progress (more could
+  // not run anyway: they would be over the session's own backlog once handed over).
+  GatewayLink(Reactor* stream, pb::GatewayUp* in, size_t max_early)
+      : stream_(stream), in_(in), max_early_(max_early) {}
 
   void Send(uint64_t handle, pb::ServerMessage message) {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
     if (queued_frames_ >= kMaxQueuedFrames) {
+      common::Logger("core").Warn(
+          "gateway stream cut off: it stopped reading; its sessions resume on its next stream",
+          {{"queued_frames", static_cast<int64_t>(queued_frames_)},
+           {"sessions", static_cast<int64_t>(handles_.size())}});
       FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "stream not being read"));
       return;
     }
@@ -126,19 +134,21 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     return true;
   }
 
-  // The session for a command on `handle`; nullptr when the command waits for the open (it
-  // is kept) or the handle is unknown (`unknown` is set).
-  std::shared_ptr<CoreSession> ForCommand(uint64_t handle, const std::string& line, bool* unknown) {
+  enum class Route { kRun, kKept, kFull, kUnknown };
+  // Where a command on `handle` goes: to `*session` (kRun), kept until the open completes
+  // (kKept; `line` is moved from), or nowhere: too many wait already (kFull) or the handle
+  // was never opened (kUnknown).
+  Route ForCommand(uint64_t handle, std::string& line, std::shared_ptr<CoreSession>* session) {
     std::lock_guard lock(mu_);
     auto it = handles_.find(handle);
-    if (it == handles_.end()) {
-      *unknown = true;
-      return nullptr;
+    if (it == handles_.end()) return Route::kUnknown;
+    if (it->second.session) {
+      *session = it->second.session;
+      return Route::kRun;
     }
-    if (!it->second.session && it->second.early.size() < kMaxEarlyCommands) {
-      it->second.early.push_back(line);
-    }
-    return it->second.session;
+    if (it->second.early.size() >= max_early_) return Route::kFull;
+    it->second.early.push_back(std::move(line));
+    return Route::kKept;
   }
 
   // Forgets `handle` (if `sink` is still its sink) and returns its entry.
@@ -224,6 +234,7 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
   std::recursive_mutex mu_;
   Reactor* stream_;
   pb::GatewayUp* in_;
+  const size_t max_early_;
   std::map<uint64_t, Entry> handles_;
   pb::GatewayDown in_flight_;
   std::deque<pb::GatewayDown> pending_;
@@ -258,7 +269,10 @@ void HandleSink::Abandon() {
 class GatewayStream final : public grpc::ServerBidiReactor<pb::GatewayUp, pb::GatewayDown> {
  public:
   explicit GatewayStream(GameService& service)
-      : service_(service), link_(std::make_shared<GatewayLink>(this, &in_)) {
+      : service_(service),
+        link_(std::make_shared<GatewayLink>(
+            this, &in_,
+            static_cast<size_t>(std::max(service.game().options().flood.max_pending, 0)))) {
     link_->StartRead();
   }
 
@@ -302,15 +316,27 @@ class GatewayStream final : public grpc::ServerBidiReactor<pb::GatewayUp, pb::Ga
 
  private:
   void Command(uint64_t handle, std::string line) {
-    bool unknown = false;
-    auto session = link_->ForCommand(handle, line, &unknown);
-    if (unknown) {
-      link_->Send(handle, Refusal(grpc::StatusCode::FAILED_PRECONDITION,
-                                  "the first frame of a handle must be open"));
-      return;
+    std::shared_ptr<CoreSession> session;
+    switch (link_->ForCommand(handle, line, &session)) {
+      case GatewayLink::Route::kRun:
+        Submit(service_, session, std::move(line));
+        return;
+      case GatewayLink::Route::kKept:
+        return;  // submitted when the open completes
+      case GatewayLink::Route::kFull: {
+        // Answered at once, as the session's strand answers a command over its backlog; the
+        // kept ones run after `opened`.
+        service_.metrics().CommandRefused("backlog");
+        pb::ServerMessage msg;
+        msg.mutable_output()->set_text(kServerBusy);
+        link_->Send(handle, std::move(msg));
+        return;
+      }
+      case GatewayLink::Route::kUnknown:
+        link_->Send(handle, Refusal(grpc::StatusCode::FAILED_PRECONDITION,
+                                    "the first frame of a handle must be open"));
+        return;
     }
-    if (!session) return;  // kept until the open completes
-    Submit(service_, session, std::move(line));
   }
 
   static void Submit(GameService& service, const std::shared_ptr<CoreSession>& session,

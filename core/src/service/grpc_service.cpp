@@ -88,11 +88,7 @@ grpc::ServerUnaryReactor* GameService::PasswordUnary(grpc::CallbackServerContext
   if (password_calls_.fetch_add(1) >= password_queue_) {
     password_calls_.fetch_sub(1);
     return Unary(
-        ctx, method,
-        [] {
-          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              "The server is busy, try again in a moment.");
-        },
+        ctx, method, [] { return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, kServerBusy); },
         executor_);
   }
   return Unary(

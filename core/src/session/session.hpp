@@ -46,6 +46,9 @@ struct FloodLimits {
   int max_pending = 32;
 };
 
+// What a player is told when a command is refused because too many of theirs wait.
+inline constexpr const char* kServerBusy = "The server is busy, try again in a moment.";
+
 // The burst core tells a gateway to pace to: its own less up to a second's worth of
 // commands (at least 1 is left), kept back as slack. Paced lines can still reach core
 // bunched (the gateway batches what queued while a write was in flight, threads get

@@ -201,17 +201,24 @@ TEST_F(DirectoryTest, ListShowsOnlyCompleteNamesAndTrustsOnlyMatchingManifests) 
   EXPECT_FALSE(verified["holomush-20250105T000000Z.dump"]);
 }
 
-TEST(RestoreListTest, CommentsOutExtensionComments) {
+TEST(RestoreListTest, CommentsOutExtensionCommentsAndTheOptionalExtensions) {
   const std::string toc =
       ";\n; Archive created at 2025-01-01\n"
       "2; 3079 16385 EXTENSION - pg_trgm \n"
       "3396; 0 0 COMMENT - EXTENSION pg_trgm \n"
+      "3; 3079 16390 EXTENSION - pg_stat_statements \n"
+      "3397; 0 0 COMMENT - EXTENSION pg_stat_statements \n"
       "215; 1259 16466 TABLE public events holomush\n";
   EXPECT_EQ(RestoreList(toc),
             ";\n; Archive created at 2025-01-01\n"
             "2; 3079 16385 EXTENSION - pg_trgm \n"
             ";3396; 0 0 COMMENT - EXTENSION pg_trgm \n"
+            ";3; 3079 16390 EXTENSION - pg_stat_statements \n"
+            ";3397; 0 0 COMMENT - EXTENSION pg_stat_statements \n"
             "215; 1259 16466 TABLE public events holomush\n");
+  EXPECT_EQ(OptionalExtensionsIn(toc), std::vector<std::string>{"pg_stat_statements"});
+  EXPECT_EQ(OptionalExtensionsIn(";3; 3079 16390 EXTENSION - pg_stat_statements \n"),
+            std::vector<std::string>{});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -42,19 +43,31 @@ const std::string& CertsDir() {
   return dir.path;
 }
 
+class EchoGateway;
+
+// What the fake core's streams tell the test.
+struct GatewayHooks {
+  std::function<void(uint64_t)> on_detach;
+  std::function<void(EchoGateway*)> on_hold;  // the stream stopped reading
+  std::function<void(int)> on_batch;          // a GatewayUp read: its command frames
+};
+
 // One Gateway stream of the fake core. Per handle: `open` answers `opened` (character name =
 // session id); a command is echoed as output; "end" answers `closed` (that session only);
 // "shout <text>" sends one event frame to every open handle of the stream; "break" ends the
-// whole stream with UNAVAILABLE.
+// whole stream with UNAVAILABLE; "hold" stops reading until Resume().
 class EchoGateway final : public grpc::ServerBidiReactor<v1::GatewayUp, v1::GatewayDown> {
  public:
-  explicit EchoGateway(std::function<void(uint64_t)> on_detach) : on_detach_(std::move(on_detach)) {
-    StartRead(&in_);
-  }
+  explicit EchoGateway(GatewayHooks hooks) : hooks_(std::move(hooks)) { StartRead(&in_); }
+
+  void Resume() { StartRead(&in_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) return Finish(grpc::Status::OK);
     v1::GatewayDown out;
+    bool hold = false;
+    hooks_.on_batch(static_cast<int>(std::count_if(in_.frames().begin(), in_.frames().end(),
+                                                   [](const auto& f) { return f.has_command(); })));
     for (const auto& frame : in_.frames()) {
       const uint64_t handle = frame.handle();
       auto* down = out.add_frames();
@@ -66,9 +79,12 @@ class EchoGateway final : public grpc::ServerBidiReactor<v1::GatewayUp, v1::Gate
       } else if (frame.has_detach()) {
         out.mutable_frames()->RemoveLast();
         std::erase(open_, handle);
-        on_detach_(handle);
+        hooks_.on_detach(handle);
       } else if (frame.command().line() == "break") {
         return Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+      } else if (frame.command().line() == "hold") {
+        hold = true;
+        msg->mutable_output()->set_text("holding");
       } else if (frame.command().line() == "end") {
         msg->mutable_closed()->set_reason("bye");
         std::erase(open_, handle);
@@ -82,6 +98,10 @@ class EchoGateway final : public grpc::ServerBidiReactor<v1::GatewayUp, v1::Gate
       }
     }
     Queue(std::move(out));
+    if (hold) {
+      hooks_.on_hold(this);
+      return;
+    }
     StartRead(&in_);
   }
   void OnWriteDone(bool ok) override {
@@ -98,7 +118,7 @@ class EchoGateway final : public grpc::ServerBidiReactor<v1::GatewayUp, v1::Gate
     out_.push_back(std::move(message));
     if (out_.size() == 1) StartWrite(&out_.front());
   }
-  std::function<void(uint64_t)> on_detach_;
+  GatewayHooks hooks_;
   v1::GatewayUp in_;
   std::vector<uint64_t> open_;  // touched by reactions only, one at a time
   std::mutex mu_;
@@ -122,13 +142,41 @@ class FakeGame final : public v1::Game::CallbackService {
   grpc::ServerBidiReactor<v1::GatewayUp, v1::GatewayDown>* Gateway(
       grpc::CallbackServerContext*) override {
     ++streams_;
-    return new EchoGateway([this](uint64_t) { ++detaches_; });
+    return new EchoGateway({.on_detach = [this](uint64_t) { ++detaches_; },
+                            .on_hold =
+                                [this](EchoGateway* stream) {
+                                  std::lock_guard lock(mu_);
+                                  held_ = stream;
+                                },
+                            .on_batch =
+                                [this](int commands) {
+                                  std::lock_guard lock(mu_);
+                                  batches_.push_back(commands);
+                                }});
   }
   // Gateway streams opened so far, and detach frames received.
   int streams() const { return streams_; }
   int detaches() const { return detaches_; }
+  bool holding() {
+    std::lock_guard lock(mu_);
+    return held_ != nullptr;
+  }
+  // The held stream reads again.
+  void Release() {
+    std::lock_guard lock(mu_);
+    if (held_ != nullptr) held_->Resume();
+    held_ = nullptr;
+  }
+  // How many commands each GatewayUp read so far held, in order.
+  std::vector<int> batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
 
  private:
+  std::mutex mu_;
+  EchoGateway* held_ = nullptr;
+  std::vector<int> batches_;
   std::atomic<int> streams_{0};
   std::atomic<int> detaches_{0};
 };
@@ -171,6 +219,10 @@ class CoreClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
+    // A small flow-control window: a stream the fake stops reading stalls the client's
+    // writes after a few KiB.
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
     builder.AddListeningPort(
         "127.0.0.1:0", common::MutualTlsServerCredentials(CertsDir(), "core", {"gateway"}), &port_);
     builder.RegisterService(&game_);
@@ -358,6 +410,40 @@ TEST_F(CoreClientTest, ABrokenStreamEndsAllItsSessionsAndTheNextOpenStartsANewOn
   ASSERT_TRUE(again->WaitMessages(2));
   EXPECT_EQ(again->messages()[1].output().text(), "echo: back");
   EXPECT_EQ(game_.streams(), 2);
+}
+
+// Core stops reading: the write in flight stalls, a session's commands queue behind it up to
+// 512, and each one past that is refused at once. When core reads again, the 512 leave in
+// one batch, in order, and nothing refused is sent.
+TEST_F(CoreClientTest, AtMost512CommandsOfASessionWaitBehindAStalledWrite) {
+  UseStreams(1);
+  OpenOpened(1);
+  auto& session = sessions_[0];
+  ASSERT_TRUE(session->SendCommand("hold"));
+  ASSERT_TRUE(holomush::testing::WaitUntil([&] { return game_.holding(); }));
+  const std::string padding(100, 'x');
+  int accepted = 0;
+  while (accepted < 100'000 && session->SendCommand(std::to_string(accepted) + " " + padding)) {
+    ++accepted;
+  }
+  ASSERT_LT(accepted, 100'000) << "the writes never stalled";
+  EXPECT_GE(accepted, 512);
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(session->SendCommand("refused " + std::to_string(i)));
+
+  game_.Release();
+  auto& recorder = recorders_[0];
+  ASSERT_TRUE(recorder->WaitMessages(static_cast<size_t>(2 + accepted)));
+  const auto messages = recorder->messages();
+  ASSERT_EQ(messages.size(), static_cast<size_t>(2 + accepted));
+  EXPECT_EQ(messages[1].output().text(), "holding");
+  for (int i = 0; i < accepted; ++i) {
+    ASSERT_EQ(messages[2 + i].output().text(), "echo: " + std::to_string(i) + " " + padding) << i;
+  }
+  EXPECT_EQ(game_.batches().back(), 512);
+  // Drained: the session is served again.
+  EXPECT_TRUE(session->SendCommand("after"));
+  ASSERT_TRUE(recorder->WaitMessages(static_cast<size_t>(3 + accepted)));
+  EXPECT_EQ(recorder->messages().back().output().text(), "echo: after");
 }
 
 TEST(CoreClientUnreachableTest, FailsFastWithUnavailable) {
