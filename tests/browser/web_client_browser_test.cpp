@@ -295,5 +295,40 @@ TEST_F(WebClientBrowserTest, TwoBrowsersAndATelnetPlayerShareARoomAndSurviveAGat
   for (WebPlayer* p : {&ana, &bob}) EXPECT_EQ(ConsoleErrors(*p), std::vector<std::string>{});
 }
 
+// Keyboard only: Tab goes from the command line to Send and Shift+Tab back past it to the
+// output log, each showing the focus ring. The page keeps its last 2,000 lines and recalls
+// its last 100 commands.
+TEST_F(WebClientBrowserTest, APageIsUsedByKeyboardAndKeepsItsBounds) {
+  WebPlayer cleo(driver_, "cleo", PageUrl());
+  ASSERT_NO_FATAL_FAILURE(cleo.CreateAccount());
+  Browser& page = cleo.browser();
+  const std::string focused =
+      "const e = document.activeElement; const s = getComputedStyle(e);"
+      "return [e.id || e.tagName + ' ' + e.textContent, e.matches(':focus-visible'),"
+      " s.outlineStyle, s.outlineWidth].join('|');";
+  EXPECT_EQ(page.Run("return document.activeElement.id;"), "command");
+  page.Type(page.Find("#command"), "\uE004");  // Tab
+  EXPECT_EQ(page.Run(focused), "BUTTON Send|true|solid|3px");
+  page.Type(page.Find("#command-form button"), "\uE008\uE004\uE004\uE000");  // Shift+Tab twice
+  EXPECT_EQ(page.Run(focused), "output|true|solid|3px");
+
+  // 2,001 commands typed as fast as keys go: each is echoed into the page at once (the game
+  // answers them at its own pace), so the output passes 2,000 lines on the echoes alone.
+  std::string keys;
+  for (int i = 1; i <= 2001; ++i) keys += "c" + std::to_string(i) + "\uE007";
+  const std::string command = page.Find("#command");
+  page.Type(command, keys);
+  const std::string lines =
+      "Array.from(document.getElementById('output').children, c => c.textContent)";
+  EXPECT_TRUE(page.WaitFor(lines + ".includes('> c2001')"));
+  EXPECT_EQ(page.Run("return document.getElementById('output').childElementCount;"), 2000);
+  EXPECT_EQ(page.Run("return " + lines + ".includes('> c1');"), false);
+  // Up arrow 101 times: the oldest command recalled is the 100th from the end, and it stays.
+  std::string up;
+  for (int i = 0; i < 101; ++i) up += "\uE013";
+  page.Type(command, up);
+  EXPECT_EQ(page.Run("return document.getElementById('command').value;"), "c1902");
+}
+
 }  // namespace
 }  // namespace holomush::testing
