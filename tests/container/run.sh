@@ -6,7 +6,9 @@
 #   run.sh game     PostgreSQL, migrations, core and gateway on a private network; a telnet
 #                   player through the published port; `holomush status`; a backup as the
 #                   operator's CronJob takes it; core stopped and started again under the
-#                   gateway
+#                   gateway. Migrations, core, gateway and the backup run as the operator
+#                   renders them for its minimal sample (`holomush-operator render`: args,
+#                   environment, user, mounts, read-only root), not from a copy here.
 #
 # Docker missing or unreachable is a failure with the reason, never a skip. Every container
 # and network carries a label with this script's pid: they are removed on exit, and a later
@@ -103,22 +105,32 @@ cleanup() {
   exit "$rc"
 }
 
-# Runs a container of ours the way the operator's pods do; extra docker flags, then `--`,
-# then the holomush arguments.
-run_ours() {
+# The operator's children for its minimal sample, turned into docker flags and args per
+# container by rendered.py (in $work/rendered).
+render_sample() {
+  docker run --rm --read-only \
+    -v "$root/k8s-operator/config/samples/holomush_v1alpha1_minimal.yaml:/game.yaml:ro" \
+    "$operator_image" render -f /game.yaml --namespace default >"$work/rendered.json" ||
+    fail "holomush-operator render failed"
+  python3 "$root/tests/container/rendered.py" "$work/rendered.json" "$work" ||
+    fail "rendered.py could not map the operator's render"
+}
+
+# Runs container NAME of the render as the operator's pod would (`-d`: in the background as
+# $prefix-NAME; otherwise to completion); extra docker flags follow NAME.
+run_rendered() {
   local name=$1
   shift
-  local flags=()
-  while [ "$1" != "--" ]; do
-    flags+=("$1")
-    shift
-  done
-  shift
-  containers+=("$name")
-  docker run -d --name "$name" --network "$net" --label "$label.pid=$$" \
-    --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
-    -v "$work/tls:/etc/holomush/tls:ro" -e DATABASE_URL="$database_url" \
-    "${flags[@]}" "$image" "$@" >/dev/null
+  local flags args
+  mapfile -d '' flags <"$work/rendered/$name.docker"
+  mapfile -d '' args <"$work/rendered/$name.args"
+  if [ "${1:-}" = -d ]; then
+    containers+=("$prefix-$name")
+    set -- --name "$prefix-$name" "$@"
+  else
+    set -- --rm "$@"
+  fi
+  docker run --network "$net" --label "$label.pid=$$" "$@" "${flags[@]}" "$image" "${args[@]}"
 }
 
 host_port() {  # container, container port -> the host port Docker published it on
@@ -155,9 +167,51 @@ check_image() {
   done
   ok "both images run as $uid:$uid and carry no compilers, headers or sources"
 
+  # `created` is the time of the commit the image names, not of the build: the same tree
+  # gives the same labels.
+  local revision created want
+  for img in "$image" "$operator_image"; do
+    revision=$(docker image inspect --format \
+      '{{ index .Config.Labels "org.opencontainers.image.revision" }}' "$img")
+    created=$(docker image inspect --format \
+      '{{ index .Config.Labels "org.opencontainers.image.created" }}' "$img")
+    want=$(git -C "$root" log -1 --format=%cI "${revision%-dirty}" 2>/dev/null) ||
+      fail "$img names revision $revision, which this checkout does not have"
+    [ "$created" = "$want" ] || fail "$img created label '$created', want $want (commit $revision)"
+  done
+  ok "both images are labelled with their commit's time ($created)"
+
   docker run --rm --read-only "$operator_image" --help >/dev/null ||
     fail "$operator_image --help failed"
   ok "$operator_image starts (--help)"
+}
+
+# What a killed run leaves (a container, its network naming its work directory, certificates
+# owned by the image's user there) is removed by the next run's reap_stale; a live run's is
+# not.
+check_reaping() {
+  local dead stale_work live
+  sh -c 'exit 0' &
+  dead=$!
+  wait "$dead"
+  stale_work=$(mktemp -d "${TMPDIR:-/tmp}/holomush-container.XXXXXX")
+  docker run --rm --user 0 --entrypoint sh -v "$stale_work:/work" "$image" -c \
+    "mkdir /work/tls && echo key > /work/tls/key && chown -R $uid:$uid /work/tls"
+  docker network create --label "$label.pid=$dead" --label "$label.work=$stale_work" \
+    "hmct-$dead-net" >/dev/null
+  docker create --name "hmct-$dead-core" --label "$label.pid=$dead" "$image" >/dev/null
+  live=$(docker create --label "$label.pid=$$" "$image")
+  reap_stale
+  if docker container inspect "hmct-$dead-core" >/dev/null 2>&1; then
+    fail "a dead run's container survived reap_stale"
+  fi
+  if docker network inspect "hmct-$dead-net" >/dev/null 2>&1; then
+    fail "a dead run's network survived reap_stale"
+  fi
+  [ ! -e "$stale_work" ] || fail "a dead run's work directory survived reap_stale"
+  docker container inspect "$live" >/dev/null 2>&1 || fail "reap_stale removed a live run's container"
+  docker rm -f "$live" >/dev/null
+  ok "a killed run's container, network and certificates are removed by the next run"
 }
 
 run_game() {
@@ -167,21 +221,28 @@ run_game() {
       fail "image $img is missing: run 'run.sh images' (ctest runs container.images first)"
   done
   check_image
+  check_reaping
 
   work=$(mktemp -d "${TMPDIR:-/tmp}/holomush-container.XXXXXX")
   chmod 0755 "$work"
   docker network create --label "$label.pid=$$" --label "$label.work=$work" "$net" >/dev/null
+  render_sample
+  # The gateway reaches core by the Service name the operator gives it.
+  local core_host
+  core_host=$(cat "$work/rendered/core.host")
 
   # Certificates from the image's own `certs init`, owned by its user as a Secret's files
   # are readable by the pod: core and gateway reach each other by these names. The backup
   # volume is writable by that user, as the operator's fsGroup makes it.
   docker run --rm --user 0 --entrypoint sh -v "$work:/work" "$image" -c \
-    "holomush certs init --dir /work/tls --san core --san gateway >/dev/null &&
+    "holomush certs init --dir /work/tls --san core --san gateway --san $core_host >/dev/null &&
      mkdir /work/backups && chown -R $uid:$uid /work/tls /work/backups" ||
     fail "holomush certs init failed"
 
   local password=ct-secret
   database_url="postgresql://postgres:$password@postgres:5432/holomush?sslmode=disable"
+  # What the rendered containers take from the database Secret.
+  export DATABASE_URL="$database_url"
   containers+=("$prefix-postgres")
   docker run -d --name "$prefix-postgres" --network "$net" --network-alias postgres \
     --label "$label.pid=$$" -e POSTGRES_PASSWORD="$password" "$postgres_image" >/dev/null
@@ -191,23 +252,21 @@ run_game() {
   ok "PostgreSQL up"
 
   # Migrations first, as the operator's init container does.
-  docker run --rm --network "$net" --read-only --tmpfs /tmp --cap-drop ALL \
-    --label "$label.pid=$$" -e DATABASE_URL="$database_url" "$image" migrate up ||
-    fail "holomush migrate up failed"
-  ok "migrate up"
+  run_rendered migrate || fail "the rendered migrate init container failed"
+  ok "migrate up, as rendered: $(tr '\0' ' ' <"$work/rendered/migrate.args")"
 
   local start elapsed
   start=$(now_ms)
-  run_ours "$prefix-core" --network-alias core -p 127.0.0.1::9100 -- \
-    core --tls-dir=/etc/holomush/tls
+  run_rendered core -d --network-alias core --network-alias "$core_host" -p 127.0.0.1::9100 \
+    >/dev/null
   wait_until 60 ready_is 200 "$prefix-core" 9100 ||
     fail "core not ready within 60 s: $(cat "$work/body" 2>/dev/null)"
   elapsed=$(($(now_ms) - start))
   ok "core ready $elapsed ms after docker run"
 
   start=$(now_ms)
-  run_ours "$prefix-gateway" --network-alias gateway -p 127.0.0.1::4201 -p 127.0.0.1::9101 -- \
-    gateway --tls-dir=/etc/holomush/tls --core-addr=core:9000
+  run_rendered gateway -d --network-alias gateway -p 127.0.0.1::4201 -p 127.0.0.1::9101 \
+    >/dev/null
   wait_until 60 ready_is 200 "$prefix-gateway" 9101 ||
     fail "gateway not ready within 60 s: $(cat "$work/body" 2>/dev/null)"
   elapsed=$(($(now_ms) - start))
@@ -246,14 +305,15 @@ run_game() {
   [ "$(grep -c SERVING <<<"$out")" -ge 2 ] || fail "holomush status: want both SERVING: $out"
   ok "holomush status: both SERVING"
 
-  # A backup the way the operator's CronJob runs it: pg_dump from the image, verified.
-  out=$(docker run --rm --network "$net" --read-only --tmpfs /tmp --cap-drop ALL \
-    --label "$label.pid=$$" -e DATABASE_URL="$database_url" -v "$work/backups:/backups" \
-    "$image" backup run --dir=/backups 2>&1) || fail "holomush backup run exited $?: $out"
+  # A backup the way the operator's CronJob runs it: pg_dump from the image, verified, its
+  # outcome in the termination message the operator reads.
+  out=$(run_rendered backup 2>&1) || fail "the rendered backup job exited $?: $out"
+  grep -q '"msg":"backup complete"' "$work/rendered/backup.termination-log" ||
+    fail "no 'backup complete' in the termination message: $(cat "$work/rendered/backup.termination-log")"
   out=$(docker run --rm --read-only -v "$work/backups:/backups:ro" "$image" \
     backup list --dir=/backups --json 2>&1) || fail "holomush backup list exited $?: $out"
   grep -q '"verified": *true' <<<"$out" || fail "no verified backup listed: $out"
-  ok "backup run in a container: pg_dump works, the backup is verified"
+  ok "backup run as the CronJob renders it: pg_dump works, the backup is verified"
 
   # Core goes away: the gateway stops being ready (and says why); core returns: it recovers.
   docker stop -t 20 "$prefix-core" >/dev/null
