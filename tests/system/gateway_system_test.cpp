@@ -422,11 +422,18 @@ TEST_F(GatewaySystemTest, OneAddressIsLimitedInConnectionsLoginsAndAccounts) {
 
 // `--io-threads` threads serve the players' sockets, named so `top -H` tells them apart.
 TEST_F(GatewaySystemTest, IoThreadsAreAsManyAsTheFlagSays) {
-  EXPECT_EQ(ThreadsNamed(gateway_->process().pid(), "holomush-io"), 2);  // the default
+  // A started gateway may still be naming its threads: wait for the count, then hold it.
+  const auto io_threads_become = [&](int n) {
+    return WaitUntil([&] { return ThreadsNamed(gateway_->process().pid(), "holomush-io") == n; },
+                     10s);
+  };
+  EXPECT_TRUE(io_threads_become(2)) << ThreadsNamed(gateway_->process().pid(), "holomush-io");
   gateway_.reset();
   gateway_ = std::make_unique<GatewayProcess>(core_->address(),
                                               std::vector<std::string>{"--io-threads", "3"});
   ASSERT_TRUE(gateway_->Start()) << gateway_->process().Output();
+  EXPECT_TRUE(io_threads_become(3)) << ThreadsNamed(gateway_->process().pid(), "holomush-io");
+  ASSERT_TRUE(gateway_->WaitReadiness(200));
   EXPECT_EQ(ThreadsNamed(gateway_->process().pid(), "holomush-io"), 3);
   auto ana = Player("create", "ana");  // and they serve
 }

@@ -1139,7 +1139,9 @@ TEST_F(OperatorTest, AlertRulesFromAFileReplaceTheCompiledInOnes) {
   Apply(Game("game"));
   ASSERT_TRUE(WaitFor([&] { return Exists("prometheusrule/game"); }, kDeadline)) << op->Log();
   // `--workers` reconcile threads, named so `top -H` shows them.
-  EXPECT_EQ(ThreadsNamed(op->pid(), "holomush-recon"), 3);
+  // (A thread names itself when it first runs: under load that may trail the reconcile.)
+  EXPECT_TRUE(WaitFor([&] { return ThreadsNamed(op->pid(), "holomush-recon") == 3; }, kDeadline))
+      << ThreadsNamed(op->pid(), "holomush-recon");
   const json rule = *GetJson(ns_.Name(), "prometheusrule/game");
   const std::string groups = At(rule, {"spec", "groups"}).dump();
   EXPECT_NE(groups.find("HouseRuleBroken"), std::string::npos) << groups;
