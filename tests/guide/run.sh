@@ -2,7 +2,8 @@
 # The operations guide's commands, in the guide's order, against a running game on the
 # guide's ports; fails at the first one that does not do what the guide says.
 #
-#   run.sh dev HOLOMUSH_BINARY   starts `holomush dev` (a throwaway data and config directory)
+#   run.sh dev HOLOMUSH_BINARY   starts `holomush dev` through scripts/run, from the build that
+#                                holds HOLOMUSH_BINARY (a throwaway data and config directory)
 #   run.sh compose               `docker compose up` of compose.yaml (images from
 #                                scripts/build-images --postgres; `docker compose` from the
 #                                test tools, tools/compose)
@@ -68,7 +69,14 @@ case "$mode" in
     chmod 0755 "$work"
     # dev's certificates go where `holomush status` looks: this throwaway config directory.
     export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
-    "$holomush" dev --data-dir "$work/data/dev" >"$work/dev.out" 2>&1 &
+    # Through the README's first command, scripts/run, with the preset of the build under
+    # test (build/<preset>/cmd/holomush): it checks that build is current, then becomes
+    # `holomush dev` (same pid).
+    preset=$(basename "$(dirname "$(dirname "$holomush")")")
+    [ "$(cd "$(dirname "$holomush")/../.." && pwd)" = "$root/build" ] ||
+      fail "$holomush is not build/<preset>/cmd/holomush of this checkout"
+    HOLOMUSH_RUN_PRESET="$preset" "$root/scripts/run" --data-dir "$work/data/dev" \
+      >"$work/dev.out" 2>&1 &
     dev_pid=$!
     dev_ready() {
       kill -0 "$dev_pid" 2>/dev/null || fail "holomush dev exited: $(tail -n 20 "$work/dev.out")"
