@@ -32,7 +32,7 @@ def fail(message):
     sys.exit(f"rendered.py: {message}")
 
 
-def docker_flags(pod, container, work, volumes_seen):
+def docker_flags(pod, container, work):
     flags = []
     security = pod.get("securityContext", {})
     user = security.get("runAsUser")
@@ -60,7 +60,6 @@ def docker_flags(pod, container, work, volumes_seen):
             flags += ["--tmpfs", path]
         else:
             fail(f"volume {mount['name']} is of a kind this test does not map")
-        volumes_seen.add(mount["name"])
     termination = os.path.join(work, "rendered", container["name"] + ".termination-log")
     open(termination, "w").close()
     os.chmod(termination, 0o666)
@@ -107,13 +106,12 @@ def main():
             for c in pod.get("initContainers", []) + pod.get("containers", []):
                 pods[c["name"]] = (pod, c)
 
-    volumes_seen = set()
     for name in ("core", "migrate", "gateway", "backup"):
         if name not in pods:
             fail(f"the render has no container named {name}")
         pod, container = pods[name]
         write_nul(os.path.join(out_dir, name + ".docker"),
-                  docker_flags(pod, container, work, volumes_seen))
+                  docker_flags(pod, container, work))
         write_nul(os.path.join(out_dir, name + ".args"), container.get("args", []))
 
     addr = [a for a in pods["gateway"][1]["args"] if a.startswith("--core-addr=")]

@@ -26,6 +26,40 @@ class ResilienceTest : public ::testing::Test {
   std::unique_ptr<CoreProcess> core_;
 };
 
+// The game database refusing new connections, with every core's listener connection ended:
+// the listeners cannot come back until End(). `sql` is a connection opened before, for the
+// test's own statements meanwhile.
+class ListenerOutage {
+ public:
+  explicit ListenerOutage(const std::string& url)
+      : db_(QueryOne(url, "SELECT current_database()")),
+        server_(SharedPostgres().Url("postgres")),
+        admin_(server_),
+        game_(url),
+        sql(game_) {}
+  // Returns how many listener connections were ended.
+  int Begin() {
+    // A database refuses to disallow its own connections: that is asked from another one.
+    admin_.exec("ALTER DATABASE " + db_ + " ALLOW_CONNECTIONS false");
+    return sql
+        .exec1(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'holomush-core-listener' AND datname = current_database()")
+            [0]
+        .as<int>();
+  }
+  void End() { admin_.exec("ALTER DATABASE " + db_ + " ALLOW_CONNECTIONS true"); }
+
+ private:
+  std::string db_;
+  pqxx::connection server_;
+  pqxx::nontransaction admin_;
+  pqxx::connection game_;
+
+ public:
+  pqxx::nontransaction sql;
+};
+
 TEST_F(ResilienceTest, ResumeReplaysExactlyTheMissedEventsInOrder) {
   PlayerClient ana(core_->address());
   PlayerClient bob(core_->address());
@@ -187,24 +221,15 @@ TEST_F(ResilienceTest, ALostListenerTurnsReadinessOffAndItsReturnReReadsTheWorld
   ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
   ana.Send("look");
   ASSERT_TRUE(ana.WaitFor("The Nexus"));  // kept in core's world cache from here
-  const std::string db = QueryOne(url_, "SELECT current_database()");
-  // A database refuses to disallow its own connections: that is asked from another one.
-  pqxx::connection server(SharedPostgres().Url("postgres"));
-  pqxx::nontransaction admin(server);
-  pqxx::connection game(url_);  // opened while new connections are still allowed
-  pqxx::nontransaction sql(game);
-  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
-  const auto killed = sql.exec1(
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-      " WHERE application_name = 'holomush-core-listener' AND datname = current_database()");
-  ASSERT_EQ(killed[0].as<int>(), 1);
+  ListenerOutage outage(url_);
+  ASSERT_EQ(outage.Begin(), 1);
   ASSERT_TRUE(core_->WaitReady(503));
   const auto body = HttpGet(core_->ops_port(), "/healthz/readiness").body;
   EXPECT_NE(body.find("listener"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(core_->ops_port(), "/healthz/liveness").status, 200);
   // Nobody hears this change's NOTIFY.
-  sql.exec("UPDATE locations SET description = 'Changed while nobody listened.'");
-  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  outage.sql.exec("UPDATE locations SET description = 'Changed while nobody listened.'");
+  outage.End();
   ASSERT_TRUE(core_->WaitReady(200, std::chrono::seconds(30))) << core_->process().Output();
   ana.Send("look");
   EXPECT_TRUE(ana.WaitFor("Changed while nobody listened."));
@@ -226,24 +251,17 @@ TEST_F(ResilienceTest, EventsWrittenElsewhereWhileTheListenerWasDownArriveOnceIt
   ASSERT_TRUE(ana.WaitFor("Bob says, \"before\""));
   ana.Take();
 
-  const std::string db = QueryOne(url_, "SELECT current_database()");
-  pqxx::connection server(SharedPostgres().Url("postgres"));
-  pqxx::nontransaction admin(server);
-  pqxx::connection game(url_);
-  pqxx::nontransaction sql(game);
-  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
-  const auto killed = sql.exec1(
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-      " WHERE application_name = 'holomush-core-listener' AND datname = current_database()");
-  ASSERT_EQ(killed[0].as<int>(), 2);
+  ListenerOutage outage(url_);
+  ASSERT_EQ(outage.Begin(), 2);
   ASSERT_TRUE(core_->WaitReady(503));
   for (int i = 1; i <= 3; ++i) bob.Send("say away " + std::to_string(i));
   const auto written = [&] {
-    return sql.exec1("SELECT count(*) FROM events WHERE payload->>'message' LIKE 'away %'")[0]
+    return outage.sql
+        .exec1("SELECT count(*) FROM events WHERE payload->>'message' LIKE 'away %'")[0]
         .as<int>();
   };
   ASSERT_TRUE(WaitUntil([&] { return written() == 3; })) << written();
-  admin.exec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  outage.End();
   ASSERT_TRUE(core_->WaitReady(200, std::chrono::seconds(30))) << core_->process().Output();
 
   bob.Send("say back");
