@@ -14,6 +14,10 @@ namespace holomush::gateway {
 
 namespace v1 = ::holomush::core::v1;
 
+// One message from core. An event core sent once for many sessions of this gateway is read
+// by all of them from the one copy.
+using SharedServerMessage = std::shared_ptr<const v1::ServerMessage>;
+
 // Receives one session's messages (opened, output, event, closed), then exactly one OnDone:
 // OK after `closed`, the refusal's code when core refused or took the session away, CANCELLED
 // after Cancel, or the status of the shared stream when it ended under the session. Called
@@ -22,7 +26,7 @@ namespace v1 = ::holomush::core::v1;
 class SessionReceiver {
  public:
   virtual ~SessionReceiver() = default;
-  virtual void OnMessage(v1::ServerMessage message) = 0;
+  virtual void OnMessage(SharedServerMessage message) = 0;
   virtual void OnDone(const grpc::Status& status) = 0;
 };
 

@@ -165,19 +165,20 @@ class MuxStream final : public grpc::ClientBidiReactor<v1::GatewayUp, v1::Gatewa
           if (last) sessions_.erase(it);
         }
       }
-      for (size_t i = 0; i < to.size(); ++i) {
-        if (kind == v1::ServerMessage::kRefused) {
-          const auto& refused = frame.message().refused();
-          to[i]->OnDone(
-              grpc::Status(static_cast<grpc::StatusCode>(refused.code()), refused.message()));
-          continue;
-        }
-        if (i + 1 == to.size()) {
-          to[i]->OnMessage(std::move(*frame.mutable_message()));
-        } else {
-          to[i]->OnMessage(frame.message());
-        }
-        if (last) to[i]->OnDone(grpc::Status::OK);
+      if (to.empty()) continue;
+      if (kind == v1::ServerMessage::kRefused) {
+        const auto& refused = frame.message().refused();
+        const grpc::Status status(static_cast<grpc::StatusCode>(refused.code()), refused.message());
+        for (const auto& receiver : to) receiver->OnDone(status);
+        continue;
+      }
+      // Every recipient reads the one message taken out of the frame: no copy per session.
+      auto message = std::make_shared<v1::ServerMessage>();
+      message->Swap(frame.mutable_message());
+      const SharedServerMessage shared = std::move(message);
+      for (const auto& receiver : to) {
+        receiver->OnMessage(shared);
+        if (last) receiver->OnDone(grpc::Status::OK);
       }
     }
     read_.Clear();

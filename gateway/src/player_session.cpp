@@ -47,9 +47,9 @@ class PlayerSession::Handler final : public SessionReceiver {
           uint64_t generation)
       : session_(std::move(session)), executor_(std::move(executor)), generation_(generation) {}
 
-  void OnMessage(v1::ServerMessage message) override {
-    boost::asio::post(executor_, [s = session_, g = generation_, m = std::move(message)]() mutable {
-      if (auto session = s.lock()) session->OnServerMessage(g, std::move(m));
+  void OnMessage(SharedServerMessage message) override {
+    boost::asio::post(executor_, [s = session_, g = generation_, m = std::move(message)] {
+      if (auto session = s.lock()) session->OnServerMessage(g, *m);
     });
   }
   void OnDone(const grpc::Status& status) override {
@@ -260,7 +260,7 @@ void PlayerSession::OpenStream() {
   stream_ = deps_.core->OpenSession(open, std::move(handler));
 }
 
-void PlayerSession::OnServerMessage(uint64_t generation, v1::ServerMessage message) {
+void PlayerSession::OnServerMessage(uint64_t generation, const v1::ServerMessage& message) {
   if (generation != generation_ || phase_ == Phase::kClosed) return;
   switch (message.kind_case()) {
     case v1::ServerMessage::kOpened: {

@@ -140,7 +140,7 @@ class PlayerSession : public std::enable_shared_from_this<PlayerSession> {
   void OnSessionStarted(const grpc::Status& status, const v1::StartSessionReply& reply);
   void OnWho(const grpc::Status& status, const v1::WhoReply& reply);
   void OpenStream();
-  void OnServerMessage(uint64_t generation, v1::ServerMessage message);
+  void OnServerMessage(uint64_t generation, const v1::ServerMessage& message);
   void OnStreamDone(uint64_t generation, const grpc::Status& status);
   void ScheduleReconnect();
   void SendToCore(std::string line);

@@ -184,9 +184,9 @@ class FakeGame final : public v1::Game::CallbackService {
 // Collects what a session receives.
 class Recorder : public SessionReceiver {
  public:
-  void OnMessage(v1::ServerMessage message) override {
+  void OnMessage(SharedServerMessage message) override {
     std::lock_guard lock(mu_);
-    messages_.push_back(std::move(message));
+    messages_.push_back(*message);
     cv_.notify_all();
   }
   void OnDone(const grpc::Status& status) override {

@@ -23,7 +23,7 @@ class FakeCore::Stream : public SessionHandle {
   }
 
   void SendLocked(v1::ServerMessage message) {
-    if (!done_) handler_->OnMessage(std::move(message));
+    if (!done_) handler_->OnMessage(std::make_shared<const v1::ServerMessage>(std::move(message)));
   }
   void FinishLocked(const grpc::Status& status) {
     if (done_) return;
