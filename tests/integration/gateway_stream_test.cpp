@@ -99,6 +99,21 @@ class MuxClient {
     std::lock_guard lock(mu_);
     return frames_read_;
   }
+  // Every event frame whose text contains `needle`: the number of the GatewayDown it came
+  // in (counting from 0) and the handles it named.
+  struct EventFrame {
+    size_t down = 0;
+    std::vector<uint64_t> handles;
+    std::string text;
+  };
+  std::vector<EventFrame> event_frames(const std::string& needle) {
+    std::lock_guard lock(mu_);
+    std::vector<EventFrame> found;
+    for (const auto& frame : event_frames_) {
+      if (frame.text.find(needle) != std::string::npos) found.push_back(frame);
+    }
+    return found;
+  }
   // Cuts the stream as a broken connection would.
   void Drop() {
     context_.TryCancel();
@@ -117,6 +132,11 @@ class MuxClient {
       frames_read_ += static_cast<size_t>(down.frames_size());
       for (const auto& frame : down.frames()) {
         if (frame.handles_size() > 1) ++shared_frames_;
+        if (frame.message().has_event()) {
+          event_frames_.push_back({downs_read_,
+                                   {frame.handles().begin(), frame.handles().end()},
+                                   frame.message().event().text()});
+        }
         for (const uint64_t handle : frame.handles()) {
           Seen& s = seen_[handle];
           const auto& m = frame.message();
@@ -136,6 +156,7 @@ class MuxClient {
           }
         }
       }
+      ++downs_read_;
       cv_.notify_all();
     }
     auto status = stream_->Finish();
@@ -152,6 +173,8 @@ class MuxClient {
   std::map<uint64_t, Seen> seen_;
   int shared_frames_ = 0;
   size_t frames_read_ = 0;
+  size_t downs_read_ = 0;
+  std::vector<EventFrame> event_frames_;
   std::optional<grpc::Status> ended_;
 };
 
@@ -230,6 +253,24 @@ TEST_F(GatewayStreamTest, EachSessionOnOneStreamGetsItsOwnOutput) {
   ASSERT_NE(second, bob.texts.end());
   EXPECT_LT(first, second);
   EXPECT_EQ(core_->Metric("holomush_sessions_active"), 3);
+}
+
+TEST_F(GatewayStreamTest, AnEventLeavesInOneWriteWithOneFrameForTheSessionsThatSeeItAlike) {
+  MuxClient mux(accounts_->stub());
+  OpenAll(mux);
+  mux.Send({{1, "say All together"}});
+  for (uint64_t h = 2; h <= 3; ++h) ASSERT_TRUE(mux.WaitText(h, "Ana says, \"All together\""));
+  ASSERT_TRUE(mux.WaitText(1, "You say, \"All together\""));
+  // Ana's own line and one frame for bob and cid, together in one GatewayDown: core renders
+  // once per viewpoint and writes the committed event to this gateway once.
+  const auto frames = mux.event_frames("All together");
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].down, frames[1].down);
+  std::map<std::string, std::set<uint64_t>> to;
+  for (const auto& frame : frames)
+    to[frame.text].insert(frame.handles.begin(), frame.handles.end());
+  EXPECT_EQ(to["You say, \"All together\""], (std::set<uint64_t>{1}));
+  EXPECT_EQ(to["Ana says, \"All together\""], (std::set<uint64_t>{2, 3}));
 }
 
 TEST_F(GatewayStreamTest, ADroppedStreamResumesAllItsSessionsWithNothingLostOrDoubled) {

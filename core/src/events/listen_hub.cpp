@@ -5,6 +5,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 
+#include "events/delivery_batch.hpp"
 #include "events/event_writer.hpp"
 
 namespace holomush::core {
@@ -135,7 +136,9 @@ void ListenHub::HandleEvents(const std::string& payload) {
 }
 
 void ListenHub::Deliver(const std::vector<EventRecord>& events) {
-  // In id order (ReadIds sorts; a writer's batch is in id order already).
+  // In id order (ReadIds sorts; a writer's batch is in id order already). All of it leaves
+  // in one write per gateway stream.
+  DeliveryBatch batch;
   std::vector<std::shared_ptr<EventSubscriber>> targets;
   for (const auto& e : events) {
     targets.clear();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "events/delivery_batch.hpp"
 #include "holomush/common/logging.hpp"
 
 namespace holomush::core {
@@ -52,7 +53,9 @@ class HandleSink final : public SessionSink {
 // while holding `mu_`.
 //
 // Writing: one GatewayDown in flight; frames queued meanwhile collect in `pending_` and leave
-// together in the next write.
+// together in the next write. Inside a DeliveryBatch (a group of committed events going to
+// their recipients) no write starts until the batch ends: the whole group leaves in one
+// GatewayDown, and an event rendered alike for several sessions in one frame.
 class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
  public:
   using Reactor = grpc::ServerBidiReactor<pb::GatewayUp, pb::GatewayDown>;
@@ -89,7 +92,12 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     frame->mutable_message()->Swap(&message);
     pending_bytes_ += bytes;
     ++queued_frames_;
-    if (!writing_) StartNextWriteLocked();
+    if (writing_ || flush_deferred_) return;
+    if (DeliveryBatch::Defer([self = shared_from_this()] { self->FlushDeferred(); })) {
+      flush_deferred_ = true;  // the rest of the batch joins this write
+      return;
+    }
+    StartNextWriteLocked();
   }
 
   // Adds `handle` to the last queued frame when that frame is this event rendered alike (the
@@ -189,7 +197,16 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
       }
       return;
     }
-    if (!pending_.empty()) StartNextWriteLocked();
+    if (!pending_.empty() && !flush_deferred_) StartNextWriteLocked();
+  }
+
+  // The end of the delivery batch that deferred this stream's write.
+  void FlushDeferred() {
+    std::lock_guard lock(mu_);
+    flush_deferred_ = false;
+    if (stream_ != nullptr && !finishing_ && !writing_ && !pending_.empty()) {
+      StartNextWriteLocked();
+    }
   }
 
   // The reactor is done: returns every session's entry for the caller to detach.
@@ -241,6 +258,7 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
   size_t pending_bytes_ = 0;  // of pending_.back()
   size_t queued_frames_ = 0;
   bool writing_ = false;
+  bool flush_deferred_ = false;  // a delivery batch starts the next write at its end
   bool finishing_ = false;
   bool finished_ = false;
   grpc::Status final_status_;
