@@ -72,13 +72,12 @@ std::vector<ExitCandidate> ScoreExits(const std::vector<Exit>& exits, const std:
                                       const std::vector<std::string>& variants) {
   std::vector<ExitCandidate> out;
   out.reserve(exits.size());
-  const std::string typed = Lower(text);
   bool any_exact = false;
   for (const auto& e : exits) {
-    bool exact = Lower(e.name) == typed;
-    for (const auto& a : e.aliases) exact = exact || Lower(a) == typed;
+    bool exact = common::AsciiEqualIgnoringCase(e.name, text);
+    for (const auto& a : e.aliases) exact = exact || common::AsciiEqualIgnoringCase(a, text);
     any_exact = any_exact || exact;
-    out.push_back({e, exact, 0.0});
+    out.push_back({&e, exact, 0.0});
   }
   // Similarity only matters when nothing matches exactly.
   if (any_exact || variants.empty()) return out;
@@ -92,8 +91,8 @@ std::vector<ExitCandidate> ScoreExits(const std::vector<Exit>& exits, const std:
         c.similarity = std::max(c.similarity, static_cast<double>(Similarity(have, w)));
       }
     };
-    best_against(c.exit.name);
-    for (const auto& a : c.exit.aliases) best_against(a);
+    best_against(c.exit->name);
+    for (const auto& a : c.exit->aliases) best_against(a);
   }
   return out;
 }
@@ -127,14 +126,14 @@ std::optional<Exit> RankExits(const std::vector<ExitCandidate>& candidates, doub
   auto better = [](const ExitCandidate& a, const ExitCandidate& b) {
     if (a.exact != b.exact) return a.exact;
     if (a.similarity != b.similarity) return a.similarity > b.similarity;
-    return a.exit.name < b.exit.name;
+    return a.exit->name < b.exit->name;
   };
   for (const auto& c : candidates) {
     if (!c.exact && c.similarity <= threshold) continue;
     if (best == nullptr || better(c, *best)) best = &c;
   }
   if (best == nullptr) return std::nullopt;
-  return best->exit;
+  return *best->exit;
 }
 
 }  // namespace holomush::core

@@ -10,9 +10,9 @@
 
 namespace holomush::core {
 
-// An exit scored against what the player typed.
+// An exit scored against what the player typed. Points into the exits it was scored from.
 struct ExitCandidate {
-  Exit exit;
+  const Exit* exit = nullptr;
   bool exact = false;       // the name or an alias equals the text, ignoring case
   double similarity = 0.0;  // best trigram similarity over the name and aliases
 };
@@ -31,7 +31,7 @@ float TrigramSimilarity(std::string_view a, std::string_view b);
 
 // Every exit scored against `text` (exact: its name or an alias equals it, ignoring case)
 // and, when none is exact, by its best TrigramSimilarity between the name or an alias and
-// any of `variants`. Pure.
+// any of `variants`. Pure; the candidates point into `exits`.
 std::vector<ExitCandidate> ScoreExits(const std::vector<Exit>& exits, const std::string& text,
                                       const std::vector<std::string>& variants);
 

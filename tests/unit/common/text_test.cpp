@@ -11,6 +11,14 @@ TEST(TextTest, LowerAndTrimTouchOnlyAscii) {
   EXPECT_EQ(TrimSpace("   "), "");
 }
 
+TEST(TextTest, EqualIgnoringCaseFoldsOnlyAsciiLetters) {
+  EXPECT_TRUE(AsciiEqualIgnoringCase("North", "nORTH"));
+  EXPECT_TRUE(AsciiEqualIgnoringCase("", ""));
+  EXPECT_FALSE(AsciiEqualIgnoringCase("north", "northh"));
+  EXPECT_FALSE(AsciiEqualIgnoringCase("Ä", "ä"));  // as AsciiLower: other bytes are kept
+  EXPECT_FALSE(AsciiEqualIgnoringCase("[", "{"));  // 0x5B and 0x7B differ by the case bit only
+}
+
 TEST(TextTest, IdleTimesInTheLargestWholeUnit) {
   EXPECT_EQ(FormatIdle(-3), "0s");
   EXPECT_EQ(FormatIdle(5), "5s");

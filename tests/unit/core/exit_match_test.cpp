@@ -3,14 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
 
 #include "holomush/common/utf8.hpp"
 
 namespace holomush::core {
 namespace {
 
+// A candidate for an exit called `name` (candidates point at their exits: these stay).
 ExitCandidate C(const std::string& name, bool exact, double similarity) {
-  return {Exit{name + "-id", name, "to", {}}, exact, similarity};
+  static std::deque<Exit> exits;
+  exits.push_back(Exit{name + "-id", name, "to", {}});
+  return {&exits.back(), exact, similarity};
 }
 
 TEST(ExitMatchTest, ExactBeatsAnySimilarity) {

@@ -11,6 +11,8 @@ namespace holomush::common {
 
 // ASCII lower case (commands, names, header fields); other bytes are kept.
 std::string AsciiLower(std::string_view s);
+// AsciiLower(a) == AsciiLower(b), without making either.
+bool AsciiEqualIgnoringCase(std::string_view a, std::string_view b);
 // `s` without leading and trailing ASCII white space.
 std::string_view TrimSpace(std::string_view s);
 

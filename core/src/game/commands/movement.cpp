@@ -42,7 +42,7 @@ Result<std::optional<Exit>> FindExit(Game& game, CoreSession& s, const std::stri
   if (auto direction = DirectionName(typed)) {
     for (const auto& text : {typed, *direction}) {
       for (const auto& c : ScoreExits(exits, text, {})) {
-        if (c.exact) return std::optional<Exit>(c.exit);
+        if (c.exact) return std::optional<Exit>(*c.exit);
       }
     }
   }
@@ -67,8 +67,8 @@ void Look(Game& game, CoreSession& s, const std::string& args) {
   if (!here) return s.Output(kUnavailable);
   for (const auto& c : ScoreExits((*here)->place.exits, args, {})) {
     if (!c.exact) continue;
-    auto to = game.world().Get(c.exit.to_location_id);
-    return s.Output("The exit " + c.exit.name + " leads to " +
+    auto to = game.world().Get(c.exit->to_location_id);
+    return s.Output("The exit " + c.exit->name + " leads to " +
                     (to ? (*to)->place.location.name : "somewhere") + ".");
   }
   s.Output("You don't see '" + args + "' here.");
