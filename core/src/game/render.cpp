@@ -1,5 +1,7 @@
 #include "game/render.hpp"
 
+#include <optional>
+
 namespace holomush::core {
 namespace {
 
@@ -48,6 +50,24 @@ std::string RenderEvent(const EventRecord& e, const std::string& viewer) {
     return name.empty() ? text : "Announcement from " + name + ": " + text;
   }
   return Field(e, "text");
+}
+
+const std::string& RenderEventOnce(const EventRecord& event,
+                                   const std::string& viewer_character_id) {
+  struct Last {
+    std::string id;
+    std::optional<std::string> text[2];  // [0]: anyone else, [1]: the actor
+  };
+  thread_local Last last;
+  if (event.id.empty() || event.id != last.id) {
+    last.id = event.id;  // an event without an id (never stored) is never taken for another
+    last.text[0].reset();
+    last.text[1].reset();
+  }
+  const bool own = !event.actor_id.empty() && event.actor_id == viewer_character_id;
+  auto& text = last.text[own ? 1 : 0];
+  if (!text || event.id.empty()) text = RenderEvent(event, viewer_character_id);
+  return *text;
 }
 
 const std::vector<std::string>& KnownEventTypes() {

@@ -104,7 +104,7 @@ void CoreSession::SetLocation(const std::string& location_id) {
 void CoreSession::SendEventLocked(const EventRecord& event, bool replayed) {
   if (!recent_.Insert(event.id)) return;
   if (event.id > last_id_) last_id_ = event.id;
-  const std::string text = RenderEvent(event, character_.id);
+  const std::string& text = RenderEventOnce(event, character_.id);
   if (text.empty() || !sink_) return;
   sink_->SendEvent(event, text, replayed);
 }

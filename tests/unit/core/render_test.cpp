@@ -20,6 +20,22 @@ TEST(RenderTest, SayReadsDifferentlyToTheSpeaker) {
   EXPECT_EQ(RenderEvent(e, "bob-id"), "Ana says, \"Hello\"");
 }
 
+TEST(RenderTest, OnceRendersEachViewpointOfAnEventAndNothingOfAnotherEvent) {
+  auto first = E("say", {{"message", "Hello"}});
+  first.id = "01JAAAAAAAAAAAAAAAAAAAAAAA";
+  EXPECT_EQ(RenderEventOnce(first, "bob-id"), "Ana says, \"Hello\"");
+  EXPECT_EQ(RenderEventOnce(first, "ana-id"), "You say, \"Hello\"");
+  EXPECT_EQ(RenderEventOnce(first, "cid-id"), "Ana says, \"Hello\"");
+  // Another id is another event, though this one differs only in its payload.
+  auto second = E("say", {{"message", "Bye"}});
+  second.id = "01JAAAAAAAAAAAAAAAAAAAAAAB";
+  EXPECT_EQ(RenderEventOnce(second, "bob-id"), "Ana says, \"Bye\"");
+  EXPECT_EQ(RenderEventOnce(second, "ana-id"), "You say, \"Bye\"");
+  // Events without an id are never taken for one another.
+  EXPECT_EQ(RenderEventOnce(E("say", {{"message", "one"}}), "bob-id"), "Ana says, \"one\"");
+  EXPECT_EQ(RenderEventOnce(E("say", {{"message", "two"}}), "bob-id"), "Ana says, \"two\"");
+}
+
 TEST(RenderTest, PoseAndSemipose) {
   EXPECT_EQ(RenderEvent(E("pose", {{"action", "waves."}}), "bob-id"), "Ana waves.");
   EXPECT_EQ(RenderEvent(E("pose", {{"action", "'s hat"}, {"nospace", true}}), "ana-id"),
