@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "holomush/loadgen/driver.hpp"
+#include "holomush/loadgen/hold.hpp"
 #include "holomush/loadgen/report.hpp"
 #include "holomush/loadgen/setup.hpp"
 
@@ -127,6 +128,18 @@ int LoadgenMain(int argc, char** argv) {
   setup_cmd->add_option("--admin", setup.admin, "HoloMUSH admin account")->capture_default_str();
   setup_cmd->add_option("--password", setup.password)->capture_default_str();
 
+  HoldConfig hold;
+  auto* hold_cmd = app.add_subcommand(
+      "hold", "log existing accounts in and keep them idle until SIGTERM (HoloMUSH)");
+  hold_cmd->add_option("--host", hold.host)->capture_default_str();
+  hold_cmd->add_option("--port", hold.port)->capture_default_str();
+  hold_cmd->add_option("--sessions", hold.sessions, "idle players")->required();
+  hold_cmd->add_option("--prefix", hold.prefix, "letters starting every player name")
+      ->capture_default_str();
+  hold_cmd->add_option("--password", hold.password)->capture_default_str();
+  hold_cmd->add_option("--login-concurrency", hold.login_concurrency)->capture_default_str();
+  hold_cmd->add_option("--login-timeout", hold.login_timeout_s)->capture_default_str();
+
   ReportConfig report;
   auto* report_cmd = app.add_subcommand("report", "write RESULTS.md from a results folder");
   report_cmd->add_option("--results", report.results_dir, "folder of scenario JSON files")
@@ -165,6 +178,12 @@ int LoadgenMain(int argc, char** argv) {
     if (*setup_cmd) {
       BuildWorld(setup);
       std::cout << "built " << setup.rooms << " bench rooms on " << setup.target << "\n";
+      return 0;
+    }
+    if (*hold_cmd) {
+      const size_t held = HoldIdleSessions(
+          hold, [](size_t n) { std::cout << "holding " << n << " idle sessions" << std::endl; });
+      std::cout << "released " << held << " idle sessions\n";
       return 0;
     }
     if (*report_cmd) {

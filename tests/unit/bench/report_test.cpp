@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -145,6 +146,53 @@ TEST_F(WriteReportTest, WithinTwiceQuietAndNothingLostIsMet) {
   EXPECT_NE(out.find("| 79.0 | 2.0× | 19.9 | 2.0× | 0 of 1,000 |"), std::string::npos) << out;
   EXPECT_NE(out.find("**met**"), std::string::npos) << out;
   EXPECT_EQ(out.find(kMainBegin), std::string::npos) << "no main figures, no main block";
+}
+
+// A main scenario's figures: say p50 and p99, and each server's CPU seconds.
+json Scenario(double p50, double p99, const std::map<std::string, double>& cpu) {
+  json servers = json::object();
+  for (const auto& [name, seconds] : cpu) servers[name] = {{"cpu_seconds", seconds}};
+  return {{"config",
+           {{"sessions", 1000},
+            {"rate_per_session", 0.1},
+            {"rooms", 100},
+            {"mix", "say=40,pose=20,look=20,move=10,page=10"}}},
+          {"meta", json::object()},
+          {"latency", {{"say", {{"count", 100}, {"p50_ms", p50}, {"p99_ms", p99}}}}},
+          {"deliveries", {{"expected", 1000}, {"lost", 0}}},
+          {"servers", servers}};
+}
+
+TEST_F(WriteReportTest, GoalsWeighHoloMushAgainstTinyMuxOfTheSameRun) {
+  Put("holomush-s1000.json", Scenario(3.5, 7.5, {{"core", 1}}).dump());
+  Put("tinymux-s1000.json", Scenario(3.0, 8.0, {{"tinymux", 1}}).dump());
+  Put("holomush-s1000x1.json",
+      Scenario(7, 30, {{"core", 10}, {"gateway", 10}, {"postgres", 5}}).dump());
+  Put("tinymux-s1000x1.json", Scenario(2, 32, {{"tinymux", 20}}).dump());
+  json crowd = Scenario(3.6, 9.0, {{"core", 1}});
+  crowd["meta"]["idle_crowd"] = "10000";
+  Put("holomush-s1000idle.json", crowd.dump());
+  WriteReport(
+      {.results_dir = (dir_ / "results").string(), .out_path = (dir_ / "RESULTS.md").string()});
+  const std::string out = Read();
+  for (const char* row : {
+           "| s1000: say → recipient p50 | ≤ 2 ms and ≤ TinyMUX | 3.50 ms (TinyMUX 3.00 ms: "
+           "1.17×) | **missed** |",
+           "| s1000: say → recipient p99 | ≤ 10 ms and ≤ TinyMUX | 7.50 ms (TinyMUX 8.00 ms: "
+           "0.94×) | **met** |",
+           "| s1000x1: no saturation | every line arrives, p50 ≤ 50 ms | p50 7.00 ms, 0 of 1,000 "
+           "not received | **met** |",
+           "| s1000x1: say → recipient p99 | ≤ TinyMUX | 30.0 ms (TinyMUX 32.0 ms: 0.94×) | "
+           "**met** |",
+           "| s1000x1: server CPU (core + gateway + PostgreSQL) | ≤ 1.5 × TinyMUX | 25.0 s (core "
+           "10.0 + gateway 10.0 + postgres 5.0) against 20.0 s: 1.25× | **met** |",
+           "| s1000 beside 10,000 idle sessions: say p99 | within 20 % of s1000 | 9.00 ms against "
+           "7.50 ms: 1.20× | **met** |",
+           "| s1000idle | 1,000 sessions × 0.1/s, 100 rooms, beside 10,000 idle sessions in rooms "
+           "of their own |",
+       }) {
+    EXPECT_NE(out.find(row), std::string::npos) << row << "\n" << out;
+  }
 }
 
 TEST_F(WriteReportTest, EmptyFolderIsAnError) {
