@@ -78,6 +78,14 @@ class MuxClient {
       return std::find(t.begin(), t.end(), text) != t.end();
     });
   }
+  bool WaitTextContaining(uint64_t handle, const std::string& needle) {
+    return Wait([&] {
+      const auto& t = seen_[handle].texts;
+      return std::any_of(t.begin(), t.end(), [&](const std::string& text) {
+        return text.find(needle) != std::string::npos;
+      });
+    });
+  }
   bool WaitClosed(uint64_t handle) {
     return Wait([&] { return seen_[handle].closed.has_value(); });
   }
@@ -258,6 +266,10 @@ TEST_F(GatewayStreamTest, EachSessionOnOneStreamGetsItsOwnOutput) {
 TEST_F(GatewayStreamTest, AnEventLeavesInOneWriteWithOneFrameForTheSessionsThatSeeItAlike) {
   MuxClient mux(accounts_->stub());
   OpenAll(mux);
+  // `opened` comes before a session's replay is through, and what is delivered meanwhile
+  // goes out after the replay on its own. A command's answer comes after it.
+  mux.Send({{1, "look"}, {2, "look"}, {3, "look"}});
+  for (uint64_t h = 1; h <= 3; ++h) ASSERT_TRUE(mux.WaitTextContaining(h, "The Nexus")) << h;
   mux.Send({{1, "say All together"}});
   for (uint64_t h = 2; h <= 3; ++h) ASSERT_TRUE(mux.WaitText(h, "Ana says, \"All together\""));
   ASSERT_TRUE(mux.WaitText(1, "You say, \"All together\""));

@@ -100,24 +100,25 @@ class GatewayLink final : public std::enable_shared_from_this<GatewayLink> {
     StartNextWriteLocked();
   }
 
-  // Adds `handle` to the last queued frame when that frame is this event rendered alike (the
-  // handle's earlier frames are all before it, so its order holds). False when it is not:
-  // the caller sends a frame of its own.
+  // Adds `handle` to a queued frame of this event rendered alike. Only the frames at the end
+  // of the queue that carry this event are looked at (the actor's "You say" may sit between
+  // two "Ana says"): a session gets an event once, so the handle is in none of them and its
+  // order holds. False when there is no such frame: the caller sends a frame of its own.
   bool Share(uint64_t handle, const std::string& event_id, const std::string& text, bool replayed) {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return true;  // nothing more is sent
     if (pending_.empty()) return false;
     auto& batch = pending_.back();
-    const int n = batch.frames_size();
-    if (n == 0) return false;
-    auto* last = batch.mutable_frames(n - 1);
-    const auto& message = last->message();
-    if (!message.has_event() || message.event().id() != event_id ||
-        message.event().replayed() != replayed || message.event().text() != text) {
-      return false;
+    for (int i = batch.frames_size() - 1; i >= 0; --i) {
+      auto* frame = batch.mutable_frames(i);
+      const auto& message = frame->message();
+      if (!message.has_event() || message.event().id() != event_id) return false;
+      if (message.event().replayed() == replayed && message.event().text() == text) {
+        frame->add_handles(handle);
+        return true;
+      }
     }
-    last->add_handles(handle);
-    return true;
+    return false;
   }
 
   // Registers a handle being opened. False when the handle is already in use.
