@@ -93,13 +93,15 @@ void SessionLifecycle::Open(const pb::OpenSession& open, std::shared_ptr<Session
       // Connected before `opened` goes out, so `who` agrees with what the player sees.
       (void)stores_.sessions.SetConnected(session->id(), true);
       who_.Forget();
-      auto replayed =
-          session->Attach(sink, open.last_event_id(), [&](int count) { opened(session, count); });
+      // Counted before `opened` goes out: a player who sees the game sees the gauge agree.
+      auto replayed = session->Attach(sink, open.last_event_id(), [&](int count) {
+        UpdateActiveGauge();
+        opened(session, count);
+      });
       if (!replayed) {
         Detach(session, sink.get());
         return refused(replayed.error());
       }
-      UpdateActiveGauge();
     });
   });
 }
@@ -149,6 +151,9 @@ void SessionLifecycle::End(CoreSession& s, const std::string& reason, bool annou
 }
 
 void SessionLifecycle::UpdateActiveGauge() {
+  // Counting and setting as one step: otherwise a thread that counted before another's
+  // attach could set its older count last, and the gauge would stay one short.
+  std::lock_guard lock(gauge_mu_);
   metrics_.sessions_active().Set(static_cast<double>(registry_.AttachedCount()));
 }
 

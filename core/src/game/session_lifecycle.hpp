@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core_metrics.hpp"
@@ -55,6 +56,7 @@ class SessionLifecycle {
   boost::asio::any_io_executor executor_;
   std::chrono::seconds linger_;
   WhoCache who_;
+  std::mutex gauge_mu_;  // UpdateActiveGauge's count and set
 };
 
 }  // namespace holomush::core
