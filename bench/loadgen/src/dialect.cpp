@@ -70,6 +70,7 @@ bool Dialect::IsLoginRefusal(std::string_view line) const {
       "Passwords must be",
       "Account not created.",
       "Login refused.",
+      "The server is busy, try again in a moment.",  // core's password queue is full
   };
   auto contains = [&](std::string_view phrase) {
     return line.find(phrase) != std::string_view::npos;

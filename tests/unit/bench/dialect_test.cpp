@@ -36,6 +36,7 @@ TEST(DialectTest, RecognisesEachServersLoginRefusals) {
   EXPECT_TRUE(mux.IsLoginRefusal("The name Baaaaab is already taken."));
   EXPECT_TRUE(ours.IsLoginRefusal("That name is already taken."));
   EXPECT_TRUE(ours.IsLoginRefusal("Invalid username or password."));
+  EXPECT_TRUE(ours.IsLoginRefusal("The server is busy, try again in a moment."));
   EXPECT_FALSE(ours.IsLoginRefusal("The Nexus"));
   EXPECT_FALSE(mux.IsLoginRefusal("Welcome to TinyMUX"));
 }
