@@ -1,7 +1,6 @@
 #include "holomush/loadgen/hold.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
