@@ -24,7 +24,7 @@ TEST(MigrationsTest, UpDownUpLeavesTheSameSchema) {
   std::string out;
   ASSERT_EQ(Migrate(url, {"up"}, &out), 0) << out;
   EXPECT_NE(out.find("applied 1 initial"), std::string::npos) << out;
-  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "6");
   EXPECT_EQ(QueryOne(url, "SELECT name FROM locations"), "The Nexus");
   const auto tables =
       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables"
@@ -39,6 +39,14 @@ TEST(MigrationsTest, UpDownUpLeavesTheSameSchema) {
                      "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%_notify'"
                      " OR tgname LIKE '%_forget_all'"),
             "8");
+  EXPECT_NE(before.find("core_leases"), std::string::npos) << before;
+  ASSERT_EQ(Migrate(url, {"down", "1"}, &out), 0) << out;
+  EXPECT_NE(out.find("reverted 6 core_lease"), std::string::npos) << out;
+  EXPECT_EQ(QueryOne(url, tables).find("core_leases"), std::string::npos);
+  EXPECT_EQ(QueryOne(url,
+                     "SELECT string_agg(column_name, ',') FROM information_schema.columns"
+                     " WHERE table_name = 'sessions' AND column_name IN ('lease_until', 'core_id')"),
+            "lease_until");
   ASSERT_EQ(Migrate(url, {"down", "1"}, &out), 0) << out;
   EXPECT_NE(out.find("reverted 5 world_notify_trigger"), std::string::npos) << out;
   EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'holomush_world%'"),
@@ -61,7 +69,7 @@ TEST(MigrationsTest, UpDownUpLeavesTheSameSchema) {
   ASSERT_EQ(Migrate(url, {"up"}, &out), 0) << out;
   EXPECT_EQ(QueryOne(url, tables), before);
   EXPECT_EQ(Migrate(url, {"status"}, &out), 0);
-  EXPECT_NE(out.find("current version: 5"), std::string::npos) << out;
+  EXPECT_NE(out.find("current version: 6"), std::string::npos) << out;
 }
 
 TEST(MigrationsTest, PgTrgmIsInstalledAndStatusReportsPending) {
@@ -80,7 +88,7 @@ TEST(MigrationsTest, ConcurrentRunsAreSerialised) {
     runs.push_back(std::async(std::launch::async, [&] { return Migrate(url, {"up"}); }));
   }
   for (auto& r : runs) EXPECT_EQ(r.get(), 0);
-  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM schema_migrations"), "6");
   EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM locations"), "1");
 }
 
@@ -107,7 +115,7 @@ TEST(MigrationsTest, DatabaseNewerThanBinaryIsRefused) {
   ExecSql(url, "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')");
   std::string out;
   EXPECT_EQ(Migrate(url, {"up"}, &out), 1);
-  EXPECT_NE(out.find("database schema version 999 is newer than this binary supports (5)"),
+  EXPECT_NE(out.find("database schema version 999 is newer than this binary supports (6)"),
             std::string::npos)
       << out;
 }
@@ -118,7 +126,7 @@ TEST(MigrationsTest, CoreWithoutAutoMigrateRefusesAnOldSchemaThenRunsOnceMigrate
   EXPECT_FALSE(core.Start());
   EXPECT_EQ(core.process().Wait(), 1);
   EXPECT_TRUE(core.process().WaitForLine(
-      "database schema is at version 0, this binary needs 5: run `holomush migrate up`"))
+      "database schema is at version 0, this binary needs 6: run `holomush migrate up`"))
       << core.process().Output();
   ASSERT_EQ(Migrate(url, {"up"}), 0);
   ASSERT_TRUE(core.Start()) << core.process().Output();

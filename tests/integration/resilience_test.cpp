@@ -310,9 +310,11 @@ TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
   const std::string id = ana.session().session_id();
   core.Kill();
   ana.Drop();
-  // Nobody renews the lease now; pretend the 30 s have passed rather than wait for them.
+  // Nobody renews the process's lease now; pretend the 30 s have passed rather than wait.
   ExecSql(url,
-          "UPDATE sessions SET lease_until = now() - interval '2 seconds' WHERE id = '" + id + "'");
+          "UPDATE core_leases SET lease_until = now() - interval '2 seconds'"
+          " WHERE id = (SELECT core_id FROM sessions WHERE id = '" +
+              id + "')");
   CoreProcess other(url, {"--session-linger", "1s"});
   ASSERT_TRUE(other.Start()) << other.process().Output();
   PlayerClient bob(other.address());
@@ -329,19 +331,24 @@ TEST(SessionLingerTest, AKilledCoreLeavesNoGhostsAndItsSessionsStillExpire) {
       std::chrono::seconds(20)));
 }
 
-// Core renews a live session's 30 s lease every 5 s: lease_until moves forward twice, with
-// nobody touching the row by hand.
-TEST(SessionLingerTest, ALiveSessionsLeaseMovesForwardAtEachRenewal) {
+// Core renews its process's 30 s lease every 5 s, which keeps a live session connected:
+// lease_until moves forward twice with nobody touching it by hand, and an idle session's
+// row is not rewritten by the renewals (one row per process, however many sessions).
+TEST(SessionLingerTest, TheProcessLeaseMovesForwardAtEachRenewalAndIdleSessionsStayUnwritten) {
   const auto url = FreshDatabase("renew");
   CoreProcess core(url);
   ASSERT_TRUE(core.Start()) << core.process().Output();
   ASSERT_TRUE(core.WaitReady());
   PlayerClient ana(core.address());
   ASSERT_TRUE(ana.Enter("ana", "secret-ana", true));
+  const std::string session = "'" + ana.session().session_id() + "'";
   const std::string lease =
-      "SELECT (extract(epoch FROM lease_until) * 1000000)::bigint FROM sessions WHERE id = '" +
-      ana.session().session_id() + "'";
+      "SELECT (extract(epoch FROM l.lease_until) * 1000000)::bigint FROM core_leases l"
+      " JOIN sessions s ON s.core_id = l.id WHERE s.id = " +
+      session;
+  const std::string row_version = "SELECT xmin FROM sessions WHERE id = " + session;
   std::string seen = QueryOne(url, lease);
+  std::string version_after_first;
   for (int renewal = 1; renewal <= 2; ++renewal) {
     const std::string before = seen;
     ASSERT_TRUE(WaitUntil(
@@ -351,12 +358,17 @@ TEST(SessionLingerTest, ALiveSessionsLeaseMovesForwardAtEachRenewal) {
         },
         std::chrono::seconds(15)))
         << "renewal " << renewal << " never came; lease_until stayed " << before;
+    // The first renewal may record the login's commands as activity; after it ana is idle.
+    if (renewal == 1) version_after_first = QueryOne(url, row_version);
   }
+  EXPECT_EQ(QueryOne(url, row_version), version_after_first)
+      << "a renewal rewrote an idle session's row";
+  EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM core_leases"), "1");
   // Still 30 s ahead of the database's clock, give or take the 5 s between renewals.
   EXPECT_EQ(QueryOne(url,
-                     "SELECT lease_until > now() + interval '20 seconds' FROM sessions"
-                     " WHERE id = '" +
-                         ana.session().session_id() + "'"),
+                     "SELECT l.lease_until > now() + interval '20 seconds' FROM core_leases l"
+                     " JOIN sessions s ON s.core_id = l.id WHERE s.id = " +
+                         session),
             "t");
 }
 

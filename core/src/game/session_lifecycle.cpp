@@ -10,6 +10,17 @@ namespace holomush::core {
 using common::Error;
 using common::ErrorKind;
 
+namespace {
+
+// 128 random bits in uuid form, naming this process's lease.
+std::string NewCoreId() {
+  const std::string hex = RandomHex(16);
+  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
+         hex.substr(16, 4) + '-' + hex.substr(20);
+}
+
+}  // namespace
+
 SessionLifecycle::SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegistry& registry,
                                    CoreMetrics& metrics, Announcer& announcer,
                                    boost::asio::any_io_executor executor,
@@ -21,6 +32,7 @@ SessionLifecycle::SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegist
       announcer_(announcer),
       executor_(std::move(executor)),
       linger_(linger),
+      core_id_(NewCoreId()),
       who_([this] { return stores_.sessions.Who(); }, std::chrono::seconds(1)) {}
 
 Result<pb::StartSessionReply> SessionLifecycle::Start(const std::string& login_token,
@@ -91,7 +103,7 @@ void SessionLifecycle::Open(const pb::OpenSession& open, std::shared_ptr<Session
     }
     session->Post([this, session, open, sink, opened, refused] {
       // Connected before `opened` goes out, so `who` agrees with what the player sees.
-      (void)stores_.sessions.SetConnected(session->id(), true);
+      (void)stores_.sessions.Connect(session->id(), core_id_);
       who_.Forget();
       // Counted before `opened` goes out: a player who sees the game sees the gauge agree.
       auto replayed = session->Attach(sink, open.last_event_id(), [&](int count) {
@@ -109,21 +121,18 @@ void SessionLifecycle::Open(const pb::OpenSession& open, std::shared_ptr<Session
 void SessionLifecycle::Detach(const std::shared_ptr<CoreSession>& session,
                               const SessionSink* sink) {
   if (session->Detach(sink)) {
-    (void)stores_.sessions.SetConnected(session->id(), false);
+    (void)stores_.sessions.Disconnect(session->id());
     who_.Forget();
   }
   UpdateActiveGauge();
 }
 
 void SessionLifecycle::Expire() {
-  std::vector<std::string> attached;
   std::vector<std::string> active;
   for (const auto& s : registry_.All()) {
-    if (!s->attached()) continue;
-    attached.push_back(s->id());
-    if (s->TakeActive()) active.push_back(s->id());
+    if (s->attached() && s->TakeActive()) active.push_back(s->id());
   }
-  (void)stores_.sessions.RenewLeases(attached, active);
+  (void)stores_.sessions.RenewLease(core_id_, active);
   auto expired = stores_.sessions.ExpireDetached(linger_);
   if (!expired || expired->empty()) return;
   who_.Forget();

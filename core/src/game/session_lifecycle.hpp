@@ -39,8 +39,8 @@ class SessionLifecycle {
             std::function<void(const common::Error&)> refused);
   // The stream went away; the session lingers for `linger`.
   void Detach(const std::shared_ptr<CoreSession>& session, const SessionSink* sink);
-  // Renews the leases of this process's attached sessions and ends sessions that lingered
-  // too long (called every few seconds, well inside the 30 s lease).
+  // Renews this process's lease (which keeps its attached sessions connected) and ends
+  // sessions that lingered too long (called every few seconds, well inside the 30 s lease).
   void Expire();
   // Ends the session for good (quit, boot): `reason` goes to the player.
   void End(CoreSession& s, const std::string& reason, bool announce);
@@ -55,6 +55,7 @@ class SessionLifecycle {
   Announcer& announcer_;
   boost::asio::any_io_executor executor_;
   std::chrono::seconds linger_;
+  const std::string core_id_;  // this process's lease in `core_leases`
   WhoCache who_;
   std::mutex gauge_mu_;  // UpdateActiveGauge's count and set
 };

@@ -42,14 +42,26 @@ Result<SessionRecord> PgStore::GetSession(const std::string& id) {
   return **r;
 }
 
-Status PgStore::SetConnected(const std::string& id, bool connected) {
+// Takes a process's lease, 30 seconds from now ($1: the process).
+constexpr const char* kTakeLease =
+    "INSERT INTO core_leases (id, lease_until) VALUES ($1::uuid, now() + interval '30 seconds')";
+
+Status PgStore::Connect(const std::string& id, const std::string& core_id) {
+  return Exec(db_, [&](pqxx::transaction_base& txn) {
+    txn.exec_params(std::string("WITH lease AS (") + kTakeLease +
+                        " ON CONFLICT (id) DO NOTHING)"
+                        " UPDATE sessions SET connected = true, core_id = $1::uuid,"
+                        " last_active_at = now(), detached_at = NULL WHERE id = $2::uuid",
+                    core_id, id);
+  });
+}
+
+Status PgStore::Disconnect(const std::string& id) {
   return Exec(db_, [&](pqxx::transaction_base& txn) {
     txn.exec_params(
-        "UPDATE sessions SET connected = $2, last_active_at = now(),"
-        " detached_at = CASE WHEN $2 THEN NULL ELSE now() END,"
-        " lease_until = CASE WHEN $2 THEN now() + interval '30 seconds' ELSE NULL END"
-        " WHERE id = $1::uuid",
-        id, connected);
+        "UPDATE sessions SET connected = false, core_id = NULL, last_active_at = now(),"
+        " detached_at = now() WHERE id = $1::uuid",
+        id);
   });
 }
 
@@ -66,12 +78,15 @@ Result<std::vector<std::string>> PgStore::ExpireDetached(std::chrono::seconds li
   return db_.Autocommit<std::vector<std::string>>([&](pqxx::transaction_base& txn) {
     std::vector<std::string> out;
     for (const auto& r : txn.exec_params(
-             // Sessions ended a week ago are deleted on the way: the table stays small.
-             "WITH pruned AS (DELETE FROM sessions WHERE ended_at < now() - interval '7 days')"
+             // Sessions ended a week ago, and leases lapsed a week ago, are deleted on the
+             // way: the tables stay small.
+             "WITH pruned AS (DELETE FROM sessions WHERE ended_at < now() - interval '7 days'),"
+             " lapsed AS (DELETE FROM core_leases WHERE lease_until < now() - interval '7 days')"
              " UPDATE sessions SET ended_at = now(), connected = false WHERE ended_at IS NULL"
              " AND ((NOT connected AND coalesce(detached_at, created_at)"
              "       < now() - make_interval(secs => $1))"
-             "   OR (connected AND lease_until < now() - make_interval(secs => $1)))"
+             "   OR (connected AND core_id NOT IN (SELECT id FROM core_leases"
+             "       WHERE lease_until >= now() - make_interval(secs => $1))))"
              " RETURNING id",
              static_cast<double>(linger.count()))) {
       out.push_back(r[0].as<std::string>());
@@ -85,8 +100,9 @@ Result<std::vector<WhoRow>> PgStore::Who() {
     std::vector<WhoRow> out;
     for (const auto& r :
          txn.exec("SELECT c.name, extract(epoch FROM now() - max(s.last_active_at))::bigint"
-                  " FROM sessions s JOIN characters c ON c.id = s.character_id"
-                  " WHERE s.ended_at IS NULL AND s.connected AND s.lease_until > now()"
+                  " FROM sessions s JOIN core_leases l ON l.id = s.core_id"
+                  " JOIN characters c ON c.id = s.character_id"
+                  " WHERE s.ended_at IS NULL AND s.connected AND l.lease_until > now()"
                   " GROUP BY c.name ORDER BY c.name")) {
       out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
     }
@@ -94,15 +110,13 @@ Result<std::vector<WhoRow>> PgStore::Who() {
   });
 }
 
-Status PgStore::RenewLeases(const std::vector<std::string>& ids,
-                            const std::vector<std::string>& active) {
-  if (ids.empty()) return Ok{};
+Status PgStore::RenewLease(const std::string& core_id, const std::vector<std::string>& active) {
   return Exec(db_, [&](pqxx::transaction_base& txn) {
-    txn.exec_params(
-        "UPDATE sessions SET lease_until = now() + interval '30 seconds',"
-        " last_active_at = CASE WHEN id = ANY($2::uuid[]) THEN now() ELSE last_active_at END"
-        " WHERE id = ANY($1::uuid[]) AND connected AND ended_at IS NULL",
-        ToPgArray(ids), ToPgArray(active));
+    txn.exec_params(std::string("WITH lease AS (") + kTakeLease +
+                        " ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until)"
+                        " UPDATE sessions SET last_active_at = now()"
+                        " WHERE id = ANY($2::uuid[]) AND connected AND ended_at IS NULL",
+                    core_id, ToPgArray(active));
   });
 }
 

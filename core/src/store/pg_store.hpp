@@ -63,12 +63,12 @@ class PgStore final : public AccountStore,
   Result<std::string> CreateSession(const std::string& player_id, const std::string& character_id,
                                     const std::string& resume_token_hash) override;
   Result<SessionRecord> GetSession(const std::string& id) override;
-  Status SetConnected(const std::string& id, bool connected) override;
+  Status Connect(const std::string& id, const std::string& core_id) override;
+  Status Disconnect(const std::string& id) override;
   Status EndSession(const std::string& id) override;
   Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) override;
   Result<std::vector<WhoRow>> Who() override;
-  Status RenewLeases(const std::vector<std::string>& ids,
-                     const std::vector<std::string>& active) override;
+  Status RenewLease(const std::string& core_id, const std::vector<std::string>& active) override;
   Result<std::vector<std::string>> SessionsOf(const std::string& character_id) override;
 
   // EventStore

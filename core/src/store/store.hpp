@@ -173,17 +173,21 @@ class SessionStore {
                                             const std::string& character_id,
                                             const std::string& resume_token_hash) = 0;
   virtual Result<SessionRecord> GetSession(const std::string& id) = 0;
-  virtual Status SetConnected(const std::string& id, bool connected) = 0;
+  // The session is connected through the core process `core_id`, and counts as connected
+  // while that process's lease holds (the lease is taken here if the process has none yet).
+  virtual Status Connect(const std::string& id, const std::string& core_id) = 0;
+  // The session's stream went away: it is detached from now.
+  virtual Status Disconnect(const std::string& id) = 0;
   virtual Status EndSession(const std::string& id) = 0;
-  // Ends sessions detached for longer than `linger`, or whose lease lapsed that long ago
-  // (their core process died); returns their ids.
+  // Ends sessions detached for longer than `linger`, or whose process's lease lapsed that
+  // long ago (the process died); returns their ids.
   virtual Result<std::vector<std::string>> ExpireDetached(std::chrono::seconds linger) = 0;
   virtual Result<std::vector<WhoRow>> Who() = 0;
-  // Keeps the sessions attached to this process counted as connected for 30 more seconds,
-  // and records that `active` (a subset) ran commands since the last renewal (`who`'s idle
-  // time): one write every few seconds instead of one per command.
-  virtual Status RenewLeases(const std::vector<std::string>& ids,
-                             const std::vector<std::string>& active) = 0;
+  // Keeps the sessions connected through the process `core_id` counted as connected for 30
+  // more seconds (one row, however many sessions), and records that `active` ran commands
+  // since the last renewal (`who`'s idle time): one write every few seconds instead of one
+  // per command.
+  virtual Status RenewLease(const std::string& core_id, const std::vector<std::string>& active) = 0;
   // Live (not ended) sessions of a character.
   virtual Result<std::vector<std::string>> SessionsOf(const std::string& character_id) = 0;
 };
