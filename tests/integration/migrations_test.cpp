@@ -43,10 +43,11 @@ TEST(MigrationsTest, UpDownUpLeavesTheSameSchema) {
   ASSERT_EQ(Migrate(url, {"down", "1"}, &out), 0) << out;
   EXPECT_NE(out.find("reverted 6 core_lease"), std::string::npos) << out;
   EXPECT_EQ(QueryOne(url, tables).find("core_leases"), std::string::npos);
-  EXPECT_EQ(QueryOne(url,
-                     "SELECT string_agg(column_name, ',') FROM information_schema.columns"
-                     " WHERE table_name = 'sessions' AND column_name IN ('lease_until', 'core_id')"),
-            "lease_until");
+  EXPECT_EQ(
+      QueryOne(url,
+               "SELECT string_agg(column_name, ',') FROM information_schema.columns"
+               " WHERE table_name = 'sessions' AND column_name IN ('lease_until', 'core_id')"),
+      "lease_until");
   ASSERT_EQ(Migrate(url, {"down", "1"}, &out), 0) << out;
   EXPECT_NE(out.find("reverted 5 world_notify_trigger"), std::string::npos) << out;
   EXPECT_EQ(QueryOne(url, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'holomush_world%'"),
