@@ -238,7 +238,8 @@ int RunCore(const common::Config& config, common::ShutdownSignal& shutdown) {
     rt.hub = std::make_unique<ListenHub>(WithConnectionSettings(url, "holomush-core-listener"),
                                          *rt.store, ctx.health);
     rt.writer = std::make_unique<EventWriter>(
-        *rt.store, *rt.metrics, ctx.health.AddHeartbeat("event writer", std::chrono::seconds(30)));
+        *rt.store, *rt.metrics, ctx.health.AddHeartbeat("event writer", std::chrono::seconds(30)),
+        ctx.health.AddHeartbeat("event delivery", std::chrono::seconds(30)));
     auto* hub = rt.hub.get();
     rt.writer->Observe({.prepared = [hub](const auto& events) { hub->Remember(events); },
                         .committed = [hub](const auto& events) { hub->Publish(events); },

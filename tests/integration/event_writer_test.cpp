@@ -1,5 +1,6 @@
 // The event writer's group commit against a real PostgreSQL: what queues behind a commit
-// that cannot finish leaves in batches of at most 512, in the order it was appended.
+// that cannot finish leaves in batches of at most 512, in the order it was appended; a batch
+// commits while the one before it is still being delivered.
 #include "events/event_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <latch>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <set>
@@ -90,6 +92,65 @@ TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOr
     EXPECT_EQ(family.metric[0].histogram.sample_count, batches.size());
     EXPECT_EQ(family.metric[0].histogram.sample_sum, static_cast<double>(kEvents));
   }
+}
+
+// The delivery of one batch (the listen hub rendering it for every session) does not hold
+// up the next commit: while the first batch's `committed` hook is still running, the second
+// batch's row is already in the table. Hooks and `done`s still come batch by batch in order.
+TEST(EventWriterDbTest, TheNextBatchCommitsWhileTheLastIsDelivered) {
+  const std::string url = testing::FreshDatabase("pipe");
+  {
+    pqxx::connection conn(url);
+    MigrateUp(conn);
+  }
+  Database db(url, 4, 10s);
+  PgStore store(db);
+  prometheus::Registry registry;
+  CoreMetrics metrics(registry);
+  EventWriter writer(store, metrics);
+  std::mutex mu;
+  std::vector<std::string> seen;  // "committed N" and "done N", in the order they ran
+  std::latch first_delivering(1);
+  std::atomic<bool> second_in_table_meanwhile{false};
+  const auto rows = [&] {
+    return testing::QueryOne(url, "SELECT count(*) FROM events WHERE stream = 'test:pipe'");
+  };
+  writer.Observe({.prepared = {},
+                  .committed =
+                      [&](const std::vector<EventRecord>& batch) {
+                        const auto n = batch.front().payload_json;
+                        {
+                          std::lock_guard lock(mu);
+                          seen.push_back("committed " + n);
+                        }
+                        if (n != "{\"n\":1}") return;
+                        first_delivering.count_down();
+                        second_in_table_meanwhile =
+                            testing::WaitUntil([&] { return rows() == "2"; }, 20s);
+                      },
+                  .aborted = {}});
+  writer.Start();
+  std::atomic<int> done{0};
+  const auto append = [&](int n) {
+    EventRecord e;
+    e.stream = "test:pipe";
+    e.type = "emit";
+    e.payload = {{"n", n}};
+    writer.Append(std::move(e), [&, n](const common::Status& status, const EventRecord&) {
+      std::lock_guard lock(mu);
+      seen.push_back((status ? "done " : "failed ") + std::to_string(n));
+      ++done;
+    });
+  };
+  append(1);
+  first_delivering.wait();
+  append(2);
+  ASSERT_TRUE(testing::WaitUntil([&] { return done == 2; }, 60s)) << done;
+  writer.Stop();
+  EXPECT_TRUE(second_in_table_meanwhile) << "the second batch waited for the first's delivery";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"committed {\"n\":1}", "done 1", "committed {\"n\":2}",
+                                            "done 2"}));
 }
 
 }  // namespace

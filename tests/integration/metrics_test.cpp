@@ -56,7 +56,7 @@ TEST(CoreMetricsTest, EveryDocumentedSeriesExistsFromTheStart) {
 }
 
 // Liveness watches core's four loops: each is named on the 200 page once it beats.
-TEST(CoreMetricsTest, LivenessWatchesTheFourLoopsOfCore) {
+TEST(CoreMetricsTest, LivenessWatchesTheFiveLoopsOfCore) {
   CoreProcess core(FreshDatabase("metrics"));
   ASSERT_TRUE(core.Start()) << core.process().Output();
   ASSERT_TRUE(core.WaitReady()) << core.process().Output();
@@ -67,12 +67,14 @@ TEST(CoreMetricsTest, LivenessWatchesTheFourLoopsOfCore) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   std::sort(lines.begin() + 1, lines.end());
   EXPECT_EQ(lines,
-            (std::vector<std::string>{"ok", "command workers: on time", "event writer: on time",
-                                      "listener loop: on time", "password workers: on time"}))
+            (std::vector<std::string>{"ok", "command workers: on time", "event delivery: on time",
+                                      "event writer: on time", "listener loop: on time",
+                                      "password workers: on time"}))
       << live.body;
 }
 
-// The pools are as large as the flags say, and named, so `top -H` tells them apart.
+// The pools are as large as the flags say, and named, so `top -H` tells them apart (the event
+// writer's two threads too).
 TEST(CoreThreadsTest, WorkerAndPasswordPoolsHaveTheSizesTheirFlagsSay) {
   CoreProcess core(FreshDatabase("threads"), {"--worker-threads", "3", "--password-threads", "2"});
   ASSERT_TRUE(core.Start()) << core.process().Output();
@@ -83,6 +85,8 @@ TEST(CoreThreadsTest, WorkerAndPasswordPoolsHaveTheSizesTheirFlagsSay) {
   };
   EXPECT_TRUE(named("holomush-work", 3)) << ThreadsNamed(core.process().pid(), "holomush-work");
   EXPECT_TRUE(named("holomush-pass", 2)) << ThreadsNamed(core.process().pid(), "holomush-pass");
+  EXPECT_TRUE(named("holomush-writer", 1));
+  EXPECT_TRUE(named("holomush-fanout", 1));
 }
 
 TEST(CoreMetricsTest, EveryServicesCallsAreCountedByMethodAndCode) {
