@@ -60,8 +60,9 @@ TEST_F(FloodTest, APlayerOverTheCommandRateIsToldAndTheOthersKeepPlaying) {
       10s));
 }
 
-// A session's strand stuck on the database (its look waits on a lock): the commands sent
-// meanwhile wait up to 32 in all; every one past that is refused as busy, once, and counted.
+// A session's strand stuck on the database (its page looks for a character behind a lock):
+// the commands sent meanwhile wait up to 32 in all; every one past that is refused as busy,
+// once, and counted.
 TEST_F(FloodTest, CommandsBeyondThirtyTwoWaitingOnOneSessionAreRefusedAsBacklog) {
   Start({});
   PlayerClient ana(core_->address());
@@ -72,7 +73,7 @@ TEST_F(FloodTest, CommandsBeyondThirtyTwoWaitingOnOneSessionAreRefusedAsBacklog)
   pqxx::connection blocker(url_);
   pqxx::work lock(blocker);
   lock.exec("LOCK TABLE characters IN ACCESS EXCLUSIVE MODE");
-  for (int i = 0; i < 41; ++i) ana.Send("look");
+  for (int i = 0; i < 41; ++i) ana.Send("page nobody=hello?");
   ASSERT_TRUE(WaitUntil([&] {
     return core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}") == 9.0;
   })) << core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}").value_or(-1);
@@ -84,8 +85,8 @@ TEST_F(FloodTest, CommandsBeyondThirtyTwoWaitingOnOneSessionAreRefusedAsBacklog)
   };
   ASSERT_TRUE(WaitUntil([&] {
     for (auto& t : ana.Take()) texts.push_back(std::move(t));
-    return count("The Nexus") == 32;
-  })) << count("The Nexus");
+    return count("There is no character called 'nobody'.") == 32;
+  })) << count("There is no character called 'nobody'.");
   EXPECT_EQ(count("The server is busy, try again in a moment."), 9);
   EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"backlog\"}"), 9.0);
   EXPECT_EQ(core_->Metric("holomush_commands_refused_total{reason=\"rate\"}"), 0.0);

@@ -107,6 +107,41 @@ TEST_F(ResilienceTest, TwoCoreProcessesAreOneGame) {
   }));
 }
 
+// Each core keeps who is present, and each hears the other's arrivals, departures and quits:
+// Ana's core has the Garden and the Nexus kept when Bob, on the other core, walks from one
+// to the other, and her next look in either is right at once.
+TEST_F(ResilienceTest, EveryReplicaSeesWhoArrivesAndLeavesOnTheOther) {
+  CoreProcess second(url_);
+  ASSERT_TRUE(second.Start()) << second.process().Output();
+  ASSERT_TRUE(second.WaitReady());
+  PlayerClient ana(core_->address());
+  PlayerClient bob(second.address());
+  std::string made;
+  ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
+  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
+  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+  ana.Send("dig north;n to \"The Garden\" return south;s");
+  ASSERT_TRUE(ana.WaitFor("Dug"));
+  const auto present_line = [&](const std::string& command) {
+    ana.Send(command);
+    auto text = ana.WaitFor("Present:");
+    return text ? text->substr(text->rfind("Present:")) : "no answer to " + command;
+  };
+  ASSERT_EQ(present_line("n"), "Present: Ana");
+  ASSERT_EQ(present_line("s"), "Present: Ana, Bob");
+  // Bob's core learns of the exit by NOTIFY, a moment after Ana's dig answered.
+  ASSERT_TRUE(WaitUntil([&] {
+    bob.Send("n");
+    return bob.WaitFor("The Garden", std::chrono::milliseconds(300)).has_value();
+  }));
+  ASSERT_TRUE(ana.WaitFor("Bob leaves north."));
+  EXPECT_EQ(present_line("look"), "Present: Ana");
+  EXPECT_EQ(present_line("n"), "Present: Ana, Bob");
+  bob.Send("quit");
+  ASSERT_TRUE(ana.WaitFor("Bob has disconnected."));
+  EXPECT_EQ(present_line("look"), "Present: Ana");
+}
+
 // Twenty speakers on one core send 30 says each, all at once: the event writer commits them
 // in group batches whose ids span several NOTIFY payloads (one holds ~296 ids). A listener on
 // the other core must deliver all 600, each once, in the order of their ids.

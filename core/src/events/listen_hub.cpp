@@ -46,6 +46,10 @@ void ListenHub::OnNotify(const std::string& channel,
   handlers_[channel] = std::move(handler);
 }
 
+void ListenHub::WatchEvents(std::function<void(const EventRecord&)> watcher) {
+  watcher_ = std::move(watcher);
+}
+
 void ListenHub::Subscribe(const std::string& stream,
                           const std::shared_ptr<EventSubscriber>& subscriber) {
   std::lock_guard lock(mu_);
@@ -141,6 +145,7 @@ void ListenHub::Deliver(const std::vector<EventRecord>& events) {
   DeliveryBatch batch;
   std::vector<std::shared_ptr<EventSubscriber>> targets;
   for (const auto& e : events) {
+    if (watcher_) watcher_(e);
     targets.clear();
     {
       std::lock_guard lock(mu_);

@@ -36,6 +36,9 @@ class ListenHub {
 
   void Start();
   void Stop();
+  // `watcher` sees every event this process hears (its own and other replicas'), before
+  // any session is given it, on the delivering thread; it must not block. Set before Start().
+  void WatchEvents(std::function<void(const EventRecord&)> watcher);
   void Subscribe(const std::string& stream, const std::shared_ptr<EventSubscriber>& subscriber);
   void Unsubscribe(const std::string& stream, const EventSubscriber* subscriber);
   // Calls `handler` with each payload NOTIFYed on `channel` (holomush_aliases,
@@ -65,6 +68,7 @@ class ListenHub {
   common::Heartbeat* heartbeat_;
   common::Logger log_{"core.listen"};
   std::map<std::string, std::function<void(const std::string&)>> handlers_;  // by channel
+  std::function<void(const EventRecord&)> watcher_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::thread thread_;

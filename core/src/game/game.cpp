@@ -7,6 +7,9 @@ namespace holomush::core {
 namespace {
 
 constexpr size_t kMaxLine = 8192;
+// How long who is present may be kept with no event saying it changed: the bound on what no
+// event tells of (a character moved by hand in SQL, a dead replica's session expired).
+constexpr std::chrono::seconds kPresenceMaxAge{5};
 
 std::string Join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -25,10 +28,14 @@ Game::Game(Stores stores, EventWriter& writer, ListenHub& hub, SessionRegistry& 
       request_shutdown_(std::move(request_shutdown)),
       aliases_(&Game::IsCommand),
       world_([world = &stores_.world](const std::string& id) { return world->GetPlace(id); }),
+      presence_([world = &stores_.world](const std::string& id) { return world->PresentAt(id); },
+                kPresenceMaxAge),
       announcer_(writer, registry),
       accounts_(stores_.accounts, options_.login_backoff),
-      sessions_(stores_, hub, registry, metrics, announcer_, std::move(executor),
-                options_.session_linger) {}
+      sessions_(stores_, hub, registry, metrics, announcer_, presence_, std::move(executor),
+                options_.session_linger) {
+  hub.WatchEvents([this](const EventRecord& e) { presence_.OnEvent(e); });
+}
 
 bool Game::IsCommand(const std::string& word) { return FindCommand(word) != nullptr; }
 
@@ -134,13 +141,13 @@ void Game::Append(CoreSession& s, const std::string& stream, const std::string& 
 std::string Game::DescribeLocation(const std::string& location_id) {
   auto known = world_.Get(location_id);
   if (!known) return kUnavailable;
-  auto present = stores_.world.PresentAt(location_id);
+  auto present = presence_.Get(location_id);
   if (!present) return kUnavailable;
   const Location& loc = (*known)->place.location;
   std::string out = loc.name + "\n";
   if (!loc.description.empty()) out += loc.description + "\n";
   out += (*known)->exits_line + "\n";
-  out += "Present: " + (present->empty() ? std::string("nobody") : Join(*present, ", "));
+  out += "Present: " + ((*present)->empty() ? std::string("nobody") : Join(**present, ", "));
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "game/accounts.hpp"
 #include "game/alias_cache.hpp"
 #include "game/announcer.hpp"
+#include "game/presence_cache.hpp"
 #include "game/session_lifecycle.hpp"
 #include "game/stores.hpp"
 #include "game/world_cache.hpp"
@@ -52,6 +53,8 @@ class Game {
   AliasCache& aliases() { return aliases_; }
   // Locations and exits, kept; a holomush_world notification from any replica forgets one.
   WorldCache& world() { return world_; }
+  // Who is present where, kept; arrivals, departures, logins and quits forget a location.
+  PresenceCache& presence() { return presence_; }
 
   Result<pb::LoginReply> CreateAccount(const std::string& username, const std::string& password) {
     return accounts_.Create(username, password);
@@ -94,8 +97,8 @@ class Game {
   // Appends an event by `s`'s character; the actor hears if it could not be stored.
   void Append(CoreSession& s, const std::string& stream, const std::string& type,
               nlohmann::json payload);
-  // Name, description, exits and who is here, as `look` shows it (the place from the world
-  // cache, who is present from the database).
+  // Name, description, exits and who is here, as `look` shows it (from the world and
+  // presence caches).
   std::string DescribeLocation(const std::string& location_id);
   void RequestShutdown() {
     if (request_shutdown_) request_shutdown_();
@@ -109,6 +112,7 @@ class Game {
   common::Logger log_{"core"};
   AliasCache aliases_;
   WorldCache world_;
+  PresenceCache presence_;
   Announcer announcer_;
   Accounts accounts_;
   SessionLifecycle sessions_;

@@ -23,13 +23,14 @@ std::string NewCoreId() {
 
 SessionLifecycle::SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegistry& registry,
                                    CoreMetrics& metrics, Announcer& announcer,
-                                   boost::asio::any_io_executor executor,
+                                   PresenceCache& presence, boost::asio::any_io_executor executor,
                                    std::chrono::seconds linger)
     : stores_(stores),
       hub_(hub),
       registry_(registry),
       metrics_(metrics),
       announcer_(announcer),
+      presence_(presence),
       executor_(std::move(executor)),
       linger_(linger),
       core_id_(NewCoreId()),
@@ -60,6 +61,7 @@ Result<pb::StartSessionReply> SessionLifecycle::Start(const std::string& login_t
   const std::string resume_token = RandomHex(32);
   auto session_id = stores_.sessions.CreateSession(player->id, chosen->id, Sha256Hex(resume_token));
   if (!session_id) return session_id.error();
+  presence_.Forget(chosen->location_id);  // the player's first look shows them there
   reply.set_session_id(*session_id);
   reply.set_resume_token(resume_token);
   reply.mutable_character()->set_id(chosen->id);
@@ -136,6 +138,8 @@ void SessionLifecycle::Expire() {
   auto expired = stores_.sessions.ExpireDetached(linger_);
   if (!expired || expired->empty()) return;
   who_.Forget();
+  // Some may be other replicas' (dead) sessions, whose locations this process does not know.
+  presence_.ForgetAll();
   for (const auto& id : *expired) {
     if (auto s = registry_.Find(id)) {
       s->UnsubscribeAll();
@@ -149,6 +153,7 @@ void SessionLifecycle::Expire() {
 void SessionLifecycle::End(CoreSession& s, const std::string& reason, bool announce) {
   (void)stores_.sessions.EndSession(s.id());
   who_.Forget();
+  presence_.Forget(s.character().location_id);
   if (announce) {
     announcer_.Append(LocationStream(s.character().location_id), "disconnect", s.character(),
                       nlohmann::json::object());

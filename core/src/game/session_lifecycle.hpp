@@ -12,6 +12,7 @@
 #include "core_metrics.hpp"
 #include "events/listen_hub.hpp"
 #include "game/announcer.hpp"
+#include "game/presence_cache.hpp"
 #include "game/stores.hpp"
 #include "game/who_cache.hpp"
 #include "session/registry.hpp"
@@ -23,8 +24,8 @@ namespace holomush::core {
 class SessionLifecycle {
  public:
   SessionLifecycle(Stores& stores, ListenHub& hub, SessionRegistry& registry, CoreMetrics& metrics,
-                   Announcer& announcer, boost::asio::any_io_executor executor,
-                   std::chrono::seconds linger);
+                   Announcer& announcer, PresenceCache& presence,
+                   boost::asio::any_io_executor executor, std::chrono::seconds linger);
 
   Result<pb::StartSessionReply> Start(const std::string& login_token,
                                       const std::string& character_name);
@@ -53,6 +54,7 @@ class SessionLifecycle {
   SessionRegistry& registry_;
   CoreMetrics& metrics_;
   Announcer& announcer_;
+  PresenceCache& presence_;  // a session that starts or ends changes who is present
   boost::asio::any_io_executor executor_;
   std::chrono::seconds linger_;
   const std::string core_id_;  // this process's lease in `core_leases`

@@ -1,5 +1,5 @@
 // Locations and their exits kept in core's memory, so `look`, exit matching and moves do not
-// read them from PostgreSQL on every command. Who is present is not kept: it is always asked.
+// read them from PostgreSQL on every command. Who is present is kept apart (PresenceCache).
 #pragma once
 
 #include <cstdint>

@@ -15,6 +15,9 @@ void MoveThrough(Game& game, CoreSession& s, const Exit& exit) {
   if (auto moved = game.stores().world.MoveCharacter(me.id, exit.to_location_id); !moved) {
     return s.Output(kUnavailable);
   }
+  // Both rooms' presence changed now; the leave and arrive events tell other replicas.
+  game.presence().Forget(me.location_id);
+  game.presence().Forget(exit.to_location_id);
   game.Append(s, LocationStream(me.location_id), "leave", {{"exit", exit.name}});
   s.SetLocation(exit.to_location_id);
   game.Append(s, LocationStream(exit.to_location_id), "arrive", {{"exit", exit.name}});
@@ -58,9 +61,9 @@ void Look(Game& game, CoreSession& s, const std::string& args) {
     s.Output(game.DescribeLocation(me.location_id));
     return;
   }
-  auto present = game.stores().world.PresentAt(me.location_id);
+  auto present = game.presence().Get(me.location_id);
   if (!present) return s.Output(kUnavailable);
-  for (const auto& name : *present) {
+  for (const auto& name : **present) {
     if (Lower(name) == Lower(args)) return s.Output("You see " + name + ", here with you.");
   }
   auto here = game.world().Get(me.location_id);
