@@ -309,7 +309,8 @@ table_count=$(printf '%s\n' "$tables" | grep -c .)
 summary=""
 for table in $tables; do
   rows="x"
-  [ "$table" = sessions ] && rows="x.id"
+  # A lease moves on every 5 s renewal: sessions and process leases compare by id.
+  case "$table" in sessions | core_leases) rows="x.id" ;; esac
   summary+="${summary:+ UNION ALL }SELECT '$table' || ' ' || count(*) || ' ' || md5(coalesce(string_agg(($rows)::text, '|' ORDER BY ($rows)::text), '')) FROM $table x"
 done
 sql "$summary ORDER BY 1" holomush >"$work/rows-game"
