@@ -26,30 +26,36 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOrder) {
-  const std::string url = testing::FreshDatabase("batch");
-  {
+// A migrated database of its own, a store on it, and an event writer not yet started.
+class EventWriterDbTest : public ::testing::Test {
+ protected:
+  static std::string Migrated(const std::string& url) {
     pqxx::connection conn(url);
     MigrateUp(conn);
+    return url;
   }
-  Database db(url, 4, 10s);
-  PgStore store(db);
-  prometheus::Registry registry;
-  CoreMetrics metrics(registry);
-  EventWriter writer(store, metrics);
+  const std::string url_ = Migrated(testing::FreshDatabase("writer"));
+  Database db_{url_, 4, 10s};
+  PgStore store_{db_};
+  prometheus::Registry registry_;
+  CoreMetrics metrics_{registry_};
+  EventWriter writer_{store_, metrics_};
+};
+
+TEST_F(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOrder) {
   std::mutex mu;
   std::vector<size_t> batches;
-  writer.Observe({.prepared = {},
-                  .committed =
-                      [&](const std::vector<EventRecord>& batch) {
-                        std::lock_guard lock(mu);
-                        batches.push_back(batch.size());
-                      },
-                  .aborted = {}});
-  writer.Start();
+  writer_.Observe({.prepared = {},
+                   .committed =
+                       [&](const std::vector<EventRecord>& batch) {
+                         std::lock_guard lock(mu);
+                         batches.push_back(batch.size());
+                       },
+                   .aborted = {}});
+  writer_.Start();
 
   // Nothing can be inserted until the test lets go: everything appended meanwhile queues.
-  pqxx::connection blocker(url);
+  pqxx::connection blocker(url_);
   pqxx::work hold(blocker);
   hold.exec("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
   constexpr int kEvents = 1200;
@@ -61,7 +67,7 @@ TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOr
     e.stream = "test:batch";
     e.type = "emit";
     e.payload = {{"n", i}};
-    writer.Append(std::move(e), [&, i](const common::Status& status, const EventRecord& record) {
+    writer_.Append(std::move(e), [&, i](const common::Status& status, const EventRecord& record) {
       if (!status) ++failed;
       ids[i] = record.id;
       ++done;
@@ -69,7 +75,7 @@ TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOr
   }
   hold.commit();
   ASSERT_TRUE(testing::WaitUntil([&] { return done == kEvents; }, 60s)) << done;
-  writer.Stop();
+  writer_.Stop();
   EXPECT_EQ(failed, 0);
 
   std::lock_guard lock(mu);
@@ -83,10 +89,10 @@ TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOr
   // Ids in the order of Append, each once, and every row in the table.
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
-  EXPECT_EQ(testing::QueryOne(url, "SELECT count(*) FROM events WHERE stream = 'test:batch'"),
+  EXPECT_EQ(testing::QueryOne(url_, "SELECT count(*) FROM events WHERE stream = 'test:batch'"),
             std::to_string(kEvents));
   // What the histogram says of them.
-  for (const auto& family : registry.Collect()) {
+  for (const auto& family : registry_.Collect()) {
     if (family.name != "holomush_event_append_batch_size") continue;
     ASSERT_EQ(family.metric.size(), 1u);
     EXPECT_EQ(family.metric[0].histogram.sample_count, batches.size());
@@ -97,46 +103,36 @@ TEST(EventWriterDbTest, AQueueBehindABlockedCommitLeavesInBatchesOfAtMost512InOr
 // The delivery of one batch (the listen hub rendering it for every session) does not hold
 // up the next commit: while the first batch's `committed` hook is still running, the second
 // batch's row is already in the table. Hooks and `done`s still come batch by batch in order.
-TEST(EventWriterDbTest, TheNextBatchCommitsWhileTheLastIsDelivered) {
-  const std::string url = testing::FreshDatabase("pipe");
-  {
-    pqxx::connection conn(url);
-    MigrateUp(conn);
-  }
-  Database db(url, 4, 10s);
-  PgStore store(db);
-  prometheus::Registry registry;
-  CoreMetrics metrics(registry);
-  EventWriter writer(store, metrics);
+TEST_F(EventWriterDbTest, TheNextBatchCommitsWhileTheLastIsDelivered) {
   std::mutex mu;
   std::vector<std::string> seen;  // "committed N" and "done N", in the order they ran
   std::latch first_delivering(1);
   std::atomic<bool> second_in_table_meanwhile{false};
   const auto rows = [&] {
-    return testing::QueryOne(url, "SELECT count(*) FROM events WHERE stream = 'test:pipe'");
+    return testing::QueryOne(url_, "SELECT count(*) FROM events WHERE stream = 'test:pipe'");
   };
-  writer.Observe({.prepared = {},
-                  .committed =
-                      [&](const std::vector<EventRecord>& batch) {
-                        const auto n = batch.front().payload_json;
-                        {
-                          std::lock_guard lock(mu);
-                          seen.push_back("committed " + n);
-                        }
-                        if (n != "{\"n\":1}") return;
-                        first_delivering.count_down();
-                        second_in_table_meanwhile =
-                            testing::WaitUntil([&] { return rows() == "2"; }, 20s);
-                      },
-                  .aborted = {}});
-  writer.Start();
+  writer_.Observe({.prepared = {},
+                   .committed =
+                       [&](const std::vector<EventRecord>& batch) {
+                         const auto n = batch.front().payload_json;
+                         {
+                           std::lock_guard lock(mu);
+                           seen.push_back("committed " + n);
+                         }
+                         if (n != "{\"n\":1}") return;
+                         first_delivering.count_down();
+                         second_in_table_meanwhile =
+                             testing::WaitUntil([&] { return rows() == "2"; }, 20s);
+                       },
+                   .aborted = {}});
+  writer_.Start();
   std::atomic<int> done{0};
   const auto append = [&](int n) {
     EventRecord e;
     e.stream = "test:pipe";
     e.type = "emit";
     e.payload = {{"n", n}};
-    writer.Append(std::move(e), [&, n](const common::Status& status, const EventRecord&) {
+    writer_.Append(std::move(e), [&, n](const common::Status& status, const EventRecord&) {
       std::lock_guard lock(mu);
       seen.push_back((status ? "done " : "failed ") + std::to_string(n));
       ++done;
@@ -146,7 +142,7 @@ TEST(EventWriterDbTest, TheNextBatchCommitsWhileTheLastIsDelivered) {
   first_delivering.wait();
   append(2);
   ASSERT_TRUE(testing::WaitUntil([&] { return done == 2; }, 60s)) << done;
-  writer.Stop();
+  writer_.Stop();
   EXPECT_TRUE(second_in_table_meanwhile) << "the second batch waited for the first's delivery";
   std::lock_guard lock(mu);
   EXPECT_EQ(seen, (std::vector<std::string>{"committed {\"n\":1}", "done 1", "committed {\"n\":2}",

@@ -245,15 +245,10 @@ TEST_F(GameTest, LookAsksNothingUntilSomeoneComesOrGoes) {
   EXPECT_EQ(calls("%FROM exits%"), "0");
   PlayerClient cyra(core_->address());
   ASSERT_TRUE(cyra.Enter("cyra", "secret-cyra", true));
-  const auto present_line = [&] {
-    ana_->Send("look");
-    auto text = ana_->WaitFor("Present:");
-    return text ? text->substr(text->rfind("Present:")) : "no look";
-  };
-  EXPECT_EQ(present_line(), "Present: Ana, Bob, Cyra");
+  EXPECT_EQ(ana_->PresentAfter("look"), "Present: Ana, Bob, Cyra");
   cyra.Send("quit");
   ASSERT_TRUE(ana_->WaitFor("Cyra has disconnected."));
-  EXPECT_EQ(present_line(), "Present: Ana, Bob");
+  EXPECT_EQ(ana_->PresentAfter("look"), "Present: Ana, Bob");
 }
 
 // Every statement core runs is prepared once per pooled connection. PostgreSQL's own log

@@ -26,6 +26,27 @@ class ResilienceTest : public ::testing::Test {
   std::unique_ptr<CoreProcess> core_;
 };
 
+// A second core process on the same database: Ana (an admin) plays on the first, Bob on the
+// second.
+class TwoCoresTest : public ResilienceTest {
+ protected:
+  void SetUp() override {
+    ResilienceTest::SetUp();
+    second_ = std::make_unique<CoreProcess>(url_);
+    ASSERT_TRUE(second_->Start()) << second_->process().Output();
+    ASSERT_TRUE(second_->WaitReady());
+    ana_ = std::make_unique<PlayerClient>(core_->address());
+    bob_ = std::make_unique<PlayerClient>(second_->address());
+    std::string made;
+    ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
+    ASSERT_TRUE(ana_->Enter("ana", "secret-ana", false));
+    ASSERT_TRUE(bob_->Enter("bob", "secret-bob", true));
+  }
+  std::unique_ptr<CoreProcess> second_;
+  std::unique_ptr<PlayerClient> ana_;
+  std::unique_ptr<PlayerClient> bob_;
+};
+
 // The game database refusing new connections, with every core's listener connection ended:
 // the listeners cannot come back until End(). `sql` is a connection opened before, for the
 // test's own statements meanwhile.
@@ -84,16 +105,9 @@ TEST_F(ResilienceTest, ResumeReplaysExactlyTheMissedEventsInOrder) {
   }
 }
 
-TEST_F(ResilienceTest, TwoCoreProcessesAreOneGame) {
-  CoreProcess second(url_);
-  ASSERT_TRUE(second.Start()) << second.process().Output();
-  ASSERT_TRUE(second.WaitReady());
-  PlayerClient ana(core_->address());
-  PlayerClient bob(second.address());
-  std::string made;
-  ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
-  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
-  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+TEST_F(TwoCoresTest, TwoCoreProcessesAreOneGame) {
+  PlayerClient& ana = *ana_;
+  PlayerClient& bob = *bob_;
   ana.Send("say across replicas");
   EXPECT_TRUE(bob.WaitFor("Ana says, \"across replicas\""));
   bob.Send(":nods.");
@@ -110,36 +124,24 @@ TEST_F(ResilienceTest, TwoCoreProcessesAreOneGame) {
 // Each core keeps who is present, and each hears the other's arrivals, departures and quits:
 // Ana's core has the Garden and the Nexus kept when Bob, on the other core, walks from one
 // to the other, and her next look in either is right at once.
-TEST_F(ResilienceTest, EveryReplicaSeesWhoArrivesAndLeavesOnTheOther) {
-  CoreProcess second(url_);
-  ASSERT_TRUE(second.Start()) << second.process().Output();
-  ASSERT_TRUE(second.WaitReady());
-  PlayerClient ana(core_->address());
-  PlayerClient bob(second.address());
-  std::string made;
-  ASSERT_EQ(AdminCreate(url_, {"ana"}, "secret-ana", &made), 0) << made;
-  ASSERT_TRUE(ana.Enter("ana", "secret-ana", false));
-  ASSERT_TRUE(bob.Enter("bob", "secret-bob", true));
+TEST_F(TwoCoresTest, EveryReplicaSeesWhoArrivesAndLeavesOnTheOther) {
+  PlayerClient& ana = *ana_;
+  PlayerClient& bob = *bob_;
   ana.Send("dig north;n to \"The Garden\" return south;s");
   ASSERT_TRUE(ana.WaitFor("Dug"));
-  const auto present_line = [&](const std::string& command) {
-    ana.Send(command);
-    auto text = ana.WaitFor("Present:");
-    return text ? text->substr(text->rfind("Present:")) : "no answer to " + command;
-  };
-  ASSERT_EQ(present_line("n"), "Present: Ana");
-  ASSERT_EQ(present_line("s"), "Present: Ana, Bob");
+  ASSERT_EQ(ana.PresentAfter("n"), "Present: Ana");
+  ASSERT_EQ(ana.PresentAfter("s"), "Present: Ana, Bob");
   // Bob's core learns of the exit by NOTIFY, a moment after Ana's dig answered.
   ASSERT_TRUE(WaitUntil([&] {
     bob.Send("n");
     return bob.WaitFor("The Garden", std::chrono::milliseconds(300)).has_value();
   }));
   ASSERT_TRUE(ana.WaitFor("Bob leaves north."));
-  EXPECT_EQ(present_line("look"), "Present: Ana");
-  EXPECT_EQ(present_line("n"), "Present: Ana, Bob");
+  EXPECT_EQ(ana.PresentAfter("look"), "Present: Ana");
+  EXPECT_EQ(ana.PresentAfter("n"), "Present: Ana, Bob");
   bob.Send("quit");
   ASSERT_TRUE(ana.WaitFor("Bob has disconnected."));
-  EXPECT_EQ(present_line("look"), "Present: Ana");
+  EXPECT_EQ(ana.PresentAfter("look"), "Present: Ana");
 }
 
 // Twenty speakers on one core send 30 says each, all at once: the event writer commits them

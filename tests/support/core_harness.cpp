@@ -206,6 +206,12 @@ std::optional<std::string> PlayerClient::WaitFor(const std::string& needle,
   return found;
 }
 
+std::string PlayerClient::PresentAfter(const std::string& command) {
+  Send(command);
+  auto text = WaitFor("Present:");
+  return text ? text->substr(text->rfind("Present:")) : "no answer to " + command;
+}
+
 void PlayerClient::Drop() {
   if (context_) context_->TryCancel();
   if (reader_.joinable()) reader_.join();

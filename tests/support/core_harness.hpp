@@ -78,6 +78,9 @@ class PlayerClient {
   // Waits for a message whose text contains `needle`; returns its text.
   std::optional<std::string> WaitFor(const std::string& needle,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Sends `command` and returns the "Present: ..." line of the room description that answers
+  // it ("no answer to <command>" when none came).
+  std::string PresentAfter(const std::string& command);
   // Drops the stream as a broken connection would.
   void Drop();
   // Texts received so far (outputs and events), oldest first; clears them.
